@@ -1,0 +1,1 @@
+"""Downloader middlewares (throttling and dedup live here)."""

@@ -1,0 +1,1 @@
+"""Item pipelines, in the order they run: clean (100), write (800)."""

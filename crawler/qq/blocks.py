@@ -1,0 +1,229 @@
+"""An article body's HTML -> a list of Blocks in page order (pure; no I/O).
+
+All three page templates end up here: the current template's ``originContent.text`` (after its
+``<!--IMG_n-->`` placeholders are resolved) or its server-rendered ``#article-content``, the
+2019-2024 ``div.content-article`` and the old ``#Cnt-Main-Article-QQ``.
+
+Why not an HTML-to-Markdown library: the rest of the crawler needs the body as data (the summary
+is the text of the paragraphs only, the thumbnail falls back to the first image, the image pipeline
+rewrites image links, every output profile renders the same blocks), and Tencent's markup needs
+decisions no generic converter makes (WeChat ``<span src=…>`` images that are not images, AI
+keyword cards that must stay plain text, video players declared in ``<script>``). The walk below is
+the small part that is specific; escaping and syntax are left to ``crawler.render``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from lxml import html as lxml_html
+from lxml.etree import _Comment, _Element
+
+from crawler.items import Block, Span
+
+# Elements whose whole subtree is page chrome, never article text.
+DROP_TAGS = frozenset(
+    "head script style noscript iframe svg button form input select textarea template "
+    "audio video canvas object embed map area link meta".split()
+)
+# Chrome inside body containers, by class or id (page furniture, not the author's text).
+DROP_CLASSES = frozenset(
+    [
+        "article-top-content",  # current: the "问AI" box above the body
+        "ac-ask-ai",
+        "mbArticleShareBtn",  # old: "转播到腾讯微博" share button over the lead image
+        "rv-root-v2",  # old: related-video player widget
+        "videoPlayerWrap",  # 2019-2024: empty player slot; the video itself comes from its <script>
+    ]
+)
+# Links the page inserts by itself around keywords (AI cards, stock quotes, weibo accounts): the
+# words stay, the link goes.
+UNLINK_CLASSES = frozenset(["qnt-link", "a-tips-Article-QQ"])
+UNLINK_MARKERS = ("pref=qqcom.keyword",)
+DROP_IDS = frozenset(["tipsWBzf", "Status", "article-status", "relate-question", "ArticleBottom"])
+# Bold-only lines that introduce page furniture rather than article text.
+CHROME_LINES = frozenset(["精彩视频推荐", "相关视频", "相关阅读", "相关新闻", "推荐阅读"])
+
+BLOCK_TAGS = frozenset(
+    "p div section article figure header footer main aside table thead tbody tfoot tr td th "
+    "dl dt dd center".split()
+)
+HEADING_TAGS = {"h1": 2, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+BOLD_TAGS = frozenset(["strong", "b"])
+CODE_TAGS = frozenset(["code", "kbd", "samp", "tt"])
+
+_VIDEO_PUSH_RE = re.compile(r"videoArr\.push\((\{.*?\})\)", re.S)
+VIDEO_PAGE = "https://v.qq.com/x/page/{vid}.html"
+
+
+def absolute_url(url: str) -> str:
+    """Make a page URL absolute https: protocol-relative and http gtimg URLs become https."""
+    url = url.strip()
+    if url.startswith("//"):
+        return "https:" + url
+    if url.startswith("http://") and ".gtimg." in url:
+        return "https://" + url[len("http://") :]
+    return url
+
+
+def _image_src(element: _Element) -> str:
+    for attr in ("data-src", "src", "data-original"):
+        value = (element.get(attr) or "").strip()
+        if value and not value.startswith(("data:", "javascript:")):
+            return absolute_url(value)
+    return ""
+
+
+def _is_dropped(element: _Element) -> bool:
+    if element.tag in DROP_TAGS:
+        return True
+    if element.get("id") in DROP_IDS:
+        return True
+    classes = (element.get("class") or "").split()
+    return any(c in DROP_CLASSES for c in classes)
+
+
+class _Walker:
+    """Collects blocks from an element tree; inline text accumulates until a block boundary."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.spans: list[Span] = []
+        self.kind: str = "paragraph"
+
+    def flush(self) -> None:
+        spans, self.spans = self.spans, []
+        if not any(s.text.strip() for s in spans):
+            return
+        text = "".join(s.text for s in spans).strip()
+        if text in CHROME_LINES:
+            return
+        self.blocks.append(Block(kind=self.kind, spans=spans))  # type: ignore[arg-type]
+
+    def text(self, text: str | None, bold: bool, code: bool, href: str | None) -> None:
+        if not text:
+            return
+        last = self.spans[-1] if self.spans else None
+        if last and (last.bold, last.code, last.href) == (bold, code, href):
+            last.text += text
+        else:
+            self.spans.append(Span(text=text, bold=bold, code=code, href=href))
+
+    def walk(self, element: _Element, bold: bool = False, code: bool = False, href: str | None = None) -> None:
+        if isinstance(element, _Comment) or not isinstance(element.tag, str):
+            return  # comments and processing instructions; their tails are read by the parent
+        tag = element.tag.lower()
+        if tag == "script":
+            self._script(element)
+            return
+        if _is_dropped(element):
+            return
+        if tag == "img":
+            src = _image_src(element)
+            if src:
+                self.flush()
+                self.blocks.append(Block(kind="image", src=src))
+            return
+        if tag == "br":
+            self.flush()
+            return
+        if tag in ("ul", "ol"):
+            self.flush()
+            self._list(element, ordered=tag == "ol")
+            return
+        if tag in HEADING_TAGS:
+            self.flush()
+            inner = _Walker()
+            inner.kind = "heading"
+            inner.children(element, bold=False, code=code, href=href)
+            inner.flush()
+            for block in inner.blocks:
+                if block.kind == "heading":
+                    block.level = HEADING_TAGS[tag]
+                    for span in block.spans:
+                        span.bold = False
+            self.blocks.extend(inner.blocks)
+            return
+        if tag == "blockquote":
+            self.flush()
+            previous, self.kind = self.kind, "quote"
+            self.children(element, bold, code, href)
+            self.flush()
+            self.kind = previous
+            return
+        if tag == "figcaption":
+            self.flush()
+            previous, self.kind = self.kind, "caption"
+            self.children(element, bold, code, href)
+            self.flush()
+            self.kind = previous
+            return
+        if tag in BOLD_TAGS:
+            bold = True
+        elif tag in CODE_TAGS:
+            code = True
+        elif tag == "a":
+            link = absolute_url(element.get("href") or "")
+            if link.startswith(("http://", "https://")) and not any(m in link for m in UNLINK_MARKERS):
+                href = link
+        if any(c in UNLINK_CLASSES for c in (element.get("class") or "").split()):
+            href = None
+        if tag in BLOCK_TAGS:
+            self.flush()
+            self.children(element, bold, code, href)
+            self.flush()
+        else:
+            self.children(element, bold, code, href)
+
+    def children(self, element: _Element, bold: bool, code: bool, href: str | None) -> None:
+        self.text(element.text, bold, code, href)
+        for child in element:
+            self.walk(child, bold, code, href)
+            self.text(child.tail, bold, code, href)
+
+    def _list(self, element: _Element, ordered: bool) -> None:
+        items: list[list[Span]] = []
+        for li in element.iter("li"):
+            inner = _Walker()
+            inner.children(li, False, False, None)
+            inner.flush()
+            spans = [s for b in inner.blocks if b.spans for s in b.spans]
+            if any(s.text.strip() for s in spans):
+                items.append(spans)
+        if items:
+            self.blocks.append(Block(kind="list", items=items, ordered=ordered))
+
+    def _script(self, element: _Element) -> None:
+        """2019-2024 pages declare each video where it stands: ``window.DATA.videoArr.push({...})``."""
+        for match in _VIDEO_PUSH_RE.finditer(element.text or ""):
+            try:
+                video = json.loads(match.group(1))
+            except ValueError:
+                continue
+            if isinstance(video, dict) and video.get("vid"):
+                self.flush()
+                self.blocks.append(video_block(str(video["vid"]), str(video.get("title") or "")))
+
+
+def video_block(vid: str, title: str) -> Block:
+    """A video as a block: its page on v.qq.com, with its title as the link text."""
+    return Block(kind="video", src=VIDEO_PAGE.format(vid=vid), spans=[Span(text=title or vid)])
+
+
+def blocks_from_elements(elements: Iterable[_Element]) -> list[Block]:
+    """Blocks of the given body containers, in order."""
+    walker = _Walker()
+    for element in elements:
+        walker.walk(element)
+        walker.flush()
+    return walker.blocks
+
+
+def blocks_from_html(fragment: str) -> list[Block]:
+    """Blocks of an HTML fragment (such as ``originContent.text``)."""
+    if not fragment.strip():
+        return []
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    return blocks_from_elements([root])

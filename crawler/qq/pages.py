@@ -1,0 +1,290 @@
+"""The three qq.com page templates -> Article (pure: a response in, an item or an error out).
+
+* ``current`` (mid-2024 on, ``news.qq.com/rain/a/<id>``): ``window.DATA`` JSON; the body is
+  ``originContent.text`` with ``<!--IMG_n-->`` placeholders resolved through ``originAttribute``;
+  the server-rendered ``#article-content`` and the ``og:``/``article:`` meta are the fallbacks.
+* ``omn`` (2019-2024, ``new.qq.com/omn|rain/...``): pretty-printed ``window.DATA`` JSON for the
+  metadata, the body in ``div.content-article`` (``p.one-p``, ``img.content-picture``, videos
+  pushed onto ``videoArr`` by inline scripts).
+* ``old`` (until 2018, ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, GB2312/GBK bytes): the
+  ``ARTICLE_INFO`` JavaScript object (single quotes, not JSON) and ``#Cnt-Main-Article-QQ``.
+
+A page that yields no article raises ``PageError`` whose ``reason`` names the stats counter
+(``qq/dropped/<reason>``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from parsel import Selector
+from scrapy.http import TextResponse
+
+from crawler.items import Article, Block
+from crawler.qq import blocks as html_blocks
+from crawler.qq.ids import article_id, canonical_url
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+TITLE_SUFFIXES = ("_腾讯新闻", "_腾讯网")
+_DATA_RE = re.compile(r"window\.DATA\s*=\s*")
+_ARTICLE_INFO_RE = re.compile(r"ARTICLE_INFO\s*=\s*(?:window\.ARTICLE_INFO\s*\|\|\s*)?\{")
+_JS_STRING_FIELD_RE = re.compile(r"""(?m)^\s*([A-Za-z_]\w*)\s*:\s*'((?:[^'\\]|\\.)*)'""")
+_PLACEHOLDER_RE = re.compile(r"<!--\s*(IMG|VIDEO)_(\d+)\s*-->")
+
+
+class PageError(ValueError):
+    """The page gives no article. ``reason`` is a short slug for logs and stats."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
+    """Extract the article of a qq.com page of any template generation, or raise PageError."""
+    sel = response.selector
+    if sel.css("#Cnt-Main-Article-QQ") or _ARTICLE_INFO_RE.search(response.text):
+        return _parse_old(response, sel, link_template)
+    data, data_error = _window_data(response.text)
+    if data is not None and not data.get("originContent") and sel.css("div.content-article p.one-p, div.LEFT"):
+        return _parse_omn(response, sel, data, link_template)
+    return _parse_current(response, sel, data, data_error, link_template)
+
+
+# -- window.DATA ------------------------------------------------------------------------------
+
+
+def _window_data(text: str) -> tuple[dict[str, Any] | None, str]:
+    """The ``window.DATA`` object, or None with the reason it could not be read."""
+    match = _DATA_RE.search(text)
+    if not match:
+        return None, "no_data"
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text, match.end())
+    except ValueError as exc:
+        return None, f"bad_json ({exc})"
+    if not isinstance(data, dict):
+        return None, "bad_json (not an object)"
+    return data, ""
+
+
+def _str(data: dict[str, Any] | None, *keys: str) -> str:
+    """The first non-empty string value among ``keys``."""
+    for key in keys:
+        value = (data or {}).get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def _meta(sel: Selector, name: str) -> str:
+    return (
+        sel.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get(default="").strip()
+    )
+
+
+def _strip_suffix(title: str) -> str:
+    for suffix in TITLE_SUFFIXES:
+        if title.endswith(suffix):
+            return title[: -len(suffix)]
+    return re.sub(r"_[^_]{1,6}_腾讯网$", "", title)
+
+
+def parse_time(value: str) -> datetime | None:
+    """Beijing time from the forms qq.com pages use, or None."""
+    value = value.strip()
+    patterns = (
+        (r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", True),
+        (r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$", True),
+    )
+    for pattern, _ in patterns:
+        match = re.match(pattern, value)
+        if match:
+            parts = [int(p) if p else 0 for p in match.groups()]
+            try:
+                return datetime(*parts, tzinfo=BEIJING)  # type: ignore[misc]
+            except ValueError:
+                return None
+    return None
+
+
+def _keywords(value: str) -> list[str]:
+    return [k.strip() for k in re.split(r"[,，]", value) if k.strip()]
+
+
+def _require(article: Article) -> Article:
+    if not article.title:
+        raise PageError("no_title", f"no title in the page data, h1 or og:title at {article.source_url}")
+    if not any(b.kind != "image" and b.text.strip() for b in article.blocks) and not article.images:
+        raise PageError("empty_body", f"the article body has no text and no image at {article.source_url}")
+    return article
+
+
+def _resolve_id(response: TextResponse, *candidates: str) -> str:
+    for candidate in (*candidates, response.url):
+        found = article_id(candidate) if candidate else None
+        if found:
+            return found
+    raise PageError("no_id", f"no article id in the page or its URL {response.url}")
+
+
+# -- current template ---------------------------------------------------------------------------
+
+
+def _origin_blocks(data: dict[str, Any]) -> list[Block]:
+    """``originContent.text`` with its IMG/VIDEO placeholders resolved through ``originAttribute``."""
+    content = data.get("originContent")
+    text = content.get("text") if isinstance(content, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return []
+    attributes = data.get("originAttribute")
+    attributes = attributes if isinstance(attributes, dict) else {}
+
+    def resolve(match: re.Match[str]) -> str:
+        attribute = attributes.get(f"{match.group(1)}_{match.group(2)}")
+        if not isinstance(attribute, dict):
+            return ""
+        if match.group(1) == "VIDEO":
+            vid = _str(attribute, "vid")
+            title = _str(attribute, "title", "desc")
+            return f'<script>videoArr.push({json.dumps({"vid": vid, "title": title})})</script>' if vid else ""
+        src = _str(attribute, "url", "origUrl", "imgurl1000", "imgurl0", "bigOrigUrl")
+        return f'<img src="{html_escape(src)}">' if src else ""
+
+    return html_blocks.blocks_from_html(_PLACEHOLDER_RE.sub(resolve, text))
+
+
+def html_escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def _dom_blocks(sel: Selector) -> list[Block]:
+    containers = sel.css("#article-content .rich_media_content")
+    if not containers:
+        containers = sel.css("#article-content .qnt-p")
+    if not containers:
+        containers = sel.css("#article-content")
+    return html_blocks.blocks_from_elements(c.root for c in containers)
+
+
+def _parse_current(
+    response: TextResponse,
+    sel: Selector,
+    data: dict[str, Any] | None,
+    data_error: str,
+    link_template: str,
+) -> Article:
+    has_dom = bool(sel.css("#article-content")) and bool(sel.css("h1#article-title, meta[property='og:title']"))
+    if data is None and not has_dom:
+        reason = data_error.split(" ", 1)[0]
+        if reason == "no_data" and not sel.css("h1, #article-content"):
+            reason = "not_article"
+        raise PageError(reason, f"{data_error} at {response.url}")
+    title = (
+        _str(data, "title")
+        or sel.css("h1#article-title::text").get(default="").strip()
+        or _strip_suffix(_meta(sel, "og:title"))
+    )
+    pubtime = _str(data, "pubtime") or _meta(sel, "article:published_time")
+    published = parse_time(pubtime)
+    if published is None:
+        raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
+    blocks = _origin_blocks(data or {}) or _dom_blocks(sel)
+    ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), _meta(sel, "og:url"))
+    return _require(
+        Article(
+            id=ident,
+            url=canonical_url(ident, link_template),
+            source_url=response.url,
+            template="current",
+            title=title,
+            published=published,
+            media=_str(data, "media") or _meta(sel, "article:author") or sel.css(".media-name::text").get(default="").strip(),
+            channel=_str(data, "catalog1") or _meta(sel, "category"),
+            keywords=_keywords(_str(data, "tags") or _meta(sel, "keywords")),
+            share_image=html_blocks.absolute_url(_str(data, "shareImg") or _meta(sel, "og:image")),
+            blocks=blocks,
+            article_type=_str(data, "article_type", "atype") or "0",
+            is_paid=bool((data or {}).get("article_is_pay")),
+        )
+    )
+
+
+# -- 2019-2024 template ---------------------------------------------------------------------------
+
+
+def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link_template: str) -> Article:
+    title = _str(data, "title") or sel.css("div.LEFT h1::text").get(default="").strip()
+    published = parse_time(_str(data, "pubtime"))
+    if published is None:
+        raise PageError("no_date", f"no publish time in window.DATA at {response.url}")
+    containers = sel.css("div.content-article")
+    ident = _resolve_id(response, _str(data, "article_id", "cms_id"))
+    keywords = _str(data, "tags") or ",".join(_keywords(_meta(sel, "keywords"))[1:])
+    return _require(
+        Article(
+            id=ident,
+            url=canonical_url(ident, link_template),
+            source_url=response.url,
+            template="omn",
+            title=title,
+            published=published,
+            media=_str(data, "media"),
+            channel=_str(data, "catalog1"),
+            keywords=_keywords(keywords),
+            share_image=html_blocks.absolute_url(_str(data, "shareImg")),
+            blocks=html_blocks.blocks_from_elements(c.root for c in containers),
+            article_type=_str(data, "article_type") or "0",
+            is_paid=bool(data.get("article_is_pay")),
+        )
+    )
+
+
+# -- old CMS template -----------------------------------------------------------------------------
+
+
+def _article_info(text: str) -> dict[str, str]:
+    """The string fields of ``ARTICLE_INFO = window.ARTICLE_INFO || {...}`` (a JS object, not JSON)."""
+    match = _ARTICLE_INFO_RE.search(text)
+    if not match:
+        return {}
+    depth, end = 1, match.end()
+    while depth and end < len(text):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        end += 1
+    body = text[match.end() : end]
+    top_level = re.sub(r"\{[^{}]*\}", "", body)  # nested objects (topic, tpl ...) are not needed
+    return {k: v.replace("\\'", "'") for k, v in _JS_STRING_FIELD_RE.findall(top_level)}
+
+
+def _parse_old(response: TextResponse, sel: Selector, link_template: str) -> Article:
+    info = _article_info(response.text)
+    title = info.get("title", "").strip() or sel.css("#C-Main-Article-QQ h1::text, .hd h1::text").get(default="").strip()
+    pubtime = info.get("pubtime", "") or sel.css("span.pubTime::text, span.a_time::text, span.article-time::text").get(default="")
+    published = parse_time(pubtime)
+    if published is None:
+        raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
+    containers = sel.css("#Cnt-Main-Article-QQ")
+    if not containers:
+        raise PageError("empty_body", f"no #Cnt-Main-Article-QQ at {response.url}")
+    ident = _resolve_id(response, info.get("id", ""), info.get("article_url", ""))
+    media = sel.css("span.where::text, span.a_source::text, span.where a::text").get(default="").strip()
+    return _require(
+        Article(
+            id=ident,
+            url=canonical_url(ident, link_template),
+            source_url=response.url,
+            template="old",
+            title=title,
+            published=published,
+            media=media,
+            channel=info.get("site", ""),
+            keywords=_keywords(_meta(sel, "keywords"))[1:] if _meta(sel, "keywords") != title else [],
+            share_image="",
+            blocks=html_blocks.blocks_from_elements(c.root for c in containers),
+        )
+    )

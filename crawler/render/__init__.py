@@ -1,0 +1,41 @@
+"""Article -> the text of its Markdown file (pure). See ``frontmatter`` and ``markdown``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from crawler.items import Article
+from crawler.render.frontmatter import article_fields, front_matter_values, to_yaml
+from crawler.render.markdown import render_body
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the rendered file looks like; every field is a ``MARKDOWN_*`` setting."""
+
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    date_format: str = "%Y-%m-%d %H:%M:%S"
+    summary_length: int = 50
+    link_text: str = "qq"
+    image_alt: str = "图片"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RenderOptions:
+        return cls(
+            front_matter=dict(settings.getdict("MARKDOWN_FRONT_MATTER")),
+            date_format=settings.get("MARKDOWN_DATE_FORMAT", cls.date_format),
+            summary_length=settings.getint("MARKDOWN_SUMMARY_LENGTH", cls.summary_length),
+            link_text=settings.get("MARKDOWN_LINK_TEXT", cls.link_text),
+            image_alt=settings.get("MARKDOWN_IMAGE_ALT", cls.image_alt),
+        )
+
+
+def render_article(article: Article, options: RenderOptions) -> str:
+    """The whole file: ``---``, YAML front matter, ``---``, a blank line, the body."""
+    fields = article_fields(article, options.date_format, options.summary_length)
+    yaml_text = to_yaml(front_matter_values(options.front_matter, fields))
+    body = render_body(article.blocks, article.url, options.link_text, options.image_alt)
+    return f"---\n{yaml_text}---\n\n{body}"

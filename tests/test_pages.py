@@ -1,0 +1,121 @@
+"""Saved pages -> Markdown, without a reactor: one golden file per fixture page.
+
+Goldens live in ``tests/fixtures/expected/<case>.md``. They were produced by the code and then read
+line by line against their page (see the README's "Tests" section). To regenerate after a deliberate
+change: ``UPDATE_GOLDEN=1 python -m pytest tests/test_pages.py``, then read the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler.pipelines.clean import clean_article
+from crawler.qq.pages import PageError, parse_article
+from crawler.render import RenderOptions, render_article
+from tests.conftest import EXPECTED, FIXTURES, all_cases, page_response
+
+SPEC = FIXTURES / "spec" / "seed-article.md"
+SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "seed-article.md"
+
+# Bad pages and the reason each is dropped with (the ``qq/dropped/<reason>`` counter).
+BAD = {
+    "bad-truncated-20250207A0BAD100": "bad_json",
+    "bad-no-data-20250207A0BAD200": "no_data",
+    "bad-empty-body-20250207A0BAD300": "empty_body",
+}
+GOOD = [case for case in all_cases() if case not in BAD]
+
+
+def render(case: str, settings, body: bytes | None = None) -> str:  # type: ignore[no-untyped-def]
+    article = clean_article(parse_article(page_response(case, body), settings.get("QQ_ARTICLE_URL")))
+    return render_article(article, RenderOptions.from_settings(settings))
+
+
+def test_spec_article_byte_for_byte(settings) -> None:  # type: ignore[no-untyped-def]
+    expected = SPEC.read_bytes()
+    assert render("seed-20250207A090J800", settings).encode("utf-8") == expected
+
+
+@pytest.mark.skipif(not SHARED_SPEC.exists(), reason="no ../shared/spec beside this checkout")
+def test_spec_copy_is_the_users_file() -> None:
+    assert SPEC.read_bytes() == SHARED_SPEC.read_bytes()
+
+
+@pytest.mark.parametrize("case", GOOD)
+def test_golden(case: str, settings) -> None:  # type: ignore[no-untyped-def]
+    golden = EXPECTED / f"{case}.md"
+    output = render(case, settings)
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(output, encoding="utf-8", newline="\n")
+    assert output == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("case", "reason"), sorted(BAD.items()))
+def test_bad_pages_raise_their_reason(case: str, reason: str) -> None:
+    with pytest.raises(PageError) as error:
+        parse_article(page_response(case))
+    assert error.value.reason == reason
+    assert page_response(case).url in str(error.value)
+
+
+def test_home_page_after_deleted_redirect_is_not_an_article() -> None:
+    from tests.mirror.server import HOME_PAGE
+
+    with pytest.raises(PageError) as error:
+        parse_article(page_response("seed-20250207A090J800", HOME_PAGE.encode("utf-8")))
+    assert error.value.reason == "not_article"
+
+
+def test_dom_fallback_gives_the_same_body(settings) -> None:  # type: ignore[no-untyped-def]
+    """Without ``originContent`` the server-rendered ``.qnt-p`` body yields the same file."""
+    page = (FIXTURES / "pages" / "seed-20250207A090J800.html").read_text(encoding="utf-8")
+    match = re.search(r"window\.DATA = (\{.*?\});\n", page, flags=re.S)
+    assert match
+    data = json.loads(match.group(1))
+    del data["originContent"]
+    page = page[: match.start(1)] + json.dumps(data, ensure_ascii=False) + page[match.end(1) :]
+    assert render("seed-20250207A090J800", settings, page.encode("utf-8")) == SPEC.read_text(encoding="utf-8")
+
+
+def test_meta_fallback_without_window_data(settings) -> None:  # type: ignore[no-untyped-def]
+    """No ``window.DATA`` at all: title, date and body from the DOM and og:/article: meta."""
+    page = (FIXTURES / "pages" / "seed-20250207A090J800.html").read_text(encoding="utf-8")
+    page = re.sub(r"window\.DATA = \{.*?\};\n", "", page, flags=re.S)
+    output = render("seed-20250207A090J800", settings, page.encode("utf-8"))
+    assert output == SPEC.read_text(encoding="utf-8")
+
+
+def test_chrome_never_reaches_the_body(settings) -> None:  # type: ignore[no-untyped-def]
+    for case in GOOD:
+        body = render(case, settings).split("\n---\n", 1)[1]
+        for chrome in ("问AI", "转播到腾讯微博", "精彩视频推荐", "自动播放", "rv-root", "<style", "function(", "VERTICAL_CARD"):
+            assert chrome not in body, (case, chrome)
+        assert "\n\n\n" not in body, case
+
+
+def test_hostile_page_round_trips_and_is_neutralised(settings) -> None:  # type: ignore[no-untyped-def]
+    output = render("bad-hostile-20250207A0BAD400", settings)
+    front = yaml.safe_load(output.split("---\n")[1])
+    assert front["title"] == '他说:"AI #1" {{< 来了 >}}第二行 {% raw %}'
+    body = output.split("\n---\n", 1)[1]
+    assert "{{<" not in body and "{%" not in body and "{{" not in body
+    assert "<b>" not in body and "<script" not in body
+    assert "第一段 有不换行空格，零宽字符和全角空格 在中间。" in body
+    assert "源码里的换行不是文字，English words keep one space." in body
+    assert "\n**小标题**\n" in body
+
+
+def test_gbk_page_is_decoded_from_gbk_bytes() -> None:
+    raw = (FIXTURES / "pages" / "old-gbk-20161014006270.html").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    article = parse_article(page_response("old-gbk-20161014006270"))
+    assert article.title == "DeepMind新电脑已可利用记忆自学 人工智能迈上新台阶"
+    assert article.media == "TNW中文站"
+    assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"
