@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal
 
 from lxml.etree import XMLSyntaxError
-from scrapy.utils._compression import _DecompressionMaxSizeExceeded
-from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.qq.ids import article_id, is_video_id
@@ -173,15 +172,23 @@ class SitemapLink:
 
 
 def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
-    """The XML of a sitemap answer, gunzipped when it is a ``.gz`` (by its magic number)."""
+    """The XML of a sitemap answer, gunzipped when it is a ``.gz`` (by its magic number).
+
+    Not Scrapy's ``gunzip``: it returns the readable start of a truncated file without a word,
+    and a cut urlset must be reported, not half read.
+    """
     if body[:2] != b"\x1f\x8b":
         return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return gunzip(body, max_size=max_size)
-    except _DecompressionMaxSizeExceeded as exc:
-        raise SourceError("too_big", f"larger than {max_size} bytes once gunzipped") from exc
-    except (OSError, EOFError, ValueError) as exc:
+        xml = inflater.decompress(body, max_size)
+    except zlib.error as exc:
         raise SourceError("bad_gzip", str(exc)) from exc
+    if max_size and inflater.unconsumed_tail:
+        raise SourceError("too_big", f"larger than {max_size} bytes once gunzipped")
+    if not inflater.eof:
+        raise SourceError("bad_gzip", f"the gzip data ends early (after {len(body)} bytes)")
+    return xml
 
 
 def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], list[Entry]]:

@@ -243,18 +243,17 @@ class QqSpider(scrapy.Spider):
             meta={"qq_source_stats": "qq/feed/bad"},
         )
 
-    async def parse_feed(self, response: Response, channel: str, page: int) -> AsyncIterator[scrapy.Request]:
+    async def parse_feed(
+        self, response: Response, channel: str, page: int, busy: int = 0
+    ) -> AsyncIterator[scrapy.Request]:
         try:
             feed = parse_feed(response.body)
         except SourceError as error:
             if error.reason == "busy":
-                retry = get_retry_request(
-                    response.request, spider=self, reason="busy", max_retry_times=self.busy_retries,
-                    stats_base_key="qq/feed/busy",
-                )  # fmt: skip
+                retry = self.busy_retry(response, busy)
                 if retry is not None:
                     # Back off exponentially: the feed says busy when asked too fast.
-                    await asyncio.sleep(self.busy_delay * 2 ** (retry.meta["retry_times"] - 1))
+                    await asyncio.sleep(self.busy_delay * 2**busy)
                     yield retry
                     return
             self._stat(f"qq/feed/bad/{error.reason}")
@@ -276,6 +275,22 @@ class QqSpider(scrapy.Spider):
             logger.info("Feed %s ends at page %s: pages=%s", channel, page, self.pages)
         else:
             yield self.feed_request(channel, page + 1)
+
+    def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
+        """Scrapy's retry of a busy answer (stats, give-up log), or None after QQ_FEED_BUSY_RETRIES.
+
+        The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
+        request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
+        """
+        assert response.request is not None
+        request = response.request.replace(meta={**response.request.meta, "retry_times": busy})
+        retry = get_retry_request(
+            request, spider=self, reason="busy", max_retry_times=self.busy_retries, stats_base_key="qq/feed/busy"
+        )
+        if retry is not None:
+            retry.meta.pop("retry_times", None)
+            retry.cb_kwargs["busy"] = busy + 1
+        return retry
 
     # -- sitemaps ---------------------------------------------------------------------------------
 
