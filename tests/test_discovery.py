@@ -76,6 +76,8 @@ def test_no_arguments_writes_every_article_of_the_default_channels(site, tmp_pat
     assert stat(log, "qq/deleted") == 1 and f"Deleted article {DELETED}" in log
     assert stat(log, "qq/feed/bad/item") == 1 and "没有id的条目" in log
     assert stat(log, "qq/written") == len(flat(*TOP, *TECH, *FINANCE))
+    # Requested once each: the written ones, the deleted one and the one whose page says paid.
+    assert stat(log, "qq/requested") == len(flat(*TOP, *TECH, *FINANCE)) + 2 == sum(counts.values())
 
 
 def test_since_stops_paging_and_fetching(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -120,6 +122,7 @@ def test_every_url_form_of_one_article_gives_one_file(site, tmp_path) -> None:  
     assert ident in files
     assert len(list((output / "content" / "posts").glob("*cheng-shi-geng-xin*"))) == 1
     assert stat(log, "qq/bad_input") == 0
+    assert stat(log, "qq/requested") == len(fetched(mirror))
 
 
 def test_bad_feeds_and_sitemaps_are_counted_and_the_crawl_goes_on(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
