@@ -85,6 +85,17 @@ def read_url_file(path: str) -> list[str]:
 
 class QqSpider(scrapy.Spider):
     name = "qq"
+    # Read from the settings once, in from_crawler.
+    videos: str
+    channels: list[str]
+    pages: int
+    feed_url: str
+    busy_retries: int
+    busy_delay: float
+    sitemap_url: str
+    fetch_template: str
+    link_template: str
+    max_size: int
 
     def __init__(
         self, urls: str = "", ids: str = "", url_file: str = "", channels: str = "", pages: str = "",
