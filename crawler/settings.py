@@ -41,6 +41,22 @@ QQ_FETCH_URL = "https://news.qq.com/rain/a/{id}"
 # The link back to the article written at the end of every file; built from the id alone.
 QQ_ARTICLE_URL = "https://new.qq.com/rain/a/{id}"
 
+# -- Discovery (crawler.qq.feeds, the qq spider) ----------------------------------------------------
+# Channels read when no articles are named: short names (news_news_<name>) or full channel ids.
+QQ_CHANNELS = ["top", "tech", "finance", "world"]
+# Feed pages read per channel (the newest first); `-a pages=N` overrides it.
+QQ_FEED_PAGES = 5
+# The channel feed the qq.com channel pages post to.
+QQ_FEED_URL = "https://i.news.qq.com/web_feed/getPCList"
+# A {"code":1,"message":"busy"} answer is asked again this many times, waiting
+# QQ_FEED_BUSY_DELAY seconds, then twice that, and so on.
+QQ_FEED_BUSY_RETRIES = 3
+QQ_FEED_BUSY_DELAY = 2.0
+# The sitemap index read with `-a sitemap=1`.
+QQ_SITEMAP_URL = "https://news.qq.com/sitemap/index.xml"
+# Video items: "skip" (counted qq/skipped/video) or "write" (a file whose body is the video link).
+QQ_VIDEOS = "skip"
+
 # -- The local mirror (tests and the offline demo) ------------------------------------------------
 # When set (e.g. "http://127.0.0.1:8765"), every request goes to this mirror of qq.com instead
 # of the network; the crawler still sees the real qq.com URLs. Empty: the real network.

@@ -162,6 +162,16 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
     return html_blocks.blocks_from_html(_PLACEHOLDER_RE.sub(resolve, text))
 
 
+def _video_blocks(data: dict[str, Any]) -> list[Block]:
+    """A video item's page has no body text: its videos (``videoArr``) are the body."""
+    videos = data.get("videoArr")
+    return [
+        html_blocks.video_block(_str(video, "vid"), _str(video, "title", "desc"))
+        for video in (videos if isinstance(videos, list) else [])
+        if isinstance(video, dict) and _str(video, "vid")
+    ]
+
+
 def _dom_blocks(sel: Selector) -> list[Block]:
     containers = sel.css("#article-content .rich_media_content")
     if not containers:
@@ -193,7 +203,7 @@ def _parse_current(
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
-    blocks = _origin_blocks(data or {}) or _dom_blocks(sel)
+    blocks = _origin_blocks(data or {}) or _dom_blocks(sel) or _video_blocks(data or {})
     ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), _meta(sel, "og:url"))
     return _require(
         Article(

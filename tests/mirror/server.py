@@ -68,6 +68,10 @@ class Mirror:
         ]
         self.requests: list[str] = []
         self._lock = threading.Lock()
+        self._local = threading.local()  # the body of the request a handler thread is answering
+        from tests.mirror import feeds  # noqa: PLC0415 (feeds imports this module)
+
+        feeds.register(self)
 
     def article(self, ident: str) -> Reply:
         ident = ident.upper()
@@ -81,7 +85,12 @@ class Mirror:
         body = (self.pages / entry["file"]).read_bytes()
         return Reply(200, body, f"text/html; charset={entry.get('charset', 'utf-8')}")
 
-    def handle(self, path: str) -> Reply:
+    def request_body(self) -> bytes:
+        """The body of the request being answered (POST), for routes that read it."""
+        return getattr(self._local, "body", b"")
+
+    def handle(self, path: str, body: bytes = b"") -> Reply:
+        self._local.body = body
         with self._lock:
             self.requests.append(path)
         route_path = path.split("?", 1)[0]
@@ -99,7 +108,10 @@ class Mirror:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                reply = mirror.handle(self.path)
+                # Read the body even when no route needs it: left unread it would be taken for the
+                # next request on this keep-alive connection.
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                reply = mirror.handle(self.path, body)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
