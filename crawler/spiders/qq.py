@@ -9,17 +9,29 @@ Arguments (``-a name=value``):
 * ``ids``: comma-separated article ids (``20250207A090J800``).
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms it was given in. Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``,
-``qq/dropped/<reason>`` (page errors, ``http_<status>`` and ``network`` failures), ``qq/articles``.
+forms it was given in.
+
+Any other argument is refused: the crawl closes when it opens, before any request, with the reason
+``bad_arguments`` and one ERROR line naming it (a mistyped ``-a`` or Scrapyd ``-d`` would otherwise be
+silently ignored). Scrapyd's own ``_job`` and ``_version`` are accepted (it passes every
+``schedule.json`` field except ``project``, ``spider``, ``setting``, ``jobid`` and ``priority`` as
+``-a``). Other checks append to ``argument_errors`` to close the crawl the same way.
+
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>`` (page errors,
+``http_<status>`` and ``network`` failures), ``qq/articles``, ``qq/bad_arguments``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -30,6 +42,8 @@ from crawler.qq.pages import PageError, parse_article
 logger = logging.getLogger(__name__)
 
 DELETED_MARKER = "babygohome"
+# Spider arguments Scrapyd adds to every job it launches.
+SCRAPYD_ARGUMENTS = frozenset({"_job", "_version"})
 
 
 def split_arg(value: str | None) -> list[str]:
@@ -43,6 +57,29 @@ class QqSpider(scrapy.Spider):
     def __init__(self, urls: str = "", ids: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.inputs = split_arg(urls) + split_arg(ids)
+        # -- Argument checking (closes the crawl at start; see check_arguments) --
+        self.argument_errors: list[str] = [
+            f"unknown argument {name}={value!r}"
+            for name, value in sorted(kwargs.items())
+            if name not in SCRAPYD_ARGUMENTS
+        ]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
+        return spider
+
+    def check_arguments(self) -> None:
+        """On spider_opened: CloseSpider (handled by Scrapy before start() runs) on any bad argument."""
+        if not self.argument_errors:
+            return
+        self._stat("qq/bad_arguments", len(self.argument_errors))
+        accepted = ", ".join(sorted(set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}))
+        logger.error(
+            "Bad spider arguments, nothing crawled: %s (accepted: %s)", "; ".join(self.argument_errors), accepted
+        )
+        raise CloseSpider("bad_arguments")
 
     def _stat(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
