@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,10 @@ class Scrapyd:
     def log(self, job: str) -> str:
         return (self.home / "logs" / "crawler" / "qq" / f"{job}.log").read_text(encoding="utf-8")
 
+    def items(self, job: str) -> list[dict]:
+        path = self.home / "items" / "crawler" / "qq" / f"{job}.jl"
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -103,7 +108,7 @@ password = {PASSWORD}
 eggs_dir = {home / "eggs"}
 logs_dir = {home / "logs"}
 dbs_dir = {home / "dbs"}
-items_dir =
+items_dir = {home / "items"}
 jobs_to_keep = 100
 max_proc = 4
 poll_interval = 0.2
@@ -150,6 +155,8 @@ def assert_clean(log: str) -> None:
     assert not re.search(r"^\S+ \S+ \[[^\]]+\] (ERROR|CRITICAL):", log, flags=re.M), log
     assert "Traceback" not in log
     assert stat(log, "mirror/requests") == stat(log, "downloader/request_count") > 0
+    # An unattended job opens no port: neither extension is enabled.
+    assert "TelnetConsole" not in log and "RemoteControl" not in log
 
 
 def assert_goldens(root: Path) -> None:
@@ -179,6 +186,8 @@ def test_deploy_schedule_with_scrapyd_client_and_crawl(scrapyd: Scrapyd, mirror,
     assert stat(log, "qq/written") == len(WRITTEN)
     assert f"Writing under {site}" in log
     assert_goldens(site)
+    # Scrapyd's items_dir keeps a JSON-lines record of the job's articles.
+    assert sorted(item["id"] for item in scrapyd.items(job)) == sorted(WRITTEN)
     # The server's own default root was not touched.
     assert not any(scrapyd.site.iterdir())
 
@@ -218,6 +227,25 @@ def test_bad_arguments_and_bad_output_root_fail_at_start(scrapyd: Scrapyd, mirro
         assert stat(log, "downloader/request_count") == 0  # refused before any request
         assert "Traceback" not in log
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_egg_holds_the_whole_package_and_reads_no_data_through_file(scrapyd: Scrapyd) -> None:
+    egg = scrapyd.home / "crawler.egg"
+    result = subprocess.run(
+        [str(BIN / "scrapyd-deploy"), "--build-egg", str(egg)],
+        cwd=scrapyd.project, env=scrapyd.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(egg) as archive:
+        names = set(archive.namelist())
+        entry_points = archive.read("EGG-INFO/entry_points.txt").decode()
+    assert "[scrapy]\nsettings = crawler.settings" in entry_points
+    sources = [p for p in (ROOT / "crawler").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    missing = [str(p.relative_to(ROOT)) for p in sources if str(p.relative_to(ROOT)) not in names]
+    assert not missing, "not in the egg (add them to setup.py's package_data): " + ", ".join(missing)
+    # Inside a zipped egg __file__ names no real directory: data goes through pkgutil.get_data.
+    readers = [str(p) for p in sources if p.suffix == ".py" and "__file__" in p.read_text(encoding="utf-8")]
+    assert not readers, readers
 
 
 def test_unauthenticated_calls_are_refused(scrapyd: Scrapyd) -> None:
