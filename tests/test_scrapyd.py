@@ -45,15 +45,19 @@ class Scrapyd:
     env: dict[str, str]  # what a user deploying to it exports
     project: Path  # a copy of the project, deployed from
 
-    def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, auth: str | None = "ok") -> dict:
+    def fetch(self, path: str, data: list[tuple[str, str]] | None = None, auth: str | None = "ok") -> bytes:
+        """GET (or POST ``data``) a path of the server, with the right password, another or none."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.url + endpoint, data=body)
+        request = urllib.request.Request(self.url + path.lstrip("/"), data=body)
         if auth is not None:
             password = PASSWORD if auth == "ok" else auth
             token = base64.b64encode(f"{USERNAME}:{password}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            return bytes(response.read())
+
+    def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, auth: str | None = "ok") -> dict:
+        return dict(json.loads(self.fetch(endpoint, data, auth)))
 
     def schedule(self, *args: str, settings: list[str] = ()) -> str:  # type: ignore[assignment]
         """schedule.json as curl would post it: ``-d spider=qq -d setting=A=B -d name=value``."""
@@ -180,8 +184,10 @@ def test_deploy_schedule_with_scrapyd_client_and_crawl(scrapyd: Scrapyd, mirror,
     match = re.search(r"crawler / qq => (\w+)", result.stdout)
     assert result.returncode == 0 and match, result.stdout + result.stderr
     job = match.group(1)
-    scrapyd.wait(job)
+    finished = scrapyd.wait(job)[job]
     log = scrapyd.log(job)
+    assert scrapyd.fetch(finished["log_url"]).decode() == log  # the log as the README shows to read it
+    assert scrapyd.call(f"status.json?job={job}")["currstate"] == "finished"
     assert_clean(log)
     assert stat(log, "qq/written") == len(WRITTEN)
     assert f"Writing under {site}" in log
