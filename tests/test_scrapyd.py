@@ -23,6 +23,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -206,7 +207,8 @@ def test_two_jobs_at_once_write_each_article_once(scrapyd: Scrapyd, mirror) -> N
     second = scrapyd.schedule("ids=" + ",".join(reversed(WRITTEN)), settings=settings)
     jobs = scrapyd.wait(first, second)
     # Scrapyd ran them at the same time: each started before the other ended.
-    assert max(j["start_time"] for j in jobs.values()) < min(j["end_time"] for j in jobs.values()), jobs
+    started = max(datetime.fromisoformat(j["start_time"]) for j in jobs.values())
+    assert started < min(datetime.fromisoformat(j["end_time"]) for j in jobs.values()), jobs
     logs = [scrapyd.log(job) for job in jobs]
     for log in logs:
         assert_clean(log)
