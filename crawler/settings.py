@@ -4,6 +4,8 @@ Override any of them on the command line (``scrapy crawl qq -s OUTPUT_ROOT=/srv/
 Scrapyd ``schedule.json`` call (``-d setting=OUTPUT_ROOT=/srv/site``) or in this file.
 """
 
+import os
+
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -98,7 +100,9 @@ MARKDOWN_IMAGE_ALT = "图片"
 
 # -- Writing (crawler.pipelines.write) -------------------------------------------------------------
 # Root of everything the crawler writes; relative paths are relative to the working directory.
-OUTPUT_ROOT = "output"
+# It must exist and be writable, or the crawl stops at start. The environment variable
+# QQ_OUTPUT_ROOT sets it for every job of a server (e.g. in Scrapyd's service environment).
+OUTPUT_ROOT = os.environ.get("QQ_OUTPUT_ROOT") or "output"
 # File path under OUTPUT_ROOT: {date} (YYYY-MM-DD), {year}, {month}, {day}, {slug}, {id}.
 OUTPUT_PATH = "content/posts/{date}-{slug}.md"
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.

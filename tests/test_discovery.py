@@ -114,6 +114,7 @@ def test_every_url_form_of_one_article_gives_one_file(site, tmp_path) -> None:  
     url_file = tmp_path / "urls.txt"
     url_file.write_text(f"# one article, many forms\nnew.qq.com/rain/a/{ident}/\n\n{ident.lower()}\n", encoding="utf-8")
     output = tmp_path / "out"
+    output.mkdir()
     # The top feed and the sitemap list it too.
     log = run(site, output, "-a", "urls=" + ",".join(forms), "-a", f"ids={ident}", "-a", f"url_file={url_file}",
               "-a", "channels=top", "-a", "pages=1", "-a", "sitemap=1")  # fmt: skip
@@ -182,6 +183,8 @@ def test_a_page_that_turns_out_to_be_a_video_is_skipped(site, tmp_path) -> None:
 def test_bad_arguments_stop_the_crawl_before_any_request(site, tmp_path, args, message) -> None:  # type: ignore[no-untyped-def]
     mirror, url = site
     result = crawl(url, tmp_path, *args)
-    assert result.returncode != 0
+    assert "Bad spider arguments, nothing crawled" in result.stderr
     assert message in result.stderr
+    assert "'finish_reason': 'bad_arguments'" in result.stderr
+    assert "Traceback" not in result.stderr
     assert mirror.requests == []

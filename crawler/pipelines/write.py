@@ -8,6 +8,11 @@ same article crawled again rewrites its own file.
 
 The file is written to a temporary file in the target directory and renamed over the target, so
 a crash leaves either the old file or the new one, never a partial one.
+
+The output root is checked when the spider opens, before any request: it must already exist and
+be a writable directory (it is never created, so a mistyped path or a relative ``output`` under a
+Scrapyd whose working directory is unknown stops the crawl instead of writing somewhere else).
+If it is not, the crawl closes at once with the reason ``bad_output_root``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from slugify import slugify
 
 from crawler.items import Article
@@ -76,6 +81,22 @@ def write_atomic(target: Path, text: str) -> None:
         raise
 
 
+def root_problem(root: Path) -> str | None:
+    """Why ``root`` cannot take the crawl's files, or None when it is a writable directory."""
+    if not root.exists():
+        return "does not exist"
+    if not root.is_dir():
+        return "is not a directory"
+    try:
+        # Creating a file the way write_atomic does is the only reliable test (os.access misses
+        # read-only mounts, ACLs and root's privileges).
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc})"
+    return None
+
+
 class WritePipeline:
     """Renders each Article and writes it under the output root.
 
@@ -83,7 +104,7 @@ class WritePipeline:
     the ``MARKDOWN_*`` rendering settings. Sets ``item.output_path`` (relative to the root).
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
-    ``qq/dropped/bad_path``.
+    ``qq/dropped/bad_path``, ``qq/bad_output_root`` (the crawl closed at start: see above).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -97,6 +118,19 @@ class WritePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        problem = root_problem(self.root)
+        if problem is not None:
+            self._inc("qq/bad_output_root")
+            where = str(self.root) if self.root.is_absolute() else f"{self.root} (in {Path.cwd()})"
+            logger.error(
+                "OUTPUT_ROOT %s %s: nothing crawled. Create it, or set OUTPUT_ROOT (-s, or Scrapyd's "
+                "-d setting=OUTPUT_ROOT=...) or the environment's QQ_OUTPUT_ROOT to an absolute path.",
+                where, problem,
+            )  # fmt: skip
+            raise CloseSpider("bad_output_root")
+        logger.info("Writing under %s", self.root.absolute())
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None

@@ -17,8 +17,6 @@ Arguments (``-a name=value``), all optional:
 * ``since``: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` (Beijing): older articles are not fetched;
 * ``sitemap=1``: also read the sitemap index ``QQ_SITEMAP_URL``.
 
-A bad ``since``/``pages``/``channels``/``url_file`` or ``QQ_VIDEOS`` stops the crawl before any request.
-
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
 forms and sources gave it. A channel's paging stops at ``pages``, at an empty page, or at a page
 whose every entry is older than ``since`` or already written (``already_written()``, the hook for
@@ -30,21 +28,29 @@ Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RE
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/articles``,
 ``qq/skipped/{video,paid,old,written,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
-``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``.
+``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``.
+
+Unknown arguments are refused: the crawl closes when it opens, before any request, with the
+reason ``bad_arguments`` and one ERROR line naming them (a mistyped ``-a`` or Scrapyd ``-d`` would
+otherwise be silently ignored); so does a bad ``since``/``pages``/``channels``/``url_file`` or
+``QQ_VIDEOS``. Scrapyd's own ``_job`` and ``_version`` are accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import CloseSpider
 from scrapy.http import JsonRequest, Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -65,8 +71,11 @@ from crawler.qq.pages import PageError, parse_article
 logger = logging.getLogger(__name__)
 
 DELETED_MARKER = "babygohome"
+T = TypeVar("T")
 VIDEO_MODES = ("skip", "write")
 VIDEO_TYPES = ("4", "118")
+# Spider arguments Scrapyd adds to every job it launches.
+SCRAPYD_ARGUMENTS = frozenset({"_job", "_version"})
 
 
 def split_arg(value: str | None) -> list[str]:
@@ -102,14 +111,30 @@ class QqSpider(scrapy.Spider):
         since: str = "", sitemap: str = "", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.inputs = split_arg(urls) + split_arg(ids) + (read_url_file(url_file) if url_file else [])
-        self.channel_arg = [channel_id(c) for c in split_arg(channels) if c.lower() != "none"]
+        # Every bad argument is collected here; check_arguments closes the crawl at start with them all.
+        self.argument_errors: list[str] = [
+            f"unknown argument {name}={value!r}" for name, value in sorted(kwargs.items()) if name not in SCRAPYD_ARGUMENTS
+        ]
+        self.inputs = split_arg(urls) + split_arg(ids) + self._checked(read_url_file, url_file, [])
+        self.channel_arg = self._checked(
+            lambda v: [channel_id(c) for c in split_arg(v) if c.lower() != "none"], channels, []
+        )
         self.no_channels = channels.strip().lower() == "none"
         self.explicit = bool(urls or ids or url_file)
-        self.pages_arg = self._positive(pages, "pages") if pages else None
-        self.since: datetime | None = parse_since(since) if since else None
+        self.pages_arg = self._checked(lambda v: self._positive(v, "pages"), pages, None)
+        self.since: datetime | None = self._checked(parse_since, since, None)
         self.sitemap = sitemap.strip().lower() in ("1", "true", "yes")
         self.seen: set[str] = set()
+
+    def _checked(self, parse: Callable[[str], T], value: str, default: T) -> T:
+        """``parse(value)`` for a given argument; a ValueError is recorded as an argument error."""
+        if not value:
+            return default
+        try:
+            return parse(value)
+        except ValueError as error:
+            self.argument_errors.append(str(error))
+            return default
 
     @staticmethod
     def _positive(value: str, name: str) -> int:
@@ -123,7 +148,7 @@ class QqSpider(scrapy.Spider):
         settings = crawler.settings
         spider.videos = settings.get("QQ_VIDEOS", "skip")
         if spider.videos not in VIDEO_MODES:
-            raise ValueError(f"QQ_VIDEOS={spider.videos!r}: expected one of {', '.join(VIDEO_MODES)}")
+            spider.argument_errors.append(f"QQ_VIDEOS={spider.videos!r}: expected one of {', '.join(VIDEO_MODES)}")
         if spider.channel_arg:
             spider.channels = spider.channel_arg
         elif spider.no_channels or spider.explicit:
@@ -138,7 +163,19 @@ class QqSpider(scrapy.Spider):
         spider.fetch_template = settings.get("QQ_FETCH_URL")
         spider.link_template = settings.get("QQ_ARTICLE_URL")
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         return spider
+
+    def check_arguments(self) -> None:
+        """On spider_opened: CloseSpider (handled by Scrapy before start() runs) on any bad argument."""
+        if not self.argument_errors:
+            return
+        self._stat("qq/bad_arguments", len(self.argument_errors))
+        accepted = ", ".join(sorted(set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}))
+        logger.error(
+            "Bad spider arguments, nothing crawled: %s (accepted: %s)", "; ".join(self.argument_errors), accepted
+        )
+        raise CloseSpider("bad_arguments")
 
     def _stat(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
