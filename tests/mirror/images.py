@@ -143,8 +143,8 @@ def image(path: str) -> Reply:
     body = IMAGES.get(path)
     if body is None:
         return Reply(404, b"<html><body>404 Not Found</body></html>")
-    kind = Image.open(BytesIO(body)).format or ""
-    return Reply(200, body, CONTENT_TYPES[kind])
+    with Image.open(BytesIO(body)) as picture:
+        return Reply(200, body, CONTENT_TYPES[picture.format or ""])
 
 
 def bad_image(case: str) -> Reply:
