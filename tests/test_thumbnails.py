@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -243,6 +244,23 @@ def test_default_front_matter_is_remote_and_spec_exact(mirror, tmp_path) -> None
     images = tmp_path / "static" / "images" / "qq"
     assert sorted(p.name for p in images.iterdir()) == ["20161014006270.jpg", "20250207A090J800.jpg"]
     assert stat(result.stderr, "qq/thumbnail/downloaded") == 2
+
+
+def test_expired_image_is_fetched_again_and_replaces_its_old_format(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    images = tmp_path / "static" / "images" / "qq"
+    images.mkdir(parents=True)
+    stale, fresh = images / "20161014006270.png", images / "20250207A090J800.jpg"
+    stale.write_bytes(draw("PNG", 120, 100, 3))
+    fresh.write_bytes(b"kept as it is: younger than FILES_EXPIRES")
+    old = time.time() - 91 * 86400
+    os.utime(stale, (old, old))
+    result = crawl(mirror[1], tmp_path, "-a", "ids=20250207A090J800,20161014006270")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in images.iterdir()) == ["20161014006270.jpg", "20250207A090J800.jpg"]
+    assert (images / "20161014006270.jpg").read_bytes() == served("https://img1.gtimg.com/tech/pics/hv1/168/240/2140/139214868.jpg")
+    assert fresh.read_bytes() == b"kept as it is: younger than FILES_EXPIRES"
+    assert stat(result.stderr, "qq/thumbnail/uptodate") == 1
+    assert stat(result.stderr, "qq/thumbnail/downloaded") == 1
 
 
 # -- bad images ------------------------------------------------------------------------------------

@@ -285,7 +285,10 @@ class ThumbnailsPipeline(FilesPipeline):
             stats = "thumbnail" if role == "thumbnail" else "images"
             if ok:
                 assert isinstance(value, dict)
-                local = self.url_prefix + self._own_copy(value["path"], stem, info)
+                path = self._own_copy(value["path"], stem, info)
+                if value["status"] != "uptodate":
+                    self._drop_other_formats(path, stem)
+                local = self.url_prefix + path
                 if role == "thumbnail":
                     item.thumbnail_path = local
                 if self.body_images and url in item.images:
@@ -301,6 +304,13 @@ class ThumbnailsPipeline(FilesPipeline):
                 rejected.reason, rejected.detail, url, item.source_url, role, item.id,
             )  # fmt: skip
         return item
+
+    def _drop_other_formats(self, path: str, stem: str) -> None:
+        """Remove an older copy under another extension (the image changed format on the host),
+        which would otherwise be found first on the next run."""
+        for extension in EXTENSIONS.values():
+            if f"{stem}.{extension}" != path:
+                (self.root / f"{stem}.{extension}").unlink(missing_ok=True)
 
     def _own_copy(self, path: str, stem: str, info: MediaPipeline.SpiderInfo) -> str:
         """``path``, or a copy named ``stem`` when the image was stored for another article.
