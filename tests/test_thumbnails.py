@@ -308,3 +308,9 @@ def test_bad_images_leave_nothing_on_disk_and_no_traceback(bad_crawl) -> None:  
     body = [f"{ident}-{n}.{ext}" for ident in BAD_ARTICLES for n, ext in ((1, "png"), (2, "webp"))]
     assert names == sorted(["20250207A0IMGH00.jpg", *body[:-2], "20250207A0IMGH00-2.webp"])
     assert "Traceback" not in log
+
+
+def test_front_matter_setting_is_checked(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.set("THUMBNAILS_FRONT_MATTER", "offline")
+    with pytest.raises(ValueError, match="THUMBNAILS_FRONT_MATTER"):
+        RenderOptions.from_settings(settings)

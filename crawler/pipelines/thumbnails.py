@@ -59,7 +59,7 @@ import time
 import warnings
 from io import BytesIO
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from PIL import Image, UnidentifiedImageError
 from scrapy import Request
@@ -94,11 +94,10 @@ class ImageRejected(IgnoreRequest):
     outcome (logged by us once, no traceback) rather than a crash.
     """
 
-    def __init__(self, reason: str, detail: str = "", url: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.detail = detail or reason
-        self.url = url
 
 
 def image_extension(body: bytes, min_width: int = 0, min_height: int = 0) -> str:
@@ -249,19 +248,17 @@ class ThumbnailsPipeline(FilesPipeline):
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo:
         if response.status != 200:
-            raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}", request.url)
+            raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
         request.meta["qq_image_ext"] = image_extension(
             response.body, self.min_width if small else 0, self.min_height if small else 0
         )
         return await super().media_downloaded(response, request, info, item=item)
 
-    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> Any:
-        rejected = failure_reason(failure)
-        rejected.url = request.url
-        # FilesPipeline logs an IgnoreRequest at debug level and raises it as "filtered": the
-        # rejection (with its reason) travels to item_completed, which logs and counts it.
-        return super().media_failed(Failure(rejected), request, info)
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:
+        # FilesPipeline logs an IgnoreRequest at debug level and raises it as "filtered", without
+        # a traceback: the rejection (with its reason) reaches item_completed, which logs and counts it.
+        super().media_failed(Failure(failure_reason(failure)), request, info)
 
     def file_path(
         self,

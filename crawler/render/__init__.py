@@ -28,13 +28,16 @@ class RenderOptions:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
+        thumbnail = settings.get("THUMBNAILS_FRONT_MATTER", cls.thumbnail)
+        if thumbnail not in ("remote", "local"):
+            raise ValueError(f"THUMBNAILS_FRONT_MATTER must be 'remote' or 'local', not {thumbnail!r}")
         return cls(
             front_matter=dict(settings.getdict("MARKDOWN_FRONT_MATTER")),
             date_format=settings.get("MARKDOWN_DATE_FORMAT", cls.date_format),
             summary_length=settings.getint("MARKDOWN_SUMMARY_LENGTH", cls.summary_length),
             link_text=settings.get("MARKDOWN_LINK_TEXT", cls.link_text),
             image_alt=settings.get("MARKDOWN_IMAGE_ALT", cls.image_alt),
-            thumbnail=settings.get("THUMBNAILS_FRONT_MATTER", cls.thumbnail),
+            thumbnail=thumbnail,
             local_images=settings.getbool("THUMBNAILS_BODY_IMAGES", cls.local_images),
         )
 
