@@ -110,8 +110,10 @@ THUMBNAILS_MAXSIZE = 10 * 1024 * 1024
 # Body images smaller than this are icons or spacers: not downloaded, the remote link is kept.
 THUMBNAILS_MIN_WIDTH = 100
 THUMBNAILS_MIN_HEIGHT = 100
-# Image requests share one download slot, throttled apart from the article pages (DOWNLOAD_SLOTS).
+# Image requests share one download slot, throttled apart from the article pages: its own
+# concurrency and start delay here (Scrapy's DOWNLOAD_SLOTS), and AutoThrottle adapts its delay to
+# the image hosts' latency alone (never below DOWNLOAD_DELAY).
 THUMBNAILS_DOWNLOAD_SLOT = "qq-images"
-DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.1}}
+DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.25}}
 # Scrapy's: an image on disk younger than this many days is not fetched again.
 FILES_EXPIRES = 90

@@ -12,7 +12,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -91,12 +90,13 @@ def pipeline(tmp_path: Path, **settings: object) -> ThumbnailsPipeline:
     return ThumbnailsPipeline.from_crawler(crawler)
 
 
-def test_requests_carry_referer_slot_and_size_limit(tmp_path: Path) -> None:
+def test_requests_carry_referer_slot_and_size_limit(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
     requests = pipeline(tmp_path).get_media_requests(article(), None)  # type: ignore[arg-type]
     assert [r.url for r in requests] == ["https://inews.gtimg.com/om_ls/X_640360/0"]
     request = requests[0]
     assert request.headers["Referer"] == b"https://news.qq.com/rain/a/20250207A090J800"
     assert request.meta["download_slot"] == "qq-images"
+    assert "qq-images" in settings["DOWNLOAD_SLOTS"]  # its own concurrency and delay
     assert request.meta["download_maxsize"] == 10 * 1024 * 1024
     assert request.meta["qq_image_stem"] == "images/qq/20250207A090J800"
 
