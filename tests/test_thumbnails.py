@@ -18,6 +18,7 @@ import pytest
 import yaml
 from PIL import Image
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, NotConfigured
+from scrapy.pipelines.media import FileException
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
 from twisted.python.failure import Failure
@@ -65,6 +66,7 @@ def test_download_failures_get_a_reason() -> None:
     too_big = DownloadCancelledError("Expected to receive 270000 bytes which is larger than download max size (100000)")
     assert failure_reason(Failure(too_big)).reason == "too_large"
     assert failure_reason(Failure(ConnectionRefusedError())).reason == "network"
+    assert failure_reason(Failure(FileException("[Errno 28] No space left on device"))).reason == "store"
 
 
 # -- the requests and the rendering ----------------------------------------------------------------

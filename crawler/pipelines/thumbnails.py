@@ -36,7 +36,7 @@ again. Files are written to a temporary file and renamed: nothing half-written s
 A failed image never stops the article: it is written with the remote URL, the failure is logged
 with the image URL and the article URL, and counted. Reasons: ``http_<status>``, ``timeout``,
 ``too_large``, ``network``, ``ignored``, ``empty``, ``not_image``, ``unsupported``, ``truncated``,
-``broken``, ``bomb``, ``too_small``.
+``broken``, ``bomb``, ``too_small``, ``store`` (the file could not be written).
 
 Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_STORE``, ``THUMBNAILS_PATH``,
 ``THUMBNAILS_BODY_PATH``, ``THUMBNAILS_URL_PREFIX``, ``THUMBNAILS_BODY_IMAGES``,
@@ -73,7 +73,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FilesStoreProtocol, FSFilesStore
-from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
+from scrapy.pipelines.media import FileException, FileInfo, FileInfoOrError, MediaPipeline
 from scrapy.utils.defer import ensure_awaitable
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
@@ -140,6 +140,8 @@ def failure_reason(failure: Failure) -> ImageRejected:
         return ImageRejected("too_large", detail)
     if isinstance(value, IgnoreRequest):
         return ImageRejected("ignored", detail)
+    if isinstance(value, FileException):  # FilesPipeline could not store it (e.g. a full disk)
+        return ImageRejected("store", detail)
     return ImageRejected("network", detail)
 
 

@@ -113,6 +113,12 @@ class Mirror:
 
             do_POST = do_GET  # noqa: N815
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except ConnectionError:  # the client gave up (its timeout or size limit): not an error here
+                    pass
+
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
