@@ -66,6 +66,7 @@ def test_download_failures_get_a_reason() -> None:
     too_big = DownloadCancelledError("Expected to receive 270000 bytes which is larger than download max size (100000)")
     assert failure_reason(Failure(too_big)).reason == "too_large"
     assert failure_reason(Failure(ConnectionRefusedError())).reason == "network"
+    assert failure_reason(Failure(KeyError("qq_image_stem"))).reason == "error"
     assert failure_reason(Failure(FileException("[Errno 28] No space left on device"))).reason == "store"
 
 

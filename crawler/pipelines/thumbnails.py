@@ -36,7 +36,8 @@ again. Files are written to a temporary file and renamed: nothing half-written s
 A failed image never stops the article: it is written with the remote URL, the failure is logged
 with the image URL and the article URL, and counted. Reasons: ``http_<status>``, ``timeout``,
 ``too_large``, ``network``, ``ignored``, ``empty``, ``not_image``, ``unsupported``, ``truncated``,
-``broken``, ``bomb``, ``too_small``, ``store`` (the file could not be written).
+``broken``, ``bomb``, ``too_small``, ``store`` (the file could not be written), ``error``
+(anything else, e.g. a bug).
 
 Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_STORE``, ``THUMBNAILS_PATH``,
 ``THUMBNAILS_BODY_PATH``, ``THUMBNAILS_URL_PREFIX``, ``THUMBNAILS_BODY_IMAGES``,
@@ -65,10 +66,14 @@ from PIL import Image, UnidentifiedImageError
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
+    CannotResolveHostError,
     DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     NotConfigured,
+    ResponseDataLossError,
 )
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
@@ -128,6 +133,11 @@ def image_extension(body: bytes, min_width: int = 0, min_height: int = 0) -> str
     return extension
 
 
+_NETWORK_ERRORS = (
+    OSError, DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError, CannotResolveHostError
+)
+
+
 def failure_reason(failure: Failure) -> ImageRejected:
     """What a failed download was, as a rejection with a reason."""
     value = failure.value
@@ -142,7 +152,9 @@ def failure_reason(failure: Failure) -> ImageRejected:
         return ImageRejected("ignored", detail)
     if isinstance(value, FileException):  # FilesPipeline could not store it (e.g. a full disk)
         return ImageRejected("store", detail)
-    return ImageRejected("network", detail)
+    if isinstance(value, _NETWORK_ERRORS) or type(value).__module__.startswith("twisted."):
+        return ImageRejected("network", detail)
+    return ImageRejected("error", detail)
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -215,8 +227,6 @@ class ThumbnailsPipeline(FilesPipeline):
         }
         return Request(url, callback=NO_CALLBACK, headers={"Referer": article.source_url}, meta=meta)
 
-    # -- FilesPipeline's overridable interface -------------------------------------------------
-
     def wanted(self, article: Article) -> list[tuple[str, str, str]]:
         """(URL, role, stem) of every image to fetch for the article, thumbnail first."""
         wanted = []
@@ -227,6 +237,8 @@ class ThumbnailsPipeline(FilesPipeline):
                 if url != article.thumbnail:
                     wanted.append((url, "body", self.body_path.format(id=article.id, n=n)))
         return wanted
+
+    # -- FilesPipeline's overridable interface -------------------------------------------------
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         if not isinstance(item, Article):
@@ -296,7 +308,7 @@ class ThumbnailsPipeline(FilesPipeline):
                 continue
             assert isinstance(value, Failure)
             cause = value.value if isinstance(value.value, ImageRejected) else value.value.__cause__
-            rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("network", str(value.value))
+            rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
             self._inc(f"qq/{stats}/failed/{rejected.reason}")
             logger.warning(
                 "Image not downloaded (%s: %s): %s referred in %s; the %s of %s keeps its remote URL",
