@@ -29,6 +29,8 @@ decode completely (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off, so a truncated
 Pillow's decompression-bomb guard is on (its warning is an error here), so a PNG that claims
 gigapixel dimensions is refused before it is decoded. Body images (not thumbnails) smaller than
 ``THUMBNAILS_MIN_WIDTH`` x ``THUMBNAILS_MIN_HEIGHT`` are refused too (icons, spacers, trackers).
+The check decodes in the reactor thread: about 6 ms for a 1000 x 750 JPEG, 100 ms for a 12 MP
+one (measured on this project's 2-core machine), bounded by ``THUMBNAILS_MAXSIZE``.
 
 An image already on disk under its name, younger than ``FILES_EXPIRES`` days, is not fetched
 again. Files are written to a temporary file and renamed: nothing half-written stays on disk.
