@@ -1,8 +1,9 @@
 """The Article item: the one data contract between extraction, the pipelines and rendering.
 
-Extraction (``crawler.qq.pages``) fills every field but ``thumbnail_path``; the cleaning pipeline
-normalises the text in place; the thumbnail pipeline sets ``thumbnail_path``; the writer renders
-and writes it. Body text is kept as structured blocks of inline spans (not as Markdown) so that
+Extraction (``crawler.qq.pages``) fills every field but ``thumbnail_path``, ``image_paths`` and
+``output_path``; the cleaning pipeline normalises the text in place; the thumbnail pipeline sets
+``thumbnail_path`` and ``image_paths`` (site paths of the local copies); the writer renders and
+writes it. Body text is kept as structured blocks of inline spans (not as Markdown) so that
 cleaning never has to parse Markdown and the renderer alone decides escaping and syntax.
 """
 
@@ -67,7 +68,10 @@ class Article:
     blocks: list[Block] = field(default_factory=list)
     article_type: str = "0"
     is_paid: bool = False
+    # Site path of the local copy of ``thumbnail`` (e.g. ``/images/qq/<id>.jpg``), when downloaded.
     thumbnail_path: str = ""
+    # Body image URL -> site path of its local copy, for the body images downloaded.
+    image_paths: dict[str, str] = field(default_factory=dict)
     output_path: str = ""
 
     @property

@@ -29,6 +29,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,
+    "crawler.pipelines.thumbnails.ThumbnailsPipeline": 300,
     "crawler.pipelines.write.WritePipeline": 800,
 }
 # Scrapy's HTTP/1.1 handler, which fetches from the local mirror instead when QQ_MIRROR_URL is set.
@@ -107,3 +108,32 @@ OUTPUT_ROOT = os.environ.get("QQ_OUTPUT_ROOT") or "output"
 OUTPUT_PATH = "content/posts/{date}-{slug}.md"
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.
 OUTPUT_SLUG_MAX_LENGTH = 80
+
+# -- Thumbnails and images (crawler.pipelines.thumbnails) ------------------------------------------
+# Download each article's thumbnail (share image, else first body image) under OUTPUT_ROOT.
+THUMBNAILS_ENABLED = True
+# Directory under OUTPUT_ROOT the images go to: what the Hugo site serves as its static dir.
+THUMBNAILS_STORE = "static"
+# Path of a thumbnail under THUMBNAILS_STORE, without extension (it comes from the image bytes).
+THUMBNAILS_PATH = "images/qq/{id}"
+# Path of a body image: {n} is its place among the article's distinct body images.
+THUMBNAILS_BODY_PATH = "images/qq/{id}-{n}"
+# Prefix of the site path of a stored image (e.g. "/blog/" for a site under a sub-path).
+THUMBNAILS_URL_PREFIX = "/"
+# Front matter {thumbnail}: "remote" (the qq.com URL, as in the spec) or "local" (the site path;
+# a thumbnail that failed to download keeps the remote URL).
+THUMBNAILS_FRONT_MATTER = "remote"
+# Also download body images and link them to their local copies in the Markdown.
+THUMBNAILS_BODY_IMAGES = False
+# Largest image accepted, in bytes (DOWNLOAD_MAXSIZE for image requests alone).
+THUMBNAILS_MAXSIZE = 10 * 1024 * 1024
+# Body images smaller than this are icons or spacers: not downloaded, the remote link is kept.
+THUMBNAILS_MIN_WIDTH = 100
+THUMBNAILS_MIN_HEIGHT = 100
+# Image requests share one download slot, throttled apart from the article pages: its own
+# concurrency and start delay here (Scrapy's DOWNLOAD_SLOTS), and AutoThrottle adapts its delay to
+# the image hosts' latency alone (never below DOWNLOAD_DELAY).
+THUMBNAILS_DOWNLOAD_SLOT = "qq-images"
+DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.25}}
+# Scrapy's: an image on disk younger than this many days is not fetched again.
+FILES_EXPIRES = 90

@@ -21,10 +21,14 @@ _FIELD_RE = re.compile(r"^\{(\w+)\}$")
 
 
 def article_fields(
-    article: Article, date_format: str = "%Y-%m-%d %H:%M:%S", summary_length: int = 50
+    article: Article, date_format: str = "%Y-%m-%d %H:%M:%S", summary_length: int = 50, thumbnail: str = "remote"
 ) -> dict[str, Any]:
-    """The article values a front matter template may name as ``{field}``."""
-    thumbnail = article.thumbnail_path or article.thumbnail
+    """The article values a front matter template may name as ``{field}``.
+
+    ``{thumbnail}`` is the remote URL, or with ``thumbnail="local"`` the site path of the local
+    copy when there is one (a thumbnail that failed to download keeps its remote URL).
+    """
+    thumbnail = (article.thumbnail_path if thumbnail == "local" else "") or article.thumbnail
     return {
         "title": article.title,
         "date": article.published.strftime(date_format) if date_format != "iso" else article.published.isoformat(),

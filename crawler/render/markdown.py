@@ -14,7 +14,7 @@ first brace becomes ``&#123;``, which every Markdown renderer shows as ``{``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from crawler.items import Block, Span
 
@@ -83,10 +83,11 @@ def _escape_line_start(line: str) -> str:
     return "\\" + line
 
 
-def render_block(block: Block, image_alt: str = "图片") -> str:
-    """One block as Markdown (no trailing newline)."""
+def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[str, str] | None = None) -> str:
+    """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given."""
     if block.kind == "image":
-        return f"![{escape(image_alt)}]({escape_url(block.src)})"
+        src = (image_paths or {}).get(block.src, block.src)
+        return f"![{escape(image_alt)}]({escape_url(src)})"
     if block.kind == "video":
         title = escape(block.text) or block.src
         return f"[视频：{title}]({escape_url(block.src)})"
@@ -102,9 +103,15 @@ def render_block(block: Block, image_alt: str = "图片") -> str:
     return inline(block.spans)
 
 
-def render_body(blocks: Iterable[Block], source_link: str, link_text: str = "qq", image_alt: str = "图片") -> str:
+def render_body(
+    blocks: Iterable[Block],
+    source_link: str,
+    link_text: str = "qq",
+    image_alt: str = "图片",
+    image_paths: Mapping[str, str] | None = None,
+) -> str:
     """The whole body: blocks, then the link back to the article, ending in one newline."""
-    parts = [text for text in (render_block(b, image_alt) for b in blocks) if text.strip()]
+    parts = [text for text in (render_block(b, image_alt, image_paths) for b in blocks) if text.strip()]
     parts.append(f"[{escape(link_text)}]({escape_url(source_link)})")
     return "\n\n".join(parts) + "\n"
 

@@ -66,6 +66,9 @@ class Mirror:
             (re.compile(r"^/[^/]+/a/(?P<date>\d{8})/(?P<n>\d{6})\.htm$"), lambda m, s: s.article(m["date"] + m["n"])),
             (re.compile(r"^/[^/]+/(?:rain/a|omn/\d{8}|omn|a)/(?P<id>[0-9A-Za-z]+?)(?:\.html)?/?$"), lambda m, s: s.article(m["id"])),
         ]
+        from tests.mirror.images import add_image_routes  # here: images.py imports this module
+
+        add_image_routes(self)
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._local = threading.local()  # the body of the request a handler thread is answering
@@ -121,6 +124,12 @@ class Mirror:
                 self.wfile.write(reply.body)
 
             do_POST = do_GET  # noqa: N815
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except ConnectionError:  # the client gave up (its timeout or size limit): not an error here
+                    pass
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
