@@ -11,6 +11,5 @@ export default function (eleventyConfig) {
       timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit", second: "2-digit",
     }).format(date));
-  eleventyConfig.ignores.add("README.md");
   eleventyConfig.ignores.add("node_modules/**");
 }
