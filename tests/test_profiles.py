@@ -20,6 +20,7 @@ from crawler.render import RenderOptions, render_article
 from crawler.render.markdown import inline, render_block
 from crawler.render.profiles import PROFILES, profile_from_settings
 from tests.conftest import EXPECTED
+from tests.test_crawl import ROOT
 from tests.test_render import article
 
 HOSTILE_TITLES = [
@@ -135,6 +136,10 @@ def test_zola_front_matter_follows_zolas_rules() -> None:
     assert front["extra"]["thumbnail"] == "https://inews.gtimg.com/x/0"
     assert front["title"] == "a\"b\n{{ c }}"
     assert article_path(article(), PROFILES["zola"].path) == "content/posts/2025-02-07-biao-ti.md"
+    # Zola refuses a page whose taxonomy the site does not declare.
+    config = tomllib.loads((ROOT / "examples" / "zola" / "config.toml").read_text(encoding="utf-8"))
+    assert set(front["taxonomies"]) <= {t["name"] for t in config["taxonomies"]}
+    assert (ROOT / "examples" / "zola" / "content" / "posts" / "_index.md").is_file()  # posts/ is a section
 
 
 def test_hexo_front_matter_follows_hexos_rules() -> None:
