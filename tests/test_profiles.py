@@ -22,6 +22,7 @@ from crawler.render.profiles import PROFILES, profile_from_settings
 from tests.conftest import EXPECTED
 from tests.test_crawl import ROOT
 from tests.test_render import article
+from tests.test_write import pipeline
 
 HOSTILE_TITLES = [
     'He said "hi"',
@@ -162,3 +163,15 @@ def test_hugo_bundle_is_an_index_in_its_own_folder() -> None:
     assert article_path(article(), profile.path) == "content/posts/2025-02-07-biao-ti/index.md"
     assert profile.image_dir == "." and profile.front_matter == PROFILES["hugo"].front_matter
     assert article_path(article(), profile.path, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
+
+
+def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    writer = pipeline(tmp_path, OUTPUT_PROFILE="hugo-bundle")
+    first = writer.process_item(article("同一个标题"))
+    other = article("同一个标题")
+    other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
+    second = writer.process_item(other)
+    assert first.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti/index.md"
+    assert second.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"
+    assert "20250207A090J800" in (tmp_path / first.output_path).read_text(encoding="utf-8")
+    assert writer.crawler.stats.get_value("qq/renamed") == 1
