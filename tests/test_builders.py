@@ -129,22 +129,36 @@ def test_jekyll_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def
     check_pages(pages, ['datetime="2025-02-07T21:54:12+08:00"', "2025-02-07 21:54:12 +0800"])
 
 
-def test_eleventy_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("engine", ["liquid", "njk"])
+def test_eleventy_builds(mirror, tmp_path, engine: str) -> None:  # type: ignore[no-untyped-def]
     eleventy = node_tool("eleventy", "eleventy")
     site = tmp_path / "site"
     site_with_crawl(mirror[1], "eleventy", site, "eleventy")
-    log = build([eleventy], site, TZ="UTC")
+    # Eleventy runs Markdown through Liquid by default; sites that chose Nunjucks must be safe too.
+    (site / "njk.config.js").write_text(
+        'import example from "./eleventy.config.js";\n'
+        "export default function (config) { example(config); return { markdownTemplateEngine: \"njk\" }; }\n",
+        encoding="utf-8",
+    )
+    log = build([eleventy, *(["--config=njk.config.js"] if engine == "njk" else [])], site, TZ="UTC")
+    assert re.search(rf"posts/2025-02-07-{SEED_SLUG}\.md \({engine}\)", log), log
     assert "Wrote 4 files" in log, log
     # The instant in UTC proves the +08:00 offset was read (as UTC it would be 21:54:12Z).
     check_pages(list((site / "_site" / "posts").glob("*/index.html")),
                 ['datetime="2025-02-07T13:54:12.000Z"', "2025-02-07 21:54:12 +08:00"])  # fmt: skip
 
 
-def test_hexo_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("nunjucks", [False, True])
+def test_hexo_builds(mirror, tmp_path, nunjucks: bool) -> None:  # type: ignore[no-untyped-def]
     hexo = node_tool("hexo", "hexo")
     site = tmp_path / "site"
     site_with_crawl(mirror[1], "hexo", site, "hexo")
     assert (site / "source" / "_posts" / f"{SEED_SLUG}.md").is_file()
+    if nunjucks:  # without the profile's second guard, the body's escaping alone must hold
+        for post in (site / "source" / "_posts").glob("*.md"):
+            text = post.read_text(encoding="utf-8")
+            assert "\ndisableNunjucks: true\n" in text
+            post.write_text(text.replace("\ndisableNunjucks: true\n", "\n"), encoding="utf-8")
     # The machine's zone must not matter: the site's timezone says how to read the dates.
     log = build([hexo, "generate"], site, TZ="America/New_York")
     assert "3 files generated" in log, log
