@@ -176,3 +176,9 @@ def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[
     assert second.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"
     assert "20250207A090J800" in (tmp_path / first.output_path).read_text(encoding="utf-8")
     assert writer.crawler.stats.get_value("qq/renamed") == 1
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_summary_never_lands_where_themes_print_html(profile: str) -> None:
+    # Jekyll and Hexo themes print a front matter `excerpt` as HTML, unescaped.
+    assert "excerpt" not in front_matter(profile)

@@ -23,6 +23,8 @@ Builder facts each profile follows (from their documentation):
   ``date`` a TOML offset datetime. Tera shortcodes (``{{ x() }}``, ``{% x() %}``) run on the body.
 * Hexo: posts in ``source/_posts/``; ``lang`` one string; ``categories``/``tags`` lists; Nunjucks
   runs on the body unless ``disableNunjucks: true``, which the profile sets as a second guard.
+* The summary goes to ``description`` (Zola, Jekyll's SEO tag, Hexo's ``open_graph``), never to
+  Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped.
 * Eleventy: a string ``date`` must be ISO 8601 (``2025-02-07T21:54:12+08:00``); ``tags`` make
   collections; Liquid runs on ``.md`` bodies by default.
 """
@@ -87,7 +89,7 @@ PROFILES: dict[str, Profile] = {
             "layout": "post",
             "title": "{title}",
             "date": "{date}",
-            "excerpt": "{summary}",
+            "description": "{summary}",
             "categories": ["qq"],
             "tags": ["qq"],
             "lang": "zh-CN",
@@ -116,7 +118,7 @@ PROFILES: dict[str, Profile] = {
         {
             "title": "{title}",
             "date": "{date}",
-            "excerpt": "{summary}",
+            "description": "{summary}",
             "categories": ["qq"],
             "tags": ["qq"],
             "lang": "zh-CN",
