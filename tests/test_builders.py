@@ -101,19 +101,19 @@ def test_hugo_bundle_builds(mirror, tmp_path) -> None:  # type: ignore[no-untype
     config = tmp_path / "site" / "hugo.toml"
     config.write_text(re.sub(r"^timeZone = .*\n", "", config.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
     assert "timeZone" not in config.read_text(encoding="utf-8")
-    log = crawl(mirror[1], output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "MARKDOWN_DATE_FORMAT=iso", "-a", f"ids={IDS}")
-    assert log.returncode == 0, log.stderr[-3000:]
+    result = crawl(mirror[1], output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "MARKDOWN_DATE_FORMAT=iso", "-a", f"ids={IDS}")
+    assert result.returncode == 0, result.stderr[-3000:]
     bundle = output / "content" / "posts" / f"2025-02-07-{SEED_SLUG}"
     assert sorted(p.name for p in bundle.iterdir()) == ["index.md"]
     assert '\ndate: "2025-02-07T21:54:12+08:00"\n' in (bundle / "index.md").read_text(encoding="utf-8")
     # What the images pipeline puts beside index.md (image_dir ".") is a page resource Hugo publishes.
     Image.new("RGB", (4, 4), "red").save(bundle / "cover.jpg")
     public = tmp_path / "public"
-    log_text = build(
+    log = build(
         [hugo, "--source", str(tmp_path / "site"), "--contentDir", str(output / "content"), "--destination", str(public),
          "--panicOnWarning", "--logLevel", "warn"], tmp_path,
     )  # fmt: skip
-    assert not re.search(r"^(WARN|ERROR)", log_text, flags=re.M), log_text
+    assert not re.search(r"^(WARN|ERROR)", log, flags=re.M), log
     check_pages(list(public.glob("posts/*/index.html")), ['datetime="2025-02-07T21:54:12&#43;08:00"'])
     assert (public / "posts" / f"2025-02-07-{SEED_SLUG}" / "cover.jpg").is_file()
 
