@@ -99,6 +99,15 @@ MARKDOWN_LINK_TEXT = "qq"
 # Alt text of body images.
 MARKDOWN_IMAGE_ALT = "图片"
 
+# -- Output profiles (crawler.render.profiles) -----------------------------------------------------
+# Which site builder the files are for: hugo (the spec), hugo-bundle (<slug>/index.md, images
+# beside it), jekyll, zola, hexo or eleventy. MARKDOWN_FRONT_MATTER, MARKDOWN_DATE_FORMAT and
+# OUTPUT_PATH, when the user sets them, override the profile's; their values here are hugo's.
+OUTPUT_PROFILE = "hugo"
+# A JSON Lines feed of the items for tools that are not site builders is Scrapy's FEEDS, e.g.
+# -s 'FEEDS={"output/articles.jsonl": {"format": "jsonlines"}}' (off by default: empty).
+FEEDS: dict[str, dict[str, str]] = {}
+
 # -- Writing (crawler.pipelines.write) -------------------------------------------------------------
 # Root of everything the crawler writes; relative paths are relative to the working directory.
 # It must exist and be writable, or the crawl stops at start. The environment variable

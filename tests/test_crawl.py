@@ -39,6 +39,8 @@ WRITTEN = ["20250207A090J800", "20260810A0BO7100", "20210426003469", "2016101400
 
 
 def crawl(mirror_url: str, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real crawl into ``output`` (made first: the crawl refuses a missing root)."""
+    output.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "scrapy", "crawl", "qq",
         "-s", f"QQ_MIRROR_URL={mirror_url}",

@@ -1,9 +1,11 @@
 """Writing: one Markdown file per article under ``OUTPUT_ROOT``, atomically.
 
-The path comes from ``OUTPUT_PATH`` (default ``content/posts/{date}-{slug}.md``); the slug is
+The path comes from the ``OUTPUT_PROFILE`` (see ``crawler.render.profiles``; the hugo default is
+``content/posts/{date}-{slug}.md``) or an explicit ``OUTPUT_PATH``; the slug is
 python-slugify's transliteration of the title, or the article id when that is empty. A path that
 would leave the output root is refused. A file that already holds a *different* article (its link
-back names another id) is never overwritten: the new one gets ``-<id>`` appended to its name. The
+back names another id) is never overwritten: the new one gets ``-<id>`` appended to its slug (so a
+bundle's directory is renamed, not its ``index.md``). The
 same article crawled again rewrites its own file.
 
 The file is written to a temporary file in the target directory and renamed over the target, so
@@ -30,6 +32,7 @@ from slugify import slugify
 
 from crawler.items import Article
 from crawler.render import RenderOptions, render_article
+from crawler.render.profiles import profile_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +47,9 @@ def article_slug(title: str, max_length: int = 80) -> str:
     return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True)
 
 
-def article_path(article: Article, template: str, slug_max_length: int = 80) -> str:
-    """The file path of an article relative to the output root (pure)."""
-    slug = article_slug(article.title, slug_max_length) or article.id.lower()
+def article_path(article: Article, template: str, slug_max_length: int = 80, suffix: str = "") -> str:
+    """The file path of an article relative to the output root (pure); ``suffix`` ends the slug."""
+    slug = (article_slug(article.title, slug_max_length) or article.id.lower()) + suffix
     published = article.published
     return template.format(
         date=published.strftime("%Y-%m-%d"),
@@ -100,8 +103,9 @@ def root_problem(root: Path) -> str | None:
 class WritePipeline:
     """Renders each Article and writes it under the output root.
 
-    Settings: ``OUTPUT_ROOT`` (default ``output``), ``OUTPUT_PATH``, ``OUTPUT_SLUG_MAX_LENGTH`` and
-    the ``MARKDOWN_*`` rendering settings. Sets ``item.output_path`` (relative to the root).
+    Settings: ``OUTPUT_ROOT`` (default ``output``), ``OUTPUT_PROFILE``, ``OUTPUT_PATH``,
+    ``OUTPUT_SLUG_MAX_LENGTH`` and the ``MARKDOWN_*`` rendering settings. Sets ``item.output_path``
+    (relative to the root).
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
     ``qq/dropped/bad_path``, ``qq/bad_output_root`` (the crawl closed at start: see above).
@@ -111,7 +115,7 @@ class WritePipeline:
         settings = crawler.settings
         self.crawler = crawler
         self.root = Path(settings.get("OUTPUT_ROOT", "output")).expanduser()
-        self.template = settings.get("OUTPUT_PATH", "content/posts/{date}-{slug}.md")
+        self.template = profile_from_settings(settings).path
         self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
         self.options = RenderOptions.from_settings(settings)
 
@@ -144,11 +148,11 @@ class WritePipeline:
         try:
             target = inside(self.root, relative)
             if target.exists() and not self._same_article(target, item):
-                stem = target.stem
-                relative = str(Path(relative).with_name(f"{stem}-{item.id.lower()}{target.suffix}"))
+                taken = relative
+                relative = article_path(item, self.template, self.slug_max_length, f"-{item.id.lower()}")
                 target = inside(self.root, relative)
                 self._inc("qq/renamed")
-                logger.info("%s is another article's file; writing %s to %s", stem, item.id, relative)
+                logger.info("%s is another article's file; writing %s to %s", taken, item.id, relative)
         except ValueError as exc:
             self._inc("qq/dropped/bad_path")
             logger.error("Dropped %s (%s): %s", item.id, item.source_url, exc)

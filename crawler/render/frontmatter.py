@@ -4,14 +4,17 @@ The keys, their order and their static values come from one setting (``MARKDOWN_
 a value that is exactly ``"{field}"`` is taken from the article (see ``article_fields``), anything
 else is written as given. The YAML is produced by PyYAML with the byte-level conventions of the spec:
 every string double-quoted (UTF-8, never ``\\u`` escapes), booleans bare, list items indented two
-spaces under their key, nothing folded however long.
+spaces under their key, nothing folded however long. TOML (Zola) is written by tomli-w and read
+back by ``tomllib`` in the tests; nested template dicts become YAML maps or TOML tables.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
+import tomli_w
 import yaml
 
 from crawler.items import Article
@@ -31,7 +34,7 @@ def article_fields(
     thumbnail = (article.thumbnail_path if thumbnail == "local" else "") or article.thumbnail
     return {
         "title": article.title,
-        "date": article.published.strftime(date_format) if date_format != "iso" else article.published.isoformat(),
+        "date": format_date(article.published, date_format),
         "summary": summary(article.blocks, summary_length),
         "thumbnail": thumbnail,
         "id": article.id,
@@ -42,12 +45,22 @@ def article_fields(
     }
 
 
+def format_date(published: datetime, date_format: str) -> str | datetime:
+    """``date_format`` is a strftime format, ``"iso"`` (with ``T`` and offset) or ``"datetime"``
+    (the value itself, which TOML writes as a native offset datetime)."""
+    if date_format == "datetime":
+        return published
+    return published.isoformat() if date_format == "iso" else published.strftime(date_format)
+
+
 def front_matter_values(template: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     """Fill a front matter template: ``"{field}"`` values from ``fields``, the rest as given."""
     values: dict[str, Any] = {}
     for key, value in template.items():
         match = _FIELD_RE.match(value) if isinstance(value, str) else None
-        if match:
+        if isinstance(value, dict):
+            values[key] = front_matter_values(value, fields)
+        elif match:
             if match.group(1) not in fields:
                 raise KeyError(f"front matter key {key!r} names unknown article field {value!r}")
             values[key] = fields[match.group(1)]
@@ -94,3 +107,8 @@ def to_yaml(values: dict[str, Any]) -> str:
         default_flow_style=False,
         width=2**31 - 1,
     )
+
+
+def to_toml(values: dict[str, Any]) -> str:
+    """TOML text of ``values`` (keys in order, tables last as TOML requires), without fences."""
+    return tomli_w.dumps(values)

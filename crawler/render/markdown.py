@@ -7,8 +7,11 @@ quotes with ``> ``; lists with ``- `` or ``1. ``; videos as a link to their page
 
 Text is escaped so that nothing the page wrote is read as markup by Markdown or by the site
 builder's template engine: Markdown punctuation that would change meaning, raw HTML (``<``), HTML
-entities, and template delimiters (``{{``, ``{%`` for Hugo shortcodes, Liquid and Nunjucks) whose
-first brace becomes ``&#123;``, which every Markdown renderer shows as ``{``.
+entities, and template delimiters (``{{``, ``{%``, ``{#`` for Hugo shortcodes, Liquid, Nunjucks and
+Tera; ``{:`` for kramdown's attribute lists) whose first brace becomes ``&#123;``, which every
+Markdown renderer shows as ``{``. Braces in URLs are percent-encoded, and a code span holding a
+template delimiter is written as plain escaped text: template engines run inside code spans too,
+where an entity would show as written.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from crawler.items import Block, Span
 
 _INLINE_ESCAPE_RE = re.compile(r"([\\`*_\[\]])")
 _ENTITY_RE = re.compile(r"&(?=#?\w+;)")
-_TEMPLATE_RE = re.compile(r"\{(?=[{%#])")
+_TEMPLATE_RE = re.compile(r"\{(?=[{%#:])")
 # Line starts that would open a block construct: heading, quote, list item, thematic break.
 _LINE_START_RE = re.compile(r"^(?:(#{1,6}|[-+])(?=\s|$)|(>)|(\d{1,9})([.)])(?=\s|$)|(-{3,}|_{3,})\s*$)")
 
@@ -34,12 +37,14 @@ def escape(text: str) -> str:
 
 
 def escape_url(url: str) -> str:
-    """A URL safe inside ``(...)``: spaces and parentheses percent-encoded."""
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded."""
+    for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("{", "%7B"), ("}", "%7D")):
+        url = url.replace(char, code)
+    return url
 
 
 def _styled(text: str, bold: bool, code: bool) -> str:
-    if code:
+    if code and not _TEMPLATE_RE.search(text):
         fence = "``" if "`" in text else "`"
         pad = " " if text.startswith("`") or text.endswith("`") else ""
         return f"{fence}{pad}{text}{pad}{fence}"

@@ -1,0 +1,177 @@
+"""Output profiles: one small declarative description per site builder (pure).
+
+A profile says what a builder needs and nothing else: the front matter template (keys in order,
+``"{field}"`` placeholders as in ``MARKDOWN_FRONT_MATTER``; nested dicts become YAML maps or TOML
+tables), its format and fences, the date format, the file path under ``OUTPUT_ROOT``, and, for
+page bundles, where the article's images sit relative to its file. The one renderer
+(``crawler.render.render_article``) and the one writer serve every profile.
+
+Settings: ``OUTPUT_PROFILE`` (default ``hugo``) picks the profile. ``MARKDOWN_FRONT_MATTER``,
+``MARKDOWN_DATE_FORMAT`` and ``OUTPUT_PATH`` override the profile's value when the user set them:
+set above the project's defaults (command line, Scrapyd, a spider's ``custom_settings``) or
+changed from the hugo default in ``settings.py``. The ``hugo`` profile is the spec byte for byte,
+and those three settings' defaults in ``settings.py`` are its values.
+
+Builder facts each profile follows (from their documentation):
+
+* Hugo: YAML between ``---``; without an offset ``date`` is read in the site's ``timeZone``
+  (UTC if unset). A leaf bundle is ``<dir>/index.md`` with its resources beside it.
+* Jekyll: posts are ``_posts/YYYY-MM-DD-<slug>.md``; ``date`` as ``YYYY-MM-DD HH:MM:SS +0800``;
+  Liquid runs on the body (not on front matter values).
+* Zola: TOML between ``+++``; only its own top-level keys are allowed (an unknown key is an
+  error), so the rest goes under ``[extra]``; tags and categories under ``[taxonomies]``;
+  ``date`` a TOML offset datetime. Tera shortcodes (``{{ x() }}``, ``{% x() %}``) run on the body.
+* Hexo: posts in ``source/_posts/``; ``lang`` one string; ``categories``/``tags`` lists; Nunjucks
+  runs on the body unless ``disableNunjucks: true``, which the profile sets as a second guard.
+* The summary goes to ``description`` (Zola, Jekyll's SEO tag, Hexo's ``open_graph``), never to
+  Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped.
+* Eleventy: a string ``date`` must be ISO 8601 (``2025-02-07T21:54:12+08:00``); ``tags`` make
+  collections; Liquid runs on ``.md`` bodies by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+
+FrontMatterFormat = Literal["yaml", "toml"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one site builder wants an article: see the module docstring.
+
+    ``date_format`` is a strftime format, ``"iso"`` (``2025-02-07T21:54:12+08:00``) or
+    ``"datetime"`` (a native TOML datetime). ``image_dir`` is ``None`` when images live in the
+    site's static folder, else the folder of the article's images relative to its file
+    (``"."``: beside it, as a Hugo leaf bundle wants).
+    """
+
+    name: str
+    front_matter: dict[str, Any]
+    path: str
+    date_format: str = "%Y-%m-%d %H:%M:%S"
+    format: FrontMatterFormat = "yaml"
+    fence: str = "---"
+    image_dir: str | None = None
+
+
+# The spec's 17 keys (tests/fixtures/spec/seed-article.md), in its order.
+HUGO_FRONT_MATTER: dict[str, Any] = {
+    "title": "{title}",
+    "date": "{date}",
+    "summary": "{summary}",
+    "categories": ["qq"],
+    "lang": ["zh-CN"],
+    "translations": ["zh-CN"],
+    "tags": ["qq"],
+    "menu": "",
+    "thumbnail": "{thumbnail}",
+    "lead": "",
+    "comments": False,
+    "authorbox": False,
+    "pager": True,
+    "toc": False,
+    "mathjax": False,
+    "sidebar": "right",
+    "widgets": ["search", "recent", "taglist"],
+}
+HUGO = Profile("hugo", HUGO_FRONT_MATTER, "content/posts/{date}-{slug}.md")
+
+PROFILES: dict[str, Profile] = {
+    "hugo": HUGO,
+    "hugo-bundle": replace(HUGO, name="hugo-bundle", path="content/posts/{date}-{slug}/index.md", image_dir="."),
+    "jekyll": Profile(
+        "jekyll",
+        {
+            "layout": "post",
+            "title": "{title}",
+            "date": "{date}",
+            "description": "{summary}",
+            "categories": ["qq"],
+            "tags": ["qq"],
+            "lang": "zh-CN",
+            "image": "{thumbnail}",
+            "source": "{url}",
+        },
+        "_posts/{date}-{slug}.md",
+        date_format="%Y-%m-%d %H:%M:%S %z",
+    ),
+    "zola": Profile(
+        "zola",
+        {
+            "title": "{title}",
+            "date": "{date}",
+            "description": "{summary}",
+            "taxonomies": {"categories": ["qq"], "tags": ["qq"]},
+            "extra": {"lang": "zh-CN", "thumbnail": "{thumbnail}", "source": "{url}"},
+        },
+        "content/posts/{date}-{slug}.md",
+        date_format="datetime",
+        format="toml",
+        fence="+++",
+    ),
+    "hexo": Profile(
+        "hexo",
+        {
+            "title": "{title}",
+            "date": "{date}",
+            "description": "{summary}",
+            "categories": ["qq"],
+            "tags": ["qq"],
+            "lang": "zh-CN",
+            "comments": False,
+            "thumbnail": "{thumbnail}",
+            "source": "{url}",
+            "disableNunjucks": True,
+        },
+        "source/_posts/{slug}.md",
+        date_format="%Y-%m-%d %H:%M:%S",
+    ),
+    "eleventy": Profile(
+        "eleventy",
+        {
+            "layout": "post",
+            "title": "{title}",
+            "date": "{date}",
+            "description": "{summary}",
+            "tags": ["qq"],
+            "lang": "zh-CN",
+            "thumbnail": "{thumbnail}",
+            "source": "{url}",
+        },
+        "posts/{date}-{slug}.md",
+        date_format="iso",
+    ),
+}
+
+# Setting -> the Profile attribute it overrides.
+OVERRIDES = {"MARKDOWN_FRONT_MATTER": "front_matter", "MARKDOWN_DATE_FORMAT": "date_format", "OUTPUT_PATH": "path"}
+
+
+def _user_set(settings: BaseSettings, name: str) -> bool:
+    """True if the user chose this setting's value rather than leaving the hugo default."""
+    priority = settings.getpriority(name)
+    if priority is None:
+        return False
+    value = settings.getdict(name) if name == "MARKDOWN_FRONT_MATTER" else settings.get(name)
+    return priority > SETTINGS_PRIORITIES["project"] or value != getattr(HUGO, OVERRIDES[name])
+
+
+def profile_from_settings(settings: BaseSettings) -> Profile:
+    """The ``OUTPUT_PROFILE`` profile with the user's explicit overrides applied.
+
+    Raises ValueError naming the known profiles if ``OUTPUT_PROFILE`` is not one of them.
+    """
+    name = settings.get("OUTPUT_PROFILE") or "hugo"
+    if name not in PROFILES:
+        raise ValueError(f"OUTPUT_PROFILE {name!r} is not one of {', '.join(PROFILES)}")
+    overrides: dict[str, Any] = {}
+    for setting, attribute in OVERRIDES.items():
+        if _user_set(settings, setting):
+            overrides[attribute] = (
+                dict(settings.getdict(setting)) if setting == "MARKDOWN_FRONT_MATTER" else settings.get(setting)
+            )
+    return replace(PROFILES[name], **overrides)

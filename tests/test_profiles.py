@@ -1,0 +1,184 @@
+"""Output profiles as pure functions: choice and precedence, front matter per builder's rules.
+
+Zola cannot be built here (a binary that no registry this machine reaches ships; see the README),
+so its output is checked against Zola's documented front matter rules; Hexo's is checked against
+its rules here and built by the real Hexo in ``tests/test_builders.py``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+
+import pytest
+import yaml
+from scrapy.settings import Settings
+
+from crawler import settings as project_settings
+from crawler.items import Block, Span
+from crawler.pipelines.write import article_path
+from crawler.render import RenderOptions, render_article
+from crawler.render.markdown import inline, render_block
+from crawler.render.profiles import PROFILES, profile_from_settings
+from tests.conftest import EXPECTED
+from tests.test_crawl import ROOT
+from tests.test_render import article
+from tests.test_write import pipeline
+
+HOSTILE_TITLES = [
+    'He said "hi"',
+    "key: value # not a comment",
+    "line one\nline two",
+    "{{< shortcode >}} {{% md %}} {% raw %} {# c #} {: .x}",
+    "+++ toml fence +++",
+    "--- yaml fence ---",
+    "'single' [a, b] = c",
+    "yes",
+    "\\back\\slash\ttab",
+    "\x7f control \u2028 separator",
+]
+
+
+def settings_for(profile: str | None = None, **overrides: object) -> Settings:
+    result = Settings()
+    result.setmodule(project_settings)
+    if profile:
+        result.set("OUTPUT_PROFILE", profile, priority="cmdline")
+    for name, value in overrides.items():
+        result.set(name, value, priority="cmdline")
+    return result
+
+
+def split(text: str) -> tuple[str, str, str]:
+    """(fence, front matter, body) of a rendered file."""
+    fence = text.split("\n", 1)[0]
+    _, front, body = text.split(fence + "\n", 2)
+    return fence, front, body
+
+
+def front_matter(profile: str, title: str = "标题") -> dict:  # type: ignore[type-arg]
+    text = render_article(article(title), RenderOptions.from_settings(settings_for(profile)))
+    fence, front, body = split(text)
+    assert body.startswith("\n") and body.endswith("[qq](https://new.qq.com/rain/a/20250207A090J800)\n")
+    return tomllib.loads(front) if fence == "+++" else yaml.safe_load(front)
+
+
+def test_default_profile_is_the_spec_byte_for_byte() -> None:
+    seed = (EXPECTED / "seed-20250207A090J800.md").read_text(encoding="utf-8")
+    assert profile_from_settings(settings_for()).name == "hugo"
+    # settings.py's MARKDOWN_* / OUTPUT_PATH defaults are the hugo profile's values.
+    assert project_settings.MARKDOWN_FRONT_MATTER == PROFILES["hugo"].front_matter
+    assert project_settings.MARKDOWN_DATE_FORMAT == PROFILES["hugo"].date_format
+    assert project_settings.OUTPUT_PATH == PROFILES["hugo"].path
+    front = yaml.safe_load(split(seed)[1])
+    assert list(front) == list(PROFILES["hugo"].front_matter)
+
+
+def test_unknown_profile_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="'wordpress' is not one of hugo, hugo-bundle, jekyll"):
+        profile_from_settings(settings_for("wordpress"))
+
+
+def test_explicit_settings_beat_the_profile() -> None:
+    profile = profile_from_settings(settings_for("jekyll", MARKDOWN_DATE_FORMAT="iso", OUTPUT_PATH="x/{slug}.md"))
+    assert (profile.date_format, profile.path) == ("iso", "x/{slug}.md")
+    assert profile.front_matter == PROFILES["jekyll"].front_matter  # not set: the profile's
+    # A value changed in settings.py (project priority) is the user's too.
+    edited = settings_for("eleventy")
+    edited.set("MARKDOWN_FRONT_MATTER", {"title": "{title}"}, priority="project")
+    assert profile_from_settings(edited).front_matter == {"title": "{title}"}
+    # Unchanged project defaults do not leak the hugo values into other profiles.
+    assert profile_from_settings(settings_for("eleventy")).date_format == "iso"
+
+
+def test_hugo_offset_setting() -> None:
+    front = split(render_article(article(), RenderOptions.from_settings(settings_for(MARKDOWN_DATE_FORMAT="iso"))))[1]
+    assert 'date: "2025-02-07T21:54:12+08:00"\n' in front
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_hostile_titles_round_trip_in_every_profile(profile: str, title: str) -> None:
+    front = front_matter(profile, title)
+    assert front["title"] == title
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_body_is_the_same_safe_markdown_in_every_profile(profile: str) -> None:
+    hostile = article(blocks=[Block("paragraph", [Span("{{< x >}} {{% y %}} {% if %} {# c #} {: .k} <b>")])])
+    body = split(render_article(hostile, RenderOptions.from_settings(settings_for(profile))))[2]
+    assert "{{" not in body and "{%" not in body and "{#" not in body and "{:" not in body and "<b>" not in body
+    assert body.startswith("\n&#123;{&lt; x >}} &#123;&#123;% y %}} &#123;% if %} &#123;# c #} &#123;: .k} &lt;b>\n")
+
+
+def test_template_delimiters_in_code_spans_and_urls_are_neutralised() -> None:
+    line = inline([Span("a{{ b }}", code=True), Span(" "), Span("`x`", code=True), Span(" {% l %}", href="https://e.com/{{x}}")])
+    assert line == "a&#123;{ b }} `` `x` ``[&#123;% l %}](https://e.com/%7B%7Bx%7D%7D)"
+    assert render_block(Block("image", src="https://e.com/{%p%}.jpg")) == "![图片](https://e.com/%7B%p%%7D.jpg)"
+
+
+def test_jekyll_front_matter_and_path() -> None:
+    front = front_matter("jekyll")
+    assert front["layout"] == "post"
+    assert front["date"] == "2025-02-07 21:54:12 +0800"  # Jekyll's documented format, with offset
+    assert article_path(article(), PROFILES["jekyll"].path) == "_posts/2025-02-07-biao-ti.md"
+
+
+def test_zola_front_matter_follows_zolas_rules() -> None:
+    text = render_article(article("a\"b\n{{ c }}"), RenderOptions.from_settings(settings_for("zola")))
+    assert text.startswith("+++\n") and "\n+++\n\n" in text
+    front = tomllib.loads(split(text)[1])
+    # Zola rejects unknown top-level keys; everything else lives under [extra].
+    allowed = {"title", "description", "date", "updated", "weight", "draft", "slug", "path", "aliases",
+               "authors", "in_search_index", "template", "taxonomies", "extra"}  # fmt: skip
+    assert set(front) <= allowed
+    assert front["date"] == datetime.fromisoformat("2025-02-07T21:54:12+08:00")  # native TOML offset datetime
+    assert front["date"].utcoffset().total_seconds() == 8 * 3600
+    assert front["taxonomies"] == {"categories": ["qq"], "tags": ["qq"]}
+    assert front["extra"]["thumbnail"] == "https://inews.gtimg.com/x/0"
+    assert front["title"] == "a\"b\n{{ c }}"
+    assert article_path(article(), PROFILES["zola"].path) == "content/posts/2025-02-07-biao-ti.md"
+    # Zola refuses a page whose taxonomy the site does not declare.
+    config = tomllib.loads((ROOT / "examples" / "zola" / "config.toml").read_text(encoding="utf-8"))
+    assert set(front["taxonomies"]) <= {t["name"] for t in config["taxonomies"]}
+    assert (ROOT / "examples" / "zola" / "content" / "posts" / "_index.md").is_file()  # posts/ is a section
+
+
+def test_hexo_front_matter_follows_hexos_rules() -> None:
+    front = front_matter("hexo")
+    assert isinstance(front["lang"], str) and front["lang"] == "zh-CN"  # Hexo: one string
+    assert front["categories"] == ["qq"] and front["tags"] == ["qq"]
+    assert datetime.strptime(front["date"], "%Y-%m-%d %H:%M:%S")  # Hexo's default date_format
+    assert front["disableNunjucks"] is True
+    assert article_path(article(), PROFILES["hexo"].path) == "source/_posts/biao-ti.md"
+
+
+def test_eleventy_date_is_iso_with_offset() -> None:
+    front = front_matter("eleventy")
+    assert front["date"] == "2025-02-07T21:54:12+08:00"
+    assert datetime.fromisoformat(front["date"]).utcoffset().total_seconds() == 8 * 3600
+
+
+def test_hugo_bundle_is_an_index_in_its_own_folder() -> None:
+    profile = PROFILES["hugo-bundle"]
+    assert article_path(article(), profile.path) == "content/posts/2025-02-07-biao-ti/index.md"
+    assert profile.image_dir == "." and profile.front_matter == PROFILES["hugo"].front_matter
+    assert article_path(article(), profile.path, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
+
+
+def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    writer = pipeline(tmp_path, OUTPUT_PROFILE="hugo-bundle")
+    first = writer.process_item(article("同一个标题"))
+    other = article("同一个标题")
+    other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
+    second = writer.process_item(other)
+    assert first.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti/index.md"
+    assert second.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"
+    assert "20250207A090J800" in (tmp_path / first.output_path).read_text(encoding="utf-8")
+    assert writer.crawler.stats.get_value("qq/renamed") == 1
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_summary_never_lands_where_themes_print_html(profile: str) -> None:
+    # Jekyll and Hexo themes print a front matter `excerpt` as HTML, unescaped.
+    assert "excerpt" not in front_matter(profile)
