@@ -87,3 +87,11 @@ OUTPUT_ROOT = "output"
 OUTPUT_PATH = "content/posts/{date}-{slug}.md"
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.
 OUTPUT_SLUG_MAX_LENGTH = 80
+
+# -- The article store (crawler.store): what was written, across runs and parallel crawls ----------
+# "sqlite": one file in the output root (default, no server); "redis": a shared server.
+STORE_BACKEND = "sqlite"
+# The SQLite file; empty: <OUTPUT_ROOT>/.qq-articles.sqlite3, beside what it describes.
+STORE_SQLITE_PATH = ""
+# Longest wait, in seconds, for another crawl's lock or write on the store before giving up.
+STORE_LOCK_TIMEOUT = 60.0

@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.pipelines.write import WritePipeline, article_path, inside, write_atomic
+from crawler.items import Block, Span
 from tests.test_render import article
 
 
@@ -45,7 +46,7 @@ def test_writes_once_and_rewrites_same_article(tmp_path: Path) -> None:
 def test_never_overwrites_another_article(tmp_path: Path) -> None:
     writer = pipeline(tmp_path)
     first = writer.process_item(article("同一个标题"))
-    other = article("同一个标题")
+    other = article("同一个标题", [Block("paragraph", [Span("另一篇文章的正文。")])])
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     second = writer.process_item(other)
     assert first.output_path != second.output_path

@@ -8,6 +8,13 @@ same article crawled again rewrites its own file.
 
 The file is written to a temporary file in the target directory and renamed over the target, so
 a crash leaves either the old file or the new one, never a partial one.
+
+Every file written is recorded in the article store (``crawler.store``: id -> path, content
+fingerprint) only after it is in place, all under the store's lock so that parallel crawls agree:
+an article already recorded rewrites its recorded file (even when its title, hence its slug, has
+changed); an article whose content is already recorded under another id is a duplicate and gets no
+file. A crash between the rename and the record leaves a file without a record: the next crawl
+finds the file at its path, sees it holds the same article, and rewrites it (no second file).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from slugify import slugify
 
 from crawler.items import Article
 from crawler.render import RenderOptions, render_article
+from crawler.store import ArticleStore, Record, StoreError, content_fingerprint, open_store
+from crawler.store.base import split_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +92,14 @@ class WritePipeline:
     the ``MARKDOWN_*`` rendering settings. Sets ``item.output_path`` (relative to the root).
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
-    ``qq/dropped/bad_path``.
+    ``qq/duplicate`` (the same content is already written under another id: no file),
+    ``qq/dropped/bad_path``. The store comes from ``STORE_*`` settings (see ``crawler.store``).
     """
+
+    # One lock for every write: the path check, the file and the record of two crawls must not
+    # interleave, whether they write the same id, the same content, or two articles whose slugs
+    # collide. A write takes milliseconds, so one lock costs nothing measurable.
+    LOCK_KEY = "write"
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -93,10 +108,19 @@ class WritePipeline:
         self.template = settings.get("OUTPUT_PATH", "content/posts/{date}-{slug}.md")
         self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
         self.options = RenderOptions.from_settings(settings)
+        try:
+            self.store: ArticleStore = open_store(settings)
+        except StoreError as exc:
+            # Refuse to crawl: a fresh store would rewrite every article as new.
+            logger.critical("%s", exc)
+            raise
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
         return cls(crawler)
+
+    def close_spider(self) -> None:
+        self.store.close()
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -106,10 +130,23 @@ class WritePipeline:
         if not isinstance(item, Article):
             return item
         text = render_article(item, self.options)
-        relative = article_path(item, self.template, self.slug_max_length)
+        fingerprint = content_fingerprint(item.title, split_markdown(text)[1])
+        with self.store.lock(self.LOCK_KEY):
+            return self._write(item, text, fingerprint)
+
+    def _write(self, item: Article, text: str, fingerprint: str) -> Article:
+        record = self.store.get(item.id)
+        if record is None:
+            duplicate = self.store.find_fingerprint(fingerprint)
+            # A duplicate whose file was removed by hand is no reason to lose the content.
+            if duplicate is not None and duplicate.id != item.id and (self.root / duplicate.path).exists():
+                self._inc("qq/duplicate")
+                logger.info("Duplicate %s (%s): same content as %s in %s", item.id, item.source_url, duplicate.id, duplicate.path)
+                raise DropItem(f"duplicate of {duplicate.id} ({duplicate.path})", log_level="INFO")
+        relative = record.path if record else article_path(item, self.template, self.slug_max_length)
         try:
             target = inside(self.root, relative)
-            if target.exists() and not self._same_article(target, item):
+            if record is None and target.exists() and not self._same_article(target, item):
                 stem = target.stem
                 relative = str(Path(relative).with_name(f"{stem}-{item.id.lower()}{target.suffix}"))
                 target = inside(self.root, relative)
@@ -121,6 +158,7 @@ class WritePipeline:
             raise DropItem(f"bad_path: {exc}") from exc
         existed = target.exists()
         write_atomic(target, text)
+        self.store.put(Record(item.id, Path(relative).as_posix(), fingerprint))
         item.output_path = relative
         self._inc("qq/written")
         if existed:

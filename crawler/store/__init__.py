@@ -1,0 +1,24 @@
+"""The article store: what was written, keyed by article id (see ``base.py`` for the contract).
+
+``open_store(settings)`` returns the backend ``STORE_BACKEND`` names: ``"sqlite"`` (default, a file
+in ``OUTPUT_ROOT``, see ``sqlite.py``) or ``"redis"``. It raises ``StoreError`` with a clear message
+when the store cannot be used; rebuild a lost or corrupt store from the files on disk with
+``python -m crawler.store rebuild --root OUTPUT_ROOT``.
+"""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from crawler.store.base import ArticleStore, Record, StoreError, content_fingerprint
+
+__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "open_store"]
+
+
+def open_store(settings: BaseSettings) -> ArticleStore:
+    backend = settings.get("STORE_BACKEND", "sqlite")
+    if backend == "sqlite":
+        from crawler.store.sqlite import SqliteStore
+
+        return SqliteStore.from_settings(settings)
+    raise StoreError(f"STORE_BACKEND = {backend!r} is not a store backend (use 'sqlite' or 'redis')")
