@@ -95,3 +95,11 @@ STORE_BACKEND = "sqlite"
 STORE_SQLITE_PATH = ""
 # Longest wait, in seconds, for another crawl's lock or write on the store before giving up.
 STORE_LOCK_TIMEOUT = 60.0
+
+# -- Dedup across runs (crawler.middlewares.dedup) --------------------------------------------------
+# Drop requests for articles the store says were written (their file still on disk); -a refresh=1
+# fetches and rewrites them anyway.
+DEDUP_ENABLED = True
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.dedup.DedupMiddleware": 700,
+}

@@ -113,7 +113,7 @@ def test_second_crawl_rewrites_the_same_files(mirror, crawled, tmp_path) -> None
     copy = tmp_path / "out"
     shutil.copytree(output, copy)
     before = {p.name: p.read_bytes() for p in copy.rglob("*.md")}
-    result = crawl(mirror[1], copy, "-a", "ids=20250207A090J800,20161014006270")
+    result = crawl(mirror[1], copy, "-a", "ids=20250207A090J800,20161014006270", "-a", "refresh=1")
     assert result.returncode == 0
     assert stat(result.stderr, "qq/rewritten") == 2
     assert {p.name: p.read_bytes() for p in copy.rglob("*.md")} == before

@@ -70,6 +70,7 @@ class QqSpider(scrapy.Spider):
                 callback=self.parse_article,
                 errback=self.failed,
                 cb_kwargs={"ident": ident},
+                meta={"qq_id": ident},  # read by crawler.middlewares.dedup
             )
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article]:
