@@ -67,6 +67,9 @@ class SqliteStore:
             raise StoreError(f"cannot open the article store {path}: {exc}") from exc
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Safe against a killed process; a power cut may lose the last records, which only
+            # leaves files without records, and the writer rewrites those in place.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             result = self._db.execute("PRAGMA quick_check").fetchone()
             if result is None or result[0] != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {result}")
