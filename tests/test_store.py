@@ -148,3 +148,14 @@ def test_fingerprint_ignores_the_link_back() -> None:
     body = "第一段。\n\n[qq](https://new.qq.com/rain/a/{id})\n"
     assert content_fingerprint("T", body.format(id="A")) == content_fingerprint("T", body.format(id="B"))
     assert content_fingerprint("T", body) != content_fingerprint("T2", body)
+
+
+def test_store_failure_drops_the_item_for_the_next_run(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path, STORE_LOCK_TIMEOUT=0.1)
+    other = SqliteStore(tmp_path / DEFAULT_NAME)
+    with other.lock(writer.LOCK_KEY), pytest.raises(DropItem, match="held by another crawl"):
+        writer.process_item(article("标题"))
+    other.close()
+    assert writer.crawler.stats.get_value("qq/dropped/store") == 1
+    assert not list(tmp_path.rglob("*.md"))
+    assert writer.store.get("20250207A090J800") is None

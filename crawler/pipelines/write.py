@@ -93,7 +93,8 @@ class WritePipeline:
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
     ``qq/duplicate`` (the same content is already written under another id: no file),
-    ``qq/dropped/bad_path``. The store comes from ``STORE_*`` settings (see ``crawler.store``).
+    ``qq/dropped/bad_path``, ``qq/dropped/store`` (the store failed, e.g. its lock timed out; the
+    article is not recorded, so the next run fetches it again). The store comes from ``STORE_*`` settings (see ``crawler.store``).
     """
 
     # One lock for every write: the path check, the file and the record of two crawls must not
@@ -131,8 +132,14 @@ class WritePipeline:
             return item
         text = render_article(item, self.options)
         fingerprint = content_fingerprint(item.title, split_markdown(text)[1])
-        with self.store.lock(self.LOCK_KEY):
-            return self._write(item, text, fingerprint)
+        try:
+            with self.store.lock(self.LOCK_KEY):
+                return self._write(item, text, fingerprint)
+        except StoreError as exc:
+            # Not recorded, so the next run fetches it again: nothing is lost.
+            self._inc("qq/dropped/store")
+            logger.error("Dropped %s (%s): %s", item.id, item.source_url, exc)
+            raise DropItem(f"store: {exc}") from exc
 
     def _write(self, item: Article, text: str, fingerprint: str) -> Article:
         record = self.store.get(item.id)
