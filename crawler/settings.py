@@ -4,6 +4,8 @@ Override any of them on the command line (``scrapy crawl qq -s OUTPUT_ROOT=/srv/
 Scrapyd ``schedule.json`` call (``-d setting=OUTPUT_ROOT=/srv/site``) or in this file.
 """
 
+import os
+
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -48,6 +50,22 @@ QQ_FETCH_URL = "https://news.qq.com/rain/a/{id}"
 # The link back to the article written at the end of every file; built from the id alone.
 QQ_ARTICLE_URL = "https://new.qq.com/rain/a/{id}"
 
+# -- Discovery (crawler.qq.feeds, the qq spider) ----------------------------------------------------
+# Channels read when no articles are named: short names (news_news_<name>) or full channel ids.
+QQ_CHANNELS = ["top", "tech", "finance", "world"]
+# Feed pages read per channel (the newest first); `-a pages=N` overrides it.
+QQ_FEED_PAGES = 5
+# The channel feed the qq.com channel pages post to.
+QQ_FEED_URL = "https://i.news.qq.com/web_feed/getPCList"
+# A {"code":1,"message":"busy"} answer is asked again this many times, waiting
+# QQ_FEED_BUSY_DELAY seconds, then twice that, and so on.
+QQ_FEED_BUSY_RETRIES = 3
+QQ_FEED_BUSY_DELAY = 2.0
+# The sitemap index read with `-a sitemap=1`.
+QQ_SITEMAP_URL = "https://news.qq.com/sitemap/index.xml"
+# Video items: "skip" (counted qq/skipped/video) or "write" (a file whose body is the video link).
+QQ_VIDEOS = "skip"
+
 # -- The local mirror (tests and the offline demo) ------------------------------------------------
 # When set (e.g. "http://127.0.0.1:8765"), every request goes to this mirror of qq.com instead
 # of the network; the crawler still sees the real qq.com URLs. Empty: the real network.
@@ -89,7 +107,9 @@ MARKDOWN_IMAGE_ALT = "图片"
 
 # -- Writing (crawler.pipelines.write) -------------------------------------------------------------
 # Root of everything the crawler writes; relative paths are relative to the working directory.
-OUTPUT_ROOT = "output"
+# It must exist and be writable, or the crawl stops at start. The environment variable
+# QQ_OUTPUT_ROOT sets it for every job of a server (e.g. in Scrapyd's service environment).
+OUTPUT_ROOT = os.environ.get("QQ_OUTPUT_ROOT") or "output"
 # File path under OUTPUT_ROOT: {date} (YYYY-MM-DD), {year}, {month}, {day}, {slug}, {id}.
 OUTPUT_PATH = "content/posts/{date}-{slug}.md"
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.

@@ -28,6 +28,10 @@ FORMS = [
     ("https://news.qq.com/a/20161014/006270.htm", "20161014006270"),
     ("http://tech.qq.com/a/20161014/006270.htm#p=1", "20161014006270"),
     ("https://new.qq.com/omn/20201130/20201130A0G1JJ00.html", "20201130A0G1JJ00"),
+    # Forms the channel feed and the sitemaps give (link_info.url, share_url, <loc>).
+    ("https://view.inews.qq.com/a/20260810V07PA300", "20260810V07PA300"),
+    ("https://news.qq.com/rain/a/20260810A0BO7100?uid=&chlid=news_news_fx", "20260810A0BO7100"),
+    ("https://new.qq.com/rain/a/20260810A08QTT00?suid=", "20260810A08QTT00"),
 ]
 
 

@@ -177,11 +177,14 @@ def test_sigkill_mid_run_then_again(site, tmp_path: Path) -> None:  # type: igno
     assert_consistent(tmp_path)
 
 
-def test_corrupt_store_stops_the_crawl_with_a_clear_error(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, url = site
     (tmp_path / DEFAULT_NAME).write_bytes(b"not sqlite" * 500)
     result = crawl(url, tmp_path, "-a", IDS)
-    assert result.returncode != 0
+    assert "'finish_reason': 'bad_store'" in result.stderr
+    assert stat(result.stderr, "qq/bad_store") == 1
+    assert stat(result.stderr, "downloader/request_count") == 0
+    assert (tmp_path / DEFAULT_NAME).read_bytes() == b"not sqlite" * 500
     assert f"the article store {tmp_path / DEFAULT_NAME} is corrupt or unreadable" in result.stderr
     assert f"python -m crawler.store rebuild --root {tmp_path}" in result.stderr
     assert not list(tmp_path.rglob("*.md"))

@@ -6,8 +6,11 @@ when its ``meta["qq_id"]`` holds the canonical article id; it is dropped when th
 (``crawler.store``) has a record for that id whose file is still on disk. A record whose file was
 deleted by hand is fetched again (the writer rewrites it at its recorded path).
 
+The store is opened on first use: by then the writer has opened it when the spider opened, or
+closed the crawl (``bad_store``, ``bad_output_root``) before any request.
+
 Settings: ``DEDUP_ENABLED`` (default ``True``) and the ``STORE_*`` settings.
-Spider argument: ``-a refresh=1`` fetches and rewrites every article anyway.
+Spider argument: ``-a refresh=1`` (the spider's ``refresh``) fetches and rewrites every article anyway.
 Meta keys: ``qq_id`` (the article id), ``dont_dedup`` (``True``: never dropped).
 Stats: ``qq/dedup/skipped``.
 """
@@ -23,12 +26,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.store import ArticleStore, StoreError, open_store
+from crawler.store import ArticleStore, is_written, open_store
 
 logger = logging.getLogger(__name__)
-
-_TRUE = {"1", "true", "yes", "on"}
-
 
 class DedupMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
@@ -36,19 +36,14 @@ class DedupMiddleware(BaseSpiderMiddleware):
             raise NotConfigured("DEDUP_ENABLED is off")
         super().__init__(crawler)
         self.root = Path(crawler.settings.get("OUTPUT_ROOT", "output")).expanduser()
-        try:
-            self.store: ArticleStore = open_store(crawler.settings)
-        except StoreError as exc:
-            # Refuse to crawl: an empty store would fetch and rewrite every article as new.
-            logger.critical("%s", exc)
-            raise
+        self.store: ArticleStore | None = None
         self._refresh: bool | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @property
     def refresh(self) -> bool:
         if self._refresh is None:
-            self._refresh = str(getattr(self.crawler.spider, "refresh", "")).strip().lower() in _TRUE
+            self._refresh = bool(getattr(self.crawler.spider, "refresh", False))
             if self._refresh:
                 logger.info("refresh: articles already written are fetched and rewritten")
         return self._refresh
@@ -57,13 +52,15 @@ class DedupMiddleware(BaseSpiderMiddleware):
         ident = request.meta.get("qq_id")
         if not ident or request.meta.get("dont_dedup") or self.refresh:
             return request
-        record = self.store.get(ident)
-        if record is None or not (self.root / record.path).exists():
+        if self.store is None:
+            self.store = open_store(self.crawler.settings)
+        if not is_written(self.store, self.root, ident):
             return request
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("qq/dedup/skipped")
-        logger.debug("Skipped %s (%s): already written to %s", ident, request.url, record.path)
+        logger.debug("Skipped %s (%s): already written", ident, request.url)
         return None
 
     def spider_closed(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()

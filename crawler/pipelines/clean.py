@@ -18,7 +18,7 @@ import unicodedata
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import Article, Block, Span
 
@@ -98,7 +98,7 @@ def clean_article(article: Article) -> Article:
 class CleanPipeline:
     """Normalises the text of every Article; drops one whose body ends up empty.
 
-    Settings: ``CLEAN_ENABLED`` (default True). Stats: ``qq/dropped/empty_body``.
+    Settings: ``CLEAN_ENABLED`` (default True). Stats: ``qq/dropped/empty_body``, ``qq/dropped/no_title``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -106,8 +106,6 @@ class CleanPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        from scrapy.exceptions import NotConfigured
-
         if not crawler.settings.getbool("CLEAN_ENABLED", True):
             raise NotConfigured("CLEAN_ENABLED is off")
         return cls(crawler)
@@ -116,9 +114,10 @@ class CleanPipeline:
         if not isinstance(item, Article):
             return item
         clean_article(item)
-        if not item.title or not any(b.kind != "image" for b in item.blocks) and not item.images:
+        reason = "no_title" if not item.title else "" if item.blocks else "empty_body"
+        if reason:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("qq/dropped/empty_body")
-            logger.warning("Dropped %s (%s): nothing left of the body after cleaning", item.id, item.source_url)
-            raise DropItem(f"empty_body: {item.id} has no text after cleaning")
+            self.crawler.stats.inc_value(f"qq/dropped/{reason}")
+            logger.warning("Dropped %s (%s): %s after cleaning", item.id, item.source_url, reason)
+            raise DropItem(f"{reason}: nothing left of {item.id} ({item.source_url}) after cleaning")
         return item

@@ -9,12 +9,20 @@ same article crawled again rewrites its own file.
 The file is written to a temporary file in the target directory and renamed over the target, so
 a crash leaves either the old file or the new one, never a partial one.
 
+The output root is checked when the spider opens, before any request: it must already exist and
+be a writable directory (it is never created, so a mistyped path or a relative ``output`` under a
+Scrapyd whose working directory is unknown stops the crawl instead of writing somewhere else).
+If it is not, the crawl closes at once with the reason ``bad_output_root``.
+
 Every file written is recorded in the article store (``crawler.store``: id -> path, content
 fingerprint) only after it is in place, all under the store's lock so that parallel crawls agree:
 an article already recorded rewrites its recorded file (even when its title, hence its slug, has
 changed); an article whose content is already recorded under another id is a duplicate and gets no
 file. A crash between the rename and the record leaves a file without a record: the next crawl
 finds the file at its path, sees it holds the same article, and rewrites it (no second file).
+The store is opened when the spider opens, after the root check; a store that cannot be used
+(corrupt, unreadable) closes the crawl at once with the reason ``bad_store`` and an error naming
+the file and how to rebuild it; it is never replaced by an empty one (which would rewrite all).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from slugify import slugify
 
 from crawler.items import Article
@@ -85,6 +93,22 @@ def write_atomic(target: Path, text: str) -> None:
         raise
 
 
+def root_problem(root: Path) -> str | None:
+    """Why ``root`` cannot take the crawl's files, or None when it is a writable directory."""
+    if not root.exists():
+        return "does not exist"
+    if not root.is_dir():
+        return "is not a directory"
+    try:
+        # Creating a file the way write_atomic does is the only reliable test (os.access misses
+        # read-only mounts, ACLs and root's privileges).
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc})"
+    return None
+
+
 class WritePipeline:
     """Renders each Article and writes it under the output root.
 
@@ -93,8 +117,10 @@ class WritePipeline:
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
     ``qq/duplicate`` (the same content is already written under another id: no file),
-    ``qq/dropped/bad_path``, ``qq/dropped/store`` (the store failed, e.g. its lock timed out; the
-    article is not recorded, so the next run fetches it again). The store comes from ``STORE_*`` settings (see ``crawler.store``).
+    ``qq/dropped/bad_path``, ``qq/bad_output_root`` and ``qq/bad_store`` (the crawl closed at
+    start: see above), ``qq/dropped/store`` (the store failed, e.g. its lock timed out; the article
+    is not recorded, so the next run fetches it again). The store comes from the ``STORE_*``
+    settings (see ``crawler.store``).
     """
 
     # One lock for every write: the path check, the file and the record of two crawls must not
@@ -109,19 +135,35 @@ class WritePipeline:
         self.template = settings.get("OUTPUT_PATH", "content/posts/{date}-{slug}.md")
         self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
         self.options = RenderOptions.from_settings(settings)
-        try:
-            self.store: ArticleStore = open_store(settings)
-        except StoreError as exc:
-            # Refuse to crawl: a fresh store would rewrite every article as new.
-            logger.critical("%s", exc)
-            raise
+        self.store: ArticleStore | None = None  # opened in open_spider, once the root is known good
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
         return cls(crawler)
 
+    def open_spider(self) -> None:
+        problem = root_problem(self.root)
+        if problem is not None:
+            self._inc("qq/bad_output_root")
+            where = str(self.root) if self.root.is_absolute() else f"{self.root} (in {Path.cwd()})"
+            logger.error(
+                "OUTPUT_ROOT %s %s: nothing crawled. Create it, or set OUTPUT_ROOT (-s, or Scrapyd's "
+                "-d setting=OUTPUT_ROOT=...) or the environment's QQ_OUTPUT_ROOT to an absolute path.",
+                where, problem,
+            )  # fmt: skip
+            raise CloseSpider("bad_output_root")
+        try:
+            self.store = open_store(self.crawler.settings)
+        except StoreError as exc:
+            # Refuse to crawl: a fresh store would fetch and rewrite every article as new.
+            self._inc("qq/bad_store")
+            logger.error("%s: nothing crawled", exc)
+            raise CloseSpider("bad_store") from exc
+        logger.info("Writing under %s", self.root.absolute())
+
     def close_spider(self) -> None:
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -132,6 +174,7 @@ class WritePipeline:
             return item
         text = render_article(item, self.options)
         fingerprint = content_fingerprint(item.title, split_markdown(text)[1])
+        assert self.store is not None, "open_spider opens the store"
         try:
             with self.store.lock(self.LOCK_KEY):
                 return self._write(item, text, fingerprint)
@@ -142,6 +185,7 @@ class WritePipeline:
             raise DropItem(f"store: {exc}") from exc
 
     def _write(self, item: Article, text: str, fingerprint: str) -> Article:
+        assert self.store is not None
         record = self.store.get(item.id)
         if record is None:
             duplicate = self.store.find_fingerprint(fingerprint)

@@ -15,6 +15,7 @@ A page that yields no article raises ``PageError`` whose ``reason`` names the st
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -94,15 +95,17 @@ def _strip_suffix(title: str) -> str:
     return re.sub(r"_[^_]{1,6}_腾讯网$", "", title)
 
 
+_TIME_RES = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2025-02-07 21:54:12
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2016年10月14日07:17
+)
+
+
 def parse_time(value: str) -> datetime | None:
     """Beijing time from the forms qq.com pages use, or None."""
     value = value.strip()
-    patterns = (
-        (r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", True),
-        (r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$", True),
-    )
-    for pattern, _ in patterns:
-        match = re.match(pattern, value)
+    for pattern in _TIME_RES:
+        match = pattern.match(value)
         if match:
             parts = [int(p) if p else 0 for p in match.groups()]
             try:
@@ -112,8 +115,9 @@ def parse_time(value: str) -> datetime | None:
     return None
 
 
-def _keywords(value: str) -> list[str]:
-    return [k.strip() for k in re.split(r"[,，]", value) if k.strip()]
+def _keywords(value: str, title: str = "") -> list[str]:
+    """A comma list of keywords; older pages put the title first in their keywords meta."""
+    return [k.strip() for k in re.split(r"[,，]", value) if k.strip() and k.strip() != title]
 
 
 def _require(article: Article) -> Article:
@@ -153,13 +157,19 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
             title = _str(attribute, "title", "desc")
             return f'<script>videoArr.push({json.dumps({"vid": vid, "title": title})})</script>' if vid else ""
         src = _str(attribute, "url", "origUrl", "imgurl1000", "imgurl0", "bigOrigUrl")
-        return f'<img src="{html_escape(src)}">' if src else ""
+        return f'<img src="{html.escape(src)}">' if src else ""
 
     return html_blocks.blocks_from_html(_PLACEHOLDER_RE.sub(resolve, text))
 
 
-def html_escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+def _video_blocks(data: dict[str, Any]) -> list[Block]:
+    """A video item's page has no body text: its videos (``videoArr``) are the body."""
+    videos = data.get("videoArr")
+    return [
+        html_blocks.video_block(_str(video, "vid"), _str(video, "title", "desc"))
+        for video in (videos if isinstance(videos, list) else [])
+        if isinstance(video, dict) and _str(video, "vid")
+    ]
 
 
 def _dom_blocks(sel: Selector) -> list[Block]:
@@ -193,7 +203,7 @@ def _parse_current(
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
-    blocks = _origin_blocks(data or {}) or _dom_blocks(sel)
+    blocks = _origin_blocks(data or {}) or _dom_blocks(sel) or _video_blocks(data or {})
     ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), _meta(sel, "og:url"))
     return _require(
         Article(
@@ -224,7 +234,6 @@ def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link
         raise PageError("no_date", f"no publish time in window.DATA at {response.url}")
     containers = sel.css("div.content-article")
     ident = _resolve_id(response, _str(data, "article_id", "cms_id"))
-    keywords = _str(data, "tags") or ",".join(_keywords(_meta(sel, "keywords"))[1:])
     return _require(
         Article(
             id=ident,
@@ -235,7 +244,7 @@ def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link
             published=published,
             media=_str(data, "media"),
             channel=_str(data, "catalog1"),
-            keywords=_keywords(keywords),
+            keywords=_keywords(_str(data, "tags") or _meta(sel, "keywords"), title),
             share_image=html_blocks.absolute_url(_str(data, "shareImg")),
             blocks=html_blocks.blocks_from_elements(c.root for c in containers),
             article_type=_str(data, "article_type") or "0",
@@ -283,7 +292,7 @@ def _parse_old(response: TextResponse, sel: Selector, link_template: str) -> Art
             published=published,
             media=media,
             channel=info.get("site", ""),
-            keywords=_keywords(_meta(sel, "keywords"))[1:] if _meta(sel, "keywords") != title else [],
+            keywords=_keywords(_meta(sel, "keywords"), title),
             share_image="",
             blocks=html_blocks.blocks_from_elements(c.root for c in containers),
         )

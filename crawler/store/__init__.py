@@ -8,11 +8,13 @@ when the store cannot be used; rebuild a lost or corrupt store from the files on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from scrapy.settings import BaseSettings
 
 from crawler.store.base import ArticleStore, Record, StoreError, content_fingerprint
 
-__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "open_store"]
+__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "is_written", "open_store"]
 
 
 def open_store(settings: BaseSettings) -> ArticleStore:
@@ -22,3 +24,9 @@ def open_store(settings: BaseSettings) -> ArticleStore:
 
         return SqliteStore.from_settings(settings)
     raise StoreError(f"STORE_BACKEND = {backend!r} is not a store backend (use 'sqlite' or 'redis')")
+
+
+def is_written(store: ArticleStore, root: Path, article_id: str) -> bool:
+    """The store has the article and its file is still on disk (one deleted by hand is fetched again)."""
+    record = store.get(article_id)
+    return record is not None and (root / record.path).is_file()

@@ -59,8 +59,9 @@ class SqliteStore:
         self.root = root
         self.lock_timeout = lock_timeout
         self.locks = path.with_name(path.name + ".locks")
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot open the article store {path}: {path.parent} is not a directory")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self.locks.mkdir(exist_ok=True)
             self._db = sqlite3.connect(path, timeout=lock_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:

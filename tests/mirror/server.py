@@ -70,7 +70,11 @@ class Mirror:
         ]
         self.requests: list[str] = []
         self._lock = threading.Lock()
+        self._local = threading.local()  # the body of the request a handler thread is answering
         self.faults: Faults | None = None  # tests/mirror/faults.py: refusals, resets, stalls
+        from tests.mirror import feeds  # noqa: PLC0415 (feeds imports this module)
+
+        feeds.register(self)
 
     def article(self, ident: str) -> Reply:
         ident = ident.upper()
@@ -84,7 +88,12 @@ class Mirror:
         body = (self.pages / entry["file"]).read_bytes()
         return Reply(200, body, f"text/html; charset={entry.get('charset', 'utf-8')}")
 
-    def handle(self, path: str) -> Reply:
+    def request_body(self) -> bytes:
+        """The body of the request being answered (POST), for routes that read it."""
+        return getattr(self._local, "body", b"")
+
+    def handle(self, path: str, body: bytes = b"") -> Reply:
+        self._local.body = body
         with self._lock:
             self.requests.append(path)
         route_path = path.split("?", 1)[0]
@@ -102,7 +111,10 @@ class Mirror:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                reply = mirror.handle(self.path)
+                # Read the body even when no route needs it: left unread it would be taken for the
+                # next request on this keep-alive connection.
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                reply = mirror.handle(self.path, body)
                 if mirror.faults is not None and mirror.faults.intercept(self, reply):
                     return
                 self.send_response(reply.status)

@@ -1,0 +1,167 @@
+"""Feed and sitemap parsing (crawler.qq.feeds) on the real feed sample and the mirror's sitemaps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.qq.feeds import (
+    Entry,
+    SourceError,
+    channel_id,
+    feed_body,
+    feed_entry,
+    parse_feed,
+    parse_since,
+    parse_sitemap,
+)
+from crawler.qq.pages import BEIJING
+
+SAMPLE = Path(__file__).parent / "fixtures" / "feeds" / "2026_getPCList_news_news_fx.SUBSET.json"
+SITEMAPS = Path(__file__).parent / "mirror" / "sitemap"
+
+
+def test_real_feed_sample_gives_its_articles_in_order() -> None:
+    page = parse_feed(SAMPLE.read_bytes())
+    assert [(e.id, e.kind) for e in page.entries] == [
+        ("20260810A0BO7100", "article"),  # inside the 525 group
+        ("20260810A07QG300", "article"),  # inside the 525 group
+        ("20260810A08QTT00", "article"),
+        ("20260810V07PA300", "video"),
+    ]
+    assert page.bad_items == []
+    first = page.entries[0]
+    assert first.published == datetime(2026, 8, 10, 19, 43, 37, tzinfo=BEIJING)
+    assert first.url == "https://view.inews.qq.com/a/20260810A0BO7100"
+    assert first.title.startswith("Meta开源30B智能体模型")
+    assert page.entries[2].url == "https://new.qq.com/rain/a/20260810A08QTT00"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "not_json"),
+        (b"[1, 2]", "not_json"),
+        (b'{"code":1,"message":"busy"}', "busy"),
+        (b'{"code":2,"message":"invalid channel","data":[]}', "code"),
+        (b'{"message":"no code","data":[]}', "code"),
+        (b'{"code":0,"message":""}', "no_data"),
+        (b'{"code":0,"data":{"list":[]}}', "no_data"),
+    ],
+)
+def test_bad_feed_answers_name_their_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(SourceError) as error:
+        parse_feed(body)
+    assert error.value.reason == reason
+
+
+def test_items_without_ids_are_reported_and_the_rest_kept() -> None:
+    real = json.loads(SAMPLE.read_bytes())
+    real["data"] += [{"articletype": "0", "title": "无id"}, "junk", {"id": "", "link_info": {"url": "https://www.qq.com/"}}]
+    page = parse_feed(json.dumps(real).encode())
+    assert len(page.entries) == 4
+    assert len(page.bad_items) == 3
+    assert "无id" in page.bad_items[0]
+
+
+def test_item_id_from_its_link_when_the_id_is_missing() -> None:
+    entry = feed_entry({"articletype": "0", "link_info": {"url": "https://new.qq.com/omn/20260810/20260810A08QTT00.html"}})
+    assert entry is not None and entry.id == "20260810A08QTT00"
+
+
+def test_item_kinds_and_paid_flag() -> None:
+    assert feed_entry({"id": "20260810A08QTT00", "articletype": "118"}).kind == "video"  # type: ignore[union-attr]
+    assert feed_entry({"id": "20260810V08QTT00", "articletype": "0"}).kind == "video"  # type: ignore[union-attr]
+    other = feed_entry({"id": "20260810A08QTT00", "articletype": "56"})
+    assert other is not None and (other.kind, other.type) == ("other", "56")
+    assert feed_entry({"id": "20260810A08QTT00", "article_is_pay": 1}).paid  # type: ignore[union-attr]
+    assert not feed_entry({"id": "20260810A08QTT00", "payment_info": {}}).paid  # type: ignore[union-attr]
+
+
+def test_channel_names_and_request_body() -> None:
+    assert channel_id("tech") == "news_news_tech"
+    assert channel_id(" News_News_Top ") == "news_news_top"
+    with pytest.raises(ValueError, match="not a channel"):
+        channel_id("tech/../x")
+    assert feed_body("news_news_fx", 0) == {"base_req": {"from": "pc"}, "forward": "2", "channel_id": "news_news_fx", "page": 0}
+    assert feed_body("news_news_fx", 3)["forward"] == "1"
+
+
+def test_since_forms() -> None:
+    assert parse_since("2026-08-09") == datetime(2026, 8, 9, tzinfo=BEIJING)
+    assert parse_since("2026-08-09 12:30") == datetime(2026, 8, 9, 12, 30, tzinfo=BEIJING)
+    for bad in ["yesterday", "2026-13-01", "09/08/2026", "2026-08-09T12:30+08:00x"]:
+        with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
+            parse_since(bad)
+
+
+def test_older_than_by_date_else_by_the_day_in_the_id() -> None:
+    since = parse_since("2026-08-09 12:00")
+    assert Entry("20260809A0TP0400", published=datetime(2026, 8, 9, 11, 59, tzinfo=BEIJING)).older_than(since)
+    assert not Entry("20260809A0TP0400", published=since).older_than(since)
+    assert not Entry("20260809A0TP0400").older_than(since)  # no time: the whole day counts
+    assert Entry("20260808A0TP0400").older_than(since)
+
+
+def test_sitemap_index_and_urlsets() -> None:
+    links, entries = parse_sitemap((SITEMAPS / "index.xml").read_bytes())
+    assert entries == []
+    assert links[0].url == "https://news.qq.com/sitemap/sitemap_1182200090.xml"
+    assert links[0].lastmod == datetime(2026, 8, 10, 20, tzinfo=BEIJING)
+    assert len(links) == 5
+    links, entries = parse_sitemap((SITEMAPS / "sitemap_1182200090.xml").read_bytes())
+    assert links == []
+    assert [e.id for e in entries] == ["20260810A0TP0100", "20260810A0SH0100", "20260810A0SM0100", "20260805A0SM0200"]
+    assert entries[1].published == datetime(2026, 8, 10, tzinfo=BEIJING)
+    _, zipped = parse_sitemap((SITEMAPS / "sitemap_1081500468.xml.gz").read_bytes())
+    assert [e.id for e in zipped] == ["20260809A0SM0300", "20260809A0TP0400", "20260810A0DL0100"]
+    assert zipped[0].published is None
+
+
+def test_sitemap_skips_locs_that_are_not_articles() -> None:
+    xml = b'<urlset><url><loc>https://news.qq.com/ch/tech</loc></url><url><loc>https://news.qq.com/rain/a/20260810V07PA300</loc></url></urlset>'
+    _, entries = parse_sitemap(xml)
+    assert [(e.id, e.kind) for e in entries] == [("20260810V07PA300", "video")]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ((SITEMAPS / "sitemap_1000000004.xml").read_bytes(), "not_xml"),
+        (b"", "not_xml"),
+        (b"plain text", "not_xml"),
+        ((SITEMAPS / "sitemap_1000000003.xml.gz").read_bytes(), "bad_gzip"),
+        (b"\x1f\x8b\x08garbage", "bad_gzip"),
+        (gzip.compress(b"not xml"), "not_xml"),
+    ],
+)
+def test_bad_sitemaps_name_their_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(SourceError) as error:
+        parse_sitemap(body)
+    assert error.value.reason == reason
+
+
+def test_gzip_sitemap_larger_than_the_limit_is_refused() -> None:
+    body = (SITEMAPS / "sitemap_1081500468.xml.gz").read_bytes()
+    with pytest.raises(SourceError) as error:
+        parse_sitemap(body, max_size=100)
+    assert error.value.reason == "too_big"
+    assert parse_sitemap(body, max_size=10_000)[1]
+
+
+def test_a_video_page_body_is_its_video() -> None:
+    from scrapy.http import HtmlResponse
+
+    from crawler.qq.pages import parse_article
+
+    page = Path(__file__).parent / "fixtures" / "pages" / "feed" / "20260810V07PA300.html"
+    response = HtmlResponse("https://news.qq.com/rain/a/20260810V07PA300", body=page.read_bytes(), encoding="utf-8")
+    article = parse_article(response)
+    assert article.article_type == "4"
+    assert [(b.kind, b.src, b.text) for b in article.blocks] == [
+        ("video", "https://v.qq.com/x/page/g1282xvickc.html", "认知科学家Joscha Bach：人类本身就是AI")
+    ]
