@@ -188,3 +188,26 @@ def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path: Path)
     assert f"the article store {tmp_path / DEFAULT_NAME} is corrupt or unreadable" in result.stderr
     assert f"python -m crawler.store rebuild --root {tmp_path}" in result.stderr
     assert not list(tmp_path.rglob("*.md"))
+
+
+def test_second_run_over_the_same_feeds_fetches_no_written_article(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_discovery import DELETED, FINANCE, PAID_PAGE, TECH, TOP, fetched, flat, run
+
+    mirror, _ = site
+    run(site, tmp_path)
+    written = flat(*TOP, *TECH, *FINANCE)
+    assert set(files_by_id(tmp_path)) == written
+    first_pages = set(mirror.feed_asks)
+    mirror.requests.clear()
+    mirror.feed_asks.clear()
+    log = run(site, tmp_path)
+    # Only the two articles that gave no file are asked again (the store records what was written).
+    assert set(fetched(mirror)) == {DELETED, PAID_PAGE}
+    assert stat(log, "qq/skipped/written") > 0
+    assert stat(log, "qq/written") == 0
+    # Paging ends at the first page whose entries are all written: fewer pages than the first run
+    # (finance's first page holds only written articles; top's reach back to written ones sooner).
+    second_pages = set(mirror.feed_asks)
+    assert second_pages < first_pages
+    assert {page for channel, page in second_pages if channel == "news_news_finance"} == {0}
+    assert files_by_id(tmp_path) == Counter(written)
