@@ -21,7 +21,7 @@ import pytest
 
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.faults import Faults
-from tests.mirror.server import Mirror
+from tests.mirror.server import Mirror, Reply
 from tests.test_crawl import ROOT, WRITTEN, crawl, stat
 
 ARTICLE_PATH = r"/rain/a/|/a/\d{8}/"
@@ -128,7 +128,7 @@ def test_same_content_under_another_id_gives_one_file(site, tmp_path: Path) -> N
     mirror, url = site
     seed = (ROOT / "tests/fixtures/pages/seed-20250207A090J800.html").read_bytes()
     copy = seed.replace(b"20250207A090J800", b"20250207A0COPY00")
-    mirror.routes.insert(0, (re.compile(r"^/[^/]+/rain/a/20250207A0COPY00$"), lambda m, s: type(s.article("20250207A090J800"))(200, copy)))
+    mirror.routes.insert(0, (re.compile(r"^/[^/]+/rain/a/20250207A0COPY00$"), lambda m, s: Reply(200, copy)))
     result = crawl(url, tmp_path, "-a", "ids=20250207A090J800,20250207A0COPY00", "-s", "CONCURRENT_REQUESTS=1")
     assert result.returncode == 0, result.stderr[-3000:]
     assert stat(result.stderr, "qq/written") == 1
@@ -141,7 +141,9 @@ def popen_crawl(url: str, output: Path, *args: str) -> subprocess.Popen[str]:
         sys.executable, "-m", "scrapy", "crawl", "qq", "-s", f"QQ_MIRROR_URL={url}", "-s", f"OUTPUT_ROOT={output}",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *args,
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    return subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ}
+    )
 
 
 def test_two_overlapping_runs_write_each_article_once(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +179,7 @@ def test_sigkill_mid_run_then_again(site, tmp_path: Path) -> None:  # type: igno
     assert_consistent(tmp_path)
 
 
-def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _, url = site
     (tmp_path / DEFAULT_NAME).write_bytes(b"not sqlite" * 500)
     result = crawl(url, tmp_path, "-a", IDS)
@@ -190,7 +192,7 @@ def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path: Path)
     assert not list(tmp_path.rglob("*.md"))
 
 
-def test_second_run_over_the_same_feeds_fetches_no_written_article(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.test_discovery import DELETED, FINANCE, PAID_PAGE, TECH, TOP, fetched, flat, run
 
     mirror, _ = site

@@ -192,7 +192,9 @@ class WritePipeline:
             # A duplicate whose file was removed by hand is no reason to lose the content.
             if duplicate is not None and duplicate.id != item.id and (self.root / duplicate.path).exists():
                 self._inc("qq/duplicate")
-                logger.info("Duplicate %s (%s): same content as %s in %s", item.id, item.source_url, duplicate.id, duplicate.path)
+                logger.info(
+                    "Duplicate %s (%s): same content as %s in %s", item.id, item.source_url, duplicate.id, duplicate.path
+                )
                 raise DropItem(f"duplicate of {duplicate.id} ({duplicate.path})", log_level="INFO")
         relative = record.path if record else article_path(item, self.template, self.slug_max_length)
         try:

@@ -3,7 +3,8 @@
 ``open_store(settings)`` returns the backend ``STORE_BACKEND`` names: ``"sqlite"`` (default, a file
 in ``OUTPUT_ROOT``, see ``sqlite.py``) or ``"redis"``. It raises ``StoreError`` with a clear message
 when the store cannot be used; rebuild a lost or corrupt store from the files on disk with
-``python -m crawler.store rebuild --root OUTPUT_ROOT``.
+``python -m crawler.store rebuild --root OUTPUT_ROOT``. ``is_written(store, root, id)`` is the one
+answer to "is this article written?" that the dedup middleware and the spider's feed paging share.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Rebuilds the SQLite article store from the Markdown files under the output root: the id is read
 from the link back that ends each file (``[qq](https://new.qq.com/rain/a/<id>)``), the title from
 the front matter, the fingerprint from the title and the body. The new store is built beside the
-old one and renamed over it, so an interrupted rebuild leaves the old file in place.
+old one and renamed over it, so an interrupted rebuild leaves the old file in place. Run it while
+no crawl writes to the root (it replaces the file under them).
 """
 
 from __future__ import annotations

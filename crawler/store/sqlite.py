@@ -94,7 +94,8 @@ class SqliteStore:
         try:
             row = self._db.execute(sql, args).fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"reading the article store {self.path} failed ({exc}); {rebuild_hint(self.path, self.root)}") from exc
+            hint = rebuild_hint(self.path, self.root)
+            raise StoreError(f"reading the article store {self.path} failed ({exc}); {hint}") from exc
         return Record(*row) if row else None
 
     def get(self, article_id: str) -> Record | None:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tests.mirror.server import Reply
 
-REFUSAL_PAGE = b"<html><head><title>567</title></head><body>\xe8\xae\xbf\xe9\x97\xae\xe8\xbf\x87\xe4\xba\x8e\xe9\xa2\x91\xe7\xb9\x81</body></html>"
+REFUSAL_PAGE = "<html><head><title>567</title></head><body>访问过于频繁</body></html>".encode()
 
 
 @dataclass
@@ -60,7 +60,8 @@ class Faults:
             outcome = "ok"
             if self._paths is None or self._paths.search(path):
                 draw = self._random.random()
-                for name, share in (("refuse", self.refuse), ("reset", self.reset), ("truncate", self.truncate), ("stall", self.stall)):
+                shares = (("refuse", self.refuse), ("reset", self.reset), ("truncate", self.truncate), ("stall", self.stall))
+                for name, share in shares:
                     if draw < share:
                         outcome = str(self._random.choice(self.statuses)) if name == "refuse" else name
                         break
