@@ -64,3 +64,18 @@ def test_refresh_and_dont_dedup_let_it_through(root: Path) -> None:
 def test_disabled(root: Path) -> None:
     with pytest.raises(NotConfigured):
         middleware(root, DEDUP_ENABLED=False)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "overrides", "expected"),
+    [({}, {}, True), ({"refresh": "1"}, {}, False), ({}, {"DEDUP_ENABLED": False}, False)],
+)
+def test_the_spider_asks_the_store_for_feed_paging(
+    root: Path, arguments: dict[str, str], overrides: dict[str, object], expected: bool
+) -> None:
+    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    crawler = get_crawler(QqSpider, settings_dict={**values, "OUTPUT_ROOT": str(root), **overrides})
+    spider = QqSpider.from_crawler(crawler, **arguments)
+    assert spider.already_written(WRITTEN) is expected
+    assert spider.already_written("20250207A0GONE00") is False
+    spider.closed("finished")
