@@ -30,6 +30,7 @@ from crawler.store import ArticleStore, is_written, open_store
 
 logger = logging.getLogger(__name__)
 
+
 class DedupMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("DEDUP_ENABLED", True):
