@@ -21,11 +21,16 @@ COOKIES_ENABLED = False
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
-# Politeness; the throttling issue tunes these further.
+# Politeness (Scrapy's own throttling; see also "Throttling" below). Slots are per host: each
+# qq.com page host (news.qq.com, new.qq.com, ...) gets at most 4 requests at once and, with a delay,
+# one request per delay; AutoThrottle raises the delay when a host answers slowly (up to 60 s).
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+# The image hosts are not the article servers: every image request goes to its own slot (see
+# THUMBNAILS_DOWNLOAD_SLOT below), so images never slow page fetches.
 
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,
@@ -146,3 +151,40 @@ THUMBNAILS_DOWNLOAD_SLOT = "qq-images"
 DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.25}}
 # Scrapy's: an image on disk younger than this many days is not fetched again.
 FILES_EXPIRES = 90
+
+# -- The article store (crawler.store): what was written, across runs and parallel crawls ----------
+# "sqlite": one file in the output root (default, no server); "redis": a shared server.
+STORE_BACKEND = "sqlite"
+# The SQLite file; empty: <OUTPUT_ROOT>/.qq-articles.sqlite3, beside what it describes.
+STORE_SQLITE_PATH = ""
+# Longest wait, in seconds, for another crawl's lock or write on the store before giving up.
+STORE_LOCK_TIMEOUT = 60.0
+
+# -- Dedup across runs (crawler.middlewares.dedup) --------------------------------------------------
+# Drop requests for articles the store says were written (their file still on disk); -a refresh=1
+# fetches and rewrites them anyway.
+DEDUP_ENABLED = True
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.dedup.DedupMiddleware": 700,
+}
+
+# -- Throttling (crawler.middlewares.throttle) -------------------------------------------------------
+# Scrapy's RetryMiddleware retries Tencent's refusals too: its defaults plus 567 (Tencent's
+# rate-limit answer) and 403/501 (its firewall), at most 5 times per request.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 567, 403, 501]
+RETRY_TIMES = 5
+DOWNLOADER_MIDDLEWARES = {
+    # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
+    "crawler.middlewares.throttle.ThrottleMiddleware": 560,
+}
+THROTTLE_ENABLED = True
+# Answers that mean "too fast" or "blocked": the refused host waits before its next request.
+THROTTLE_HTTP_CODES = [567, 429, 503, 403, 501]
+# First wait after a refusal, in seconds; doubled on each further refusal in a row, or the
+# server's Retry-After when longer.
+THROTTLE_BACKOFF_BASE = 5.0
+# Longest wait between two requests to a refusing host, whatever Retry-After says (5 minutes).
+THROTTLE_MAX_DELAY = 300.0
+# A host that refuses everything for this long (15 minutes) ends the crawl with reason "blocked";
+# the next hourly run tries again.
+THROTTLE_BLOCKED_AFTER = 900.0

@@ -171,6 +171,7 @@ def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[
     first = writer.process_item(article("同一个标题"))
     other = article("同一个标题")
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
+    other.blocks = [Block("paragraph", [Span("另一篇文章，同一个标题。")])]  # same body would be a duplicate
     second = writer.process_item(other)
     assert first.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti/index.md"
     assert second.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"

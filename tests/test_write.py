@@ -9,7 +9,8 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.pipelines.write import WritePipeline, article_path, inside, write_atomic
+from crawler.items import Block, Span
+from crawler.pipelines.write import WritePipeline, article_path, inside, root_problem, write_atomic
 from tests.test_render import article
 
 
@@ -18,7 +19,10 @@ def pipeline(root: Path, **overrides: object) -> WritePipeline:
     values.update({"OUTPUT_ROOT": str(root), **overrides})
     crawler = get_crawler(settings_dict=values)
     crawler.stats.open_spider()
-    return WritePipeline.from_crawler(crawler)
+    writer = WritePipeline.from_crawler(crawler)
+    if root_problem(root) is None:
+        writer.open_spider()  # checks the root, opens the article store
+    return writer
 
 
 def test_default_path() -> None:
@@ -45,7 +49,7 @@ def test_writes_once_and_rewrites_same_article(tmp_path: Path) -> None:
 def test_never_overwrites_another_article(tmp_path: Path) -> None:
     writer = pipeline(tmp_path)
     first = writer.process_item(article("同一个标题"))
-    other = article("同一个标题")
+    other = article("同一个标题", [Block("paragraph", [Span("另一篇文章的正文。")])])
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     second = writer.process_item(other)
     assert first.output_path != second.output_path
@@ -55,6 +59,7 @@ def test_never_overwrites_another_article(tmp_path: Path) -> None:
 
 
 def test_path_outside_root_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
     writer = pipeline(tmp_path / "root", OUTPUT_PATH="../{slug}.md")
     with pytest.raises(DropItem):
         writer.process_item(article("逃逸"))

@@ -15,6 +15,16 @@ The output root is checked when the spider opens, before any request: it must al
 be a writable directory (it is never created, so a mistyped path or a relative ``output`` under a
 Scrapyd whose working directory is unknown stops the crawl instead of writing somewhere else).
 If it is not, the crawl closes at once with the reason ``bad_output_root``.
+
+Every file written is recorded in the article store (``crawler.store``: id -> path, content
+fingerprint) only after it is in place, all under the store's lock so that parallel crawls agree:
+an article already recorded rewrites its recorded file (even when its title, hence its slug, has
+changed); an article whose content is already recorded under another id is a duplicate and gets no
+file. A crash between the rename and the record leaves a file without a record: the next crawl
+finds the file at its path, sees it holds the same article, and rewrites it (no second file).
+The store is opened when the spider opens, after the root check; a store that cannot be used
+(corrupt, unreadable) closes the crawl at once with the reason ``bad_store`` and an error naming
+the file and how to rebuild it; it is never replaced by an empty one (which would rewrite all).
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from slugify import slugify
 from crawler.items import Article
 from crawler.render import RenderOptions, render_article
 from crawler.render.profiles import profile_from_settings
+from crawler.store import ArticleStore, Record, StoreError, content_fingerprint, open_store
+from crawler.store.base import split_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +120,17 @@ class WritePipeline:
     (relative to the root).
     Stats: ``qq/written`` (every file written), ``qq/rewritten`` (of those, replacing an earlier
     version of the same article), ``qq/renamed`` (a different article had the name),
-    ``qq/dropped/bad_path``, ``qq/bad_output_root`` (the crawl closed at start: see above).
+    ``qq/duplicate`` (the same content is already written under another id: no file),
+    ``qq/dropped/bad_path``, ``qq/bad_output_root`` and ``qq/bad_store`` (the crawl closed at
+    start: see above), ``qq/dropped/store`` (the store failed, e.g. its lock timed out; the article
+    is not recorded, so the next run fetches it again). The store comes from the ``STORE_*``
+    settings (see ``crawler.store``).
     """
+
+    # One lock for every write: the path check, the file and the record of two crawls must not
+    # interleave, whether they write the same id, the same content, or two articles whose slugs
+    # collide. A write takes milliseconds, so one lock costs nothing measurable.
+    LOCK_KEY = "write"
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -118,6 +139,7 @@ class WritePipeline:
         self.template = profile_from_settings(settings).path
         self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
         self.options = RenderOptions.from_settings(settings)
+        self.store: ArticleStore | None = None  # opened in open_spider, once the root is known good
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
@@ -134,7 +156,18 @@ class WritePipeline:
                 where, problem,
             )  # fmt: skip
             raise CloseSpider("bad_output_root")
+        try:
+            self.store = open_store(self.crawler.settings)
+        except StoreError as exc:
+            # Refuse to crawl: a fresh store would fetch and rewrite every article as new.
+            self._inc("qq/bad_store")
+            logger.error("%s: nothing crawled", exc)
+            raise CloseSpider("bad_store") from exc
         logger.info("Writing under %s", self.root.absolute())
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -144,10 +177,33 @@ class WritePipeline:
         if not isinstance(item, Article):
             return item
         text = render_article(item, self.options)
-        relative = article_path(item, self.template, self.slug_max_length)
+        fingerprint = content_fingerprint(item.title, split_markdown(text)[1])
+        assert self.store is not None, "open_spider opens the store"
+        try:
+            with self.store.lock(self.LOCK_KEY):
+                return self._write(item, text, fingerprint)
+        except StoreError as exc:
+            # Not recorded, so the next run fetches it again: nothing is lost.
+            self._inc("qq/dropped/store")
+            logger.error("Dropped %s (%s): %s", item.id, item.source_url, exc)
+            raise DropItem(f"store: {exc}") from exc
+
+    def _write(self, item: Article, text: str, fingerprint: str) -> Article:
+        assert self.store is not None
+        record = self.store.get(item.id)
+        if record is None:
+            duplicate = self.store.find_fingerprint(fingerprint)
+            # A duplicate whose file was removed by hand is no reason to lose the content.
+            if duplicate is not None and duplicate.id != item.id and (self.root / duplicate.path).exists():
+                self._inc("qq/duplicate")
+                logger.info(
+                    "Duplicate %s (%s): same content as %s in %s", item.id, item.source_url, duplicate.id, duplicate.path
+                )
+                raise DropItem(f"duplicate of {duplicate.id} ({duplicate.path})", log_level="INFO")
+        relative = record.path if record else article_path(item, self.template, self.slug_max_length)
         try:
             target = inside(self.root, relative)
-            if target.exists() and not self._same_article(target, item):
+            if record is None and target.exists() and not self._same_article(target, item):
                 taken = relative
                 relative = article_path(item, self.template, self.slug_max_length, f"-{item.id.lower()}")
                 target = inside(self.root, relative)
@@ -159,6 +215,7 @@ class WritePipeline:
             raise DropItem(f"bad_path: {exc}") from exc
         existed = target.exists()
         write_atomic(target, text)
+        self.store.put(Record(item.id, Path(relative).as_posix(), fingerprint))
         item.output_path = relative
         self._inc("qq/written")
         if existed:

@@ -15,12 +15,14 @@ Arguments (``-a name=value``), all optional:
   name the articles;
 * ``pages``: feed pages per channel (default ``QQ_FEED_PAGES``);
 * ``since``: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` (Beijing): older articles are not fetched;
-* ``sitemap=1``: also read the sitemap index ``QQ_SITEMAP_URL``.
+* ``sitemap=1``: also read the sitemap index ``QQ_SITEMAP_URL``;
+* ``refresh=1``: fetch and rewrite articles already written (see ``crawler.middlewares.dedup``).
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
 forms and sources gave it. A channel's paging stops at ``pages``, at an empty page, or at a page
 whose every entry is older than ``since`` or already written (``already_written()``, the hook for
-the article store; it answers False here).
+the article store: a record whose file is still on disk; never with ``refresh=1`` or
+``DEDUP_ENABLED`` off). Article requests carry their id in ``meta["qq_id"]`` for the dedup middleware.
 
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``,
 ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``, ``QQ_VIDEOS`` (``skip``|``write``), ``QQ_FETCH_URL``,
@@ -67,6 +69,7 @@ from crawler.qq.feeds import (
 )
 from crawler.qq.ids import article_id, fetch_url
 from crawler.qq.pages import PageError, parse_article
+from crawler.store import ArticleStore, is_written, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +111,7 @@ class QqSpider(scrapy.Spider):
 
     def __init__(
         self, urls: str = "", ids: str = "", url_file: str = "", channels: str = "", pages: str = "",
-        since: str = "", sitemap: str = "", **kwargs: Any,
+        since: str = "", sitemap: str = "", refresh: str = "", **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         # Every bad argument is collected here; check_arguments closes the crawl at start with them all.
@@ -124,7 +127,9 @@ class QqSpider(scrapy.Spider):
         self.pages_arg = self._checked(lambda v: self._positive(v, "pages"), pages, None)
         self.since: datetime | None = self._checked(parse_since, since, None)
         self.sitemap = sitemap.strip().lower() in ("1", "true", "yes")
+        self.refresh = refresh.strip().lower() in ("1", "true", "yes")
         self.seen: set[str] = set()
+        self.store: ArticleStore | None = None  # opened on first use, after the writer checked it
 
     def _checked(self, parse: Callable[[str], T], value: str, default: T) -> T:
         """``parse(value)`` for a given argument; a ValueError is recorded as an argument error."""
@@ -182,8 +187,16 @@ class QqSpider(scrapy.Spider):
         self.crawler.stats.inc_value(key, count)
 
     def already_written(self, ident: str) -> bool:
-        """Whether the article is already written (the article store plugs in here). Always False here."""
-        return False
+        """Whether the article store has the article written (its file still on disk)."""
+        if self.refresh or not self.settings.getbool("DEDUP_ENABLED", True):
+            return False
+        if self.store is None:
+            self.store = open_store(self.settings)
+        return is_written(self.store, Path(self.settings.get("OUTPUT_ROOT", "output")).expanduser(), ident)
+
+    def closed(self, reason: str) -> None:
+        if self.store is not None:
+            self.store.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.article_requests(self.inputs):
@@ -213,6 +226,7 @@ class QqSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.failed,
             cb_kwargs={"ident": ident},
+            meta={"qq_id": ident},  # read by crawler.middlewares.dedup
         )
 
     def stale(self, entry: Entry) -> bool:

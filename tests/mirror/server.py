@@ -26,6 +26,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.mirror.faults import Faults
+
 HERE = Path(__file__).resolve().parent
 PAGES = HERE.parent / "fixtures" / "pages"
 SITE = HERE / "site.json"
@@ -72,6 +74,7 @@ class Mirror:
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._local = threading.local()  # the body of the request a handler thread is answering
+        self.faults: Faults | None = None  # tests/mirror/faults.py: refusals, resets, stalls
         from tests.mirror import feeds  # noqa: PLC0415 (feeds imports this module)
 
         feeds.register(self)
@@ -115,6 +118,8 @@ class Mirror:
                 # next request on this keep-alive connection.
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 reply = mirror.handle(self.path, body)
+                if mirror.faults is not None and mirror.faults.intercept(self, reply):
+                    return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
@@ -143,8 +148,11 @@ class Mirror:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the local qq.com mirror on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8765)
+    Faults.add_arguments(parser)
     args = parser.parse_args()
-    server, url = Mirror().serve(args.port)
+    site = Mirror()
+    site.faults = Faults.from_args(args)
+    server, url = site.serve(args.port)
     print(f"qq.com mirror on {url}: crawl with -s QQ_MIRROR_URL={url}", flush=True)
     try:
         threading.Event().wait()

@@ -1,0 +1,130 @@
+"""Tencent's refusals: back off per host, honour ``Retry-After``, stop when a host blocks the crawl.
+
+What Scrapy already does is used as is: ``RetryMiddleware`` retries the refusal statuses (they are
+in ``RETRY_HTTP_CODES``; ``RETRY_TIMES`` bounds it), AutoThrottle adapts each host's delay to its
+latency (and never lowers it on a non-200 answer), ``DOWNLOAD_SLOTS`` gives the image host its own
+slot. What they lack is added here:
+
+* a refusal (``THROTTLE_HTTP_CODES``: 567, Tencent's rate-limit answer; 429; 503; 403 and 501 from
+  its firewall) raises the delay of that host's download slot, so the refused host waits while the
+  other hosts go on: ``THROTTLE_BACKOFF_BASE`` seconds, doubled on each further refusal in a row, or
+  the ``Retry-After`` (seconds or an HTTP date) when that is longer; never more than
+  ``THROTTLE_MAX_DELAY`` (a garbage, past or huge ``Retry-After`` is handled within it);
+* the first answer from the host that is not a refusal restores the delay it had before;
+* a host that refuses for ``THROTTLE_BLOCKED_AFTER`` seconds in a row (no other answer in between)
+  closes the spider with reason ``blocked`` instead of hammering it.
+
+It must sit after ``RetryMiddleware`` (550) on the way in (a higher number), so it sees a refusal
+before the retry is scheduled into the slot it slows down.
+
+Settings: ``THROTTLE_ENABLED``, ``THROTTLE_HTTP_CODES``, ``THROTTLE_BACKOFF_BASE``,
+``THROTTLE_MAX_DELAY``, ``THROTTLE_BLOCKED_AFTER``. Stats: ``qq/throttle/backoff`` (delays
+raised), ``qq/throttle/refused/<status>``, ``qq/throttle/max_delay`` (longest wait, seconds),
+``qq/throttle/blocked``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or HTTP date), None if unusable."""
+    if not value:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass
+class _Refusals:
+    """A host's current run of refusals."""
+
+    since: float  # monotonic time of the first refusal of the run
+    delay_before: float  # the slot's delay before the run
+    count: int = 0
+
+
+class ThrottleMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("THROTTLE_ENABLED", True):
+            raise NotConfigured("THROTTLE_ENABLED is off")
+        self.crawler = crawler
+        self.codes = {int(code) for code in settings.getlist("THROTTLE_HTTP_CODES", [567, 429, 503, 403, 501])}
+        self.base = settings.getfloat("THROTTLE_BACKOFF_BASE", 5.0)
+        self.max_delay = settings.getfloat("THROTTLE_MAX_DELAY", 300.0)
+        self.blocked_after = settings.getfloat("THROTTLE_BLOCKED_AFTER", 900.0)
+        self.refusals: dict[str, _Refusals] = {}
+        self._closing: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ThrottleMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        key = request.meta.get("download_slot")
+        if key is None:
+            return response
+        assert self.crawler.engine is not None
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if response.status not in self.codes:
+            run = self.refusals.pop(key, None)
+            if run is not None and slot is not None:
+                slot.delay = run.delay_before
+                logger.info("%s answers again after %d refusals: delay back to %.2fs", key, run.count, slot.delay)
+            return response
+        now = time.monotonic()
+        run = self.refusals.setdefault(key, _Refusals(since=now, delay_before=slot.delay if slot else 0.0))
+        run.count += 1
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(f"qq/throttle/refused/{response.status}")
+        if now - run.since >= self.blocked_after:
+            self._block(key, request, response, run)
+            return response
+        asked = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        wait = min(self.max_delay, max(asked or 0.0, self.base * 2 ** (run.count - 1), run.delay_before))
+        if slot is not None and wait > slot.delay:
+            slot.delay = wait
+            stats.inc_value("qq/throttle/backoff")
+            stats.max_value("qq/throttle/max_delay", round(wait, 3))
+            logger.info(
+                "%s refused %s (HTTP %s, refusal %d in a row, Retry-After %r): waiting %.2fs between its requests",
+                key, request.url, response.status, run.count, asked, wait,
+            )  # fmt: skip
+        return response
+
+    def _block(self, key: str, request: Request, response: Response, run: _Refusals) -> None:
+        # This answer goes to the spider as the failure it is; nothing more is asked of anyone.
+        request.meta["dont_retry"] = True
+        if self._closing is not None:
+            return
+        assert self.crawler.stats is not None and self.crawler.engine is not None
+        self.crawler.stats.set_value("qq/throttle/blocked", 1)
+        logger.error(
+            "%s has refused every request for %.0fs (%d refusals, last HTTP %s for %s): closing the crawl as blocked",
+            key, time.monotonic() - run.since, run.count, response.status, request.url,
+        )  # fmt: skip
+        self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))

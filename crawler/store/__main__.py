@@ -1,0 +1,91 @@
+"""``python -m crawler.store rebuild --root OUTPUT_ROOT [--path STORE_FILE]``.
+
+Rebuilds the SQLite article store from the Markdown files under the output root: the id is read
+from the link back that ends each file (``[qq](https://new.qq.com/rain/a/<id>)``), the title from
+the front matter, the fingerprint from the title and the body. The new store is built beside the
+old one and renamed over it, so an interrupted rebuild leaves the old file in place. Run it while
+no crawl writes to the root (it replaces the file under them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from crawler.qq.ids import article_id
+from crawler.store.base import Record, content_fingerprint, split_markdown
+from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+
+logger = logging.getLogger(__name__)
+
+_LINK_RE = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)\s*\Z")
+
+
+def record_of(root: Path, path: Path) -> Record:
+    """The store record of one written file; ValueError when it is not one of ours."""
+    text = path.read_text(encoding="utf-8")
+    front, body = split_markdown(text)
+    link = _LINK_RE.search(body)
+    ident = article_id(link.group("url")) if link else None
+    if ident is None:
+        raise ValueError("no link back to a qq.com article on its last line")
+    values = yaml.safe_load(front) or {}
+    title = str(values.get("title", "")) if isinstance(values, dict) else ""
+    return Record(ident, path.relative_to(root).as_posix(), content_fingerprint(title, body))
+
+
+def rebuild(root: Path, store_path: Path) -> tuple[int, int]:
+    """Build a fresh store from ``root``'s Markdown files; returns (records, files skipped)."""
+    fresh = store_path.with_name(store_path.name + ".rebuild")
+    for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    store = SqliteStore(fresh, root=root)
+    seen: dict[str, str] = {}
+    skipped = 0
+    try:
+        for path in sorted(root.rglob("*.md")):
+            try:
+                record = record_of(root, path)
+            except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+                skipped += 1
+                logger.warning("Skipped %s: %s", path, exc)
+                continue
+            if record.id in seen:
+                skipped += 1
+                logger.warning("Skipped %s: article %s is already %s", path, record.id, seen[record.id])
+                continue
+            seen[record.id] = record.path
+            store.put(record)
+    finally:
+        store.close()
+    for suffix in ("-wal", "-shm"):
+        store_path.with_name(store_path.name + suffix).unlink(missing_ok=True)
+    fresh.replace(store_path)
+    shutil.rmtree(fresh.with_name(fresh.name + ".locks"), ignore_errors=True)
+    return len(seen), skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.store", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("rebuild", help="rebuild the SQLite store from the Markdown files")
+    command.add_argument("--root", type=Path, default=Path("output"), help="OUTPUT_ROOT (default: output)")
+    command.add_argument("--path", type=Path, help=f"store file (default: ROOT/{DEFAULT_NAME})")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    if not args.root.is_dir():
+        parser.error(f"{args.root} is not a directory")
+    store_path = args.path or args.root / DEFAULT_NAME
+    records, skipped = rebuild(args.root, store_path)
+    print(f"{store_path}: {records} articles recorded, {skipped} files skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

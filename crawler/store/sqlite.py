@@ -1,0 +1,149 @@
+"""The default article store: one SQLite file in the output root, safe for parallel crawls.
+
+File: ``STORE_SQLITE_PATH``, or ``<OUTPUT_ROOT>/.qq-articles.sqlite3`` when empty. SQLite in WAL
+mode lets several crawl processes (Scrapyd runs jobs in parallel) read and write the same file;
+each ``put`` is one transaction, retried by SQLite for ``STORE_LOCK_TIMEOUT`` seconds while another
+process writes. ``lock(key)`` is an advisory ``flock`` on a small file per key in
+``<store file>.locks/``: the kernel releases it when a process dies, even by SIGKILL, so a killed
+crawl never leaves a stale lock; waiting for it is bounded by ``STORE_LOCK_TIMEOUT`` too.
+
+A file that is not a readable SQLite store raises ``StoreError`` naming it and the rebuild command;
+it is never silently replaced by an empty store (which would make the crawl fetch and rewrite
+everything).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scrapy.settings import BaseSettings
+
+from crawler.store.base import Record, StoreError
+
+DEFAULT_NAME = ".qq-articles.sqlite3"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path TEXT NOT NULL, fingerprint TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS articles_fingerprint ON articles (fingerprint)",
+)
+
+
+def sqlite_path(settings: BaseSettings) -> Path:
+    """The store file the settings name: ``STORE_SQLITE_PATH`` or the default in ``OUTPUT_ROOT``."""
+    explicit = settings.get("STORE_SQLITE_PATH", "")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(settings.get("OUTPUT_ROOT", "output")).expanduser() / DEFAULT_NAME
+
+
+def rebuild_hint(path: Path, root: Path | None = None) -> str:
+    root = root or path.parent
+    return (
+        f"move it aside and rebuild it from the Markdown files with "
+        f"`python -m crawler.store rebuild --root {root}`"
+        + ("" if path.name == DEFAULT_NAME else f" --path {path}")
+    )
+
+
+class SqliteStore:
+    """``ArticleStore`` on a SQLite file (see the module docstring)."""
+
+    def __init__(self, path: Path, lock_timeout: float = 60.0, root: Path | None = None) -> None:
+        self.path = path
+        self.root = root
+        self.lock_timeout = lock_timeout
+        self.locks = path.with_name(path.name + ".locks")
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot open the article store {path}: {path.parent} is not a directory")
+        try:
+            self.locks.mkdir(exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=lock_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the article store {path}: {exc}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # Safe against a killed process; a power cut may lose the last records, which only
+            # leaves files without records, and the writer rewrites those in place.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            result = self._db.execute("PRAGMA quick_check").fetchone()
+            if result is None or result[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]
+            if columns != ["id", "path", "fingerprint"]:
+                raise sqlite3.DatabaseError(f"unexpected articles table columns {columns}")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(
+                f"the article store {path} is corrupt or unreadable ({exc}); {rebuild_hint(path, root)}"
+            ) from exc
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> SqliteStore:
+        root = Path(settings.get("OUTPUT_ROOT", "output")).expanduser()
+        return cls(sqlite_path(settings), settings.getfloat("STORE_LOCK_TIMEOUT", 60.0), root)
+
+    def _query(self, sql: str, args: tuple[str, ...]) -> Record | None:
+        try:
+            row = self._db.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError as exc:
+            hint = rebuild_hint(self.path, self.root)
+            raise StoreError(f"reading the article store {self.path} failed ({exc}); {hint}") from exc
+        return Record(*row) if row else None
+
+    def get(self, article_id: str) -> Record | None:
+        return self._query("SELECT id, path, fingerprint FROM articles WHERE id = ?", (article_id,))
+
+    def find_fingerprint(self, fingerprint: str) -> Record | None:
+        return self._query(
+            "SELECT id, path, fingerprint FROM articles WHERE fingerprint = ? ORDER BY id LIMIT 1", (fingerprint,)
+        )
+
+    def put(self, record: Record) -> None:
+        try:
+            self._db.execute(
+                "INSERT INTO articles (id, path, fingerprint) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET path = excluded.path, fingerprint = excluded.fingerprint",
+                (record.id, record.path, record.fingerprint),
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"writing the article store {self.path} failed ({exc})") from exc
+
+    def records(self) -> Iterator[Record]:
+        """Every record, by id (for the rebuild command and checks)."""
+        for row in self._db.execute("SELECT id, path, fingerprint FROM articles ORDER BY id"):
+            yield Record(*row)
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        handle = os.open(self.locks / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreError(
+                            f"lock {key!r} of the article store {self.path} is held by another crawl "
+                            f"for more than {self.lock_timeout:g}s (STORE_LOCK_TIMEOUT)"
+                        ) from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            os.close(handle)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,161 @@
+"""The SQLite article store, the rebuild command, and the writer's use of the store."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from crawler.items import Block, Span
+from crawler.store import Record, StoreError, content_fingerprint
+from crawler.store.__main__ import rebuild
+from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from tests.test_render import article
+from tests.test_write import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_put_get_find_and_upsert(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    assert store.get("A") is None
+    store.put(Record("A", "posts/a.md", "f1"))
+    store.put(Record("B", "posts/b.md", "f2"))
+    store.put(Record("A", "posts/a.md", "f3"))  # the article changed
+    assert store.get("A") == Record("A", "posts/a.md", "f3")
+    assert store.find_fingerprint("f2") == Record("B", "posts/b.md", "f2")
+    assert store.find_fingerprint("f1") is None
+    store.close()
+    reopened = SqliteStore(tmp_path / "s.sqlite3")
+    assert [r.id for r in reopened.records()] == ["A", "B"]
+    reopened.close()
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_corrupt_file_is_a_clear_error_never_a_fresh_start(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / DEFAULT_NAME
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as error:
+        SqliteStore(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert f"python -m crawler.store rebuild --root {tmp_path}" in message
+    assert path.read_bytes() == content  # left as it was, for the user to look at
+
+
+def _count_under_lock(path: str, rounds: int) -> None:
+    store = SqliteStore(Path(path))
+    for _ in range(rounds):
+        with store.lock("write"):
+            # A read-modify-write that loses updates unless the lock excludes the other process.
+            record = store.get("counter")
+            store.put(Record("counter", "x", str(int(record.fingerprint) + 1 if record else 1)))
+    store.close()
+
+
+def test_lock_excludes_other_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / DEFAULT_NAME)
+    SqliteStore(Path(path)).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_count_under_lock, args=(path, 150)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    store = SqliteStore(Path(path))
+    assert store.get("counter") == Record("counter", "x", "450")
+    store.close()
+
+
+def test_lock_wait_is_bounded(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path / DEFAULT_NAME)
+    second = SqliteStore(tmp_path / DEFAULT_NAME, lock_timeout=0.2)
+    with first.lock("write"), pytest.raises(StoreError, match="held by another crawl"), second.lock("write"):
+        pass
+    with second.lock("other key"):
+        pass
+    first.close()
+    second.close()
+
+
+def test_writer_rewrites_a_changed_article_in_its_own_file(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path)
+    first = writer.process_item(article("旧标题"))
+    changed = writer.process_item(article("新标题", [Block("paragraph", [Span("改过的正文。")])]))
+    assert changed.output_path == first.output_path
+    assert [p.name for p in (tmp_path / "content/posts").iterdir()] == [Path(first.output_path).name]
+    assert "新标题" in (tmp_path / first.output_path).read_text(encoding="utf-8")
+    assert writer.store.get("20250207A090J800").path == first.output_path
+
+
+def test_same_content_under_another_id_is_one_file(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path)
+    writer.process_item(article("同一篇"))
+    copy = article("同一篇")
+    copy.id, copy.url = "20250207A0COPY00", "https://new.qq.com/rain/a/20250207A0COPY00"
+    with pytest.raises(DropItem, match="duplicate of 20250207A090J800"):
+        writer.process_item(copy)
+    assert len(list(tmp_path.rglob("*.md"))) == 1
+    assert writer.crawler.stats.get_value("qq/duplicate") == 1
+    assert writer.store.get("20250207A0COPY00") is None
+
+
+def test_file_without_record_after_a_crash_is_rewritten_not_doubled(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path)
+    item = writer.process_item(article("标题"))
+    writer.store.close()
+    # The crash: the file was renamed into place, the record never made it.
+    for store_file in tmp_path.glob(DEFAULT_NAME + "*"):
+        if store_file.is_file():
+            store_file.unlink()
+    again = pipeline(tmp_path)
+    assert again.process_item(article("标题")).output_path == item.output_path
+    assert len(list(tmp_path.rglob("*.md"))) == 1
+    assert again.crawler.stats.get_value("qq/rewritten") == 1
+    assert again.store.get("20250207A090J800").path == item.output_path
+
+
+def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path)
+    written = [writer.process_item(article("第一篇"))]
+    other = article("第二篇", [Block("paragraph", [Span("第二篇的正文。")])])
+    other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
+    written.append(writer.process_item(other))
+    writer.store.close()
+    before = {r.id: r for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    (tmp_path / "content/posts/notes.md").write_text("no front matter\n", encoding="utf-8")
+    (tmp_path / DEFAULT_NAME).write_bytes(b"garbage" * 1000)
+    for side in tmp_path.glob(DEFAULT_NAME + "-*"):
+        side.unlink()
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.store", "rebuild", "--root", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 articles recorded, 1 files skipped" in result.stdout
+    assert "notes.md" in result.stderr
+    after = {r.id: r for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    assert after == before  # same ids, paths and fingerprints as the writer recorded
+    assert rebuild(tmp_path, tmp_path / DEFAULT_NAME) == (2, 1)
+
+
+def test_fingerprint_ignores_the_link_back() -> None:
+    body = "第一段。\n\n[qq](https://new.qq.com/rain/a/{id})\n"
+    assert content_fingerprint("T", body.format(id="A")) == content_fingerprint("T", body.format(id="B"))
+    assert content_fingerprint("T", body) != content_fingerprint("T2", body)
+
+
+def test_store_failure_drops_the_item_for_the_next_run(tmp_path: Path) -> None:
+    writer = pipeline(tmp_path, STORE_LOCK_TIMEOUT=0.1)
+    other = SqliteStore(tmp_path / DEFAULT_NAME)
+    with other.lock(writer.LOCK_KEY), pytest.raises(DropItem, match="held by another crawl"):
+        writer.process_item(article("标题"))
+    other.close()
+    assert writer.crawler.stats.get_value("qq/dropped/store") == 1
+    assert not list(tmp_path.rglob("*.md"))
+    assert writer.store.get("20250207A090J800") is None
