@@ -21,7 +21,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from tests.test_crawl import ROOT, crawl, stat
 
@@ -74,7 +73,7 @@ def text_of(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-def check_pages(pages: list[Path], date_marks: list[str]) -> None:
+def check_pages(pages: list[Path], date_marks: list[str], image: re.Pattern[str] | None = None) -> None:
     """The three crawled articles, rendered: seed (title, date, body, image) and the hostile one."""
     assert len(pages) == 3, pages
     by_text = {p: p.read_text(encoding="utf-8") for p in pages}
@@ -83,7 +82,7 @@ def check_pages(pages: list[Path], date_marks: list[str]) -> None:
     for mark in date_marks:
         assert mark in seed, mark
     assert "<strong>DeepSeek重塑AI竞赛</strong>" in seed
-    assert IMAGE.search(seed)
+    assert (image or IMAGE).search(seed)
     hostile = next(text for text in by_text.values() if "20250207A0BAD400" in text)
     title = re.search(r"<h1>(.*?)</h1>", hostile)
     assert title and html.unescape(title.group(1)) == HOSTILE_TITLE
@@ -101,21 +100,35 @@ def test_hugo_bundle_builds(mirror, tmp_path) -> None:  # type: ignore[no-untype
     config = tmp_path / "site" / "hugo.toml"
     config.write_text(re.sub(r"^timeZone = .*\n", "", config.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
     assert "timeZone" not in config.read_text(encoding="utf-8")
-    result = crawl(mirror[1], output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "MARKDOWN_DATE_FORMAT=iso", "-a", f"ids={IDS}")
+    result = crawl(mirror[1], output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "MARKDOWN_DATE_FORMAT=iso",
+                   "-s", "THUMBNAILS_FRONT_MATTER=local", "-s", "THUMBNAILS_BODY_IMAGES=True", "-a", f"ids={IDS}")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     bundle = output / "content" / "posts" / f"2025-02-07-{SEED_SLUG}"
-    assert sorted(p.name for p in bundle.iterdir()) == ["index.md"]
-    assert '\ndate: "2025-02-07T21:54:12+08:00"\n' in (bundle / "index.md").read_text(encoding="utf-8")
-    # What the images pipeline puts beside index.md (image_dir ".") is a page resource Hugo publishes.
-    Image.new("RGB", (4, 4), "red").save(bundle / "cover.jpg")
+    # The images sit beside index.md (image_dir "."), named by id, linked relatively.
+    names = sorted(p.name for p in bundle.iterdir())
+    assert names[-1] == "index.md" and len(names) == 4, names
+    assert all(re.fullmatch(r"20250207A090J800(-[12])?\.(jpg|png|gif|webp)", n) for n in names[:-1]), names
+    markdown = (bundle / "index.md").read_text(encoding="utf-8")
+    assert '\ndate: "2025-02-07T21:54:12+08:00"\n' in markdown
+    thumbnail = next(n for n in names if n.startswith("20250207A090J800."))
+    assert f'\nthumbnail: "{thumbnail}"\n' in markdown
+    for name in names[:-1]:
+        if name != thumbnail:
+            assert f"![图片]({name})" in markdown
+    assert not (output / "static").exists()
     public = tmp_path / "public"
     log = build(
         [hugo, "--source", str(tmp_path / "site"), "--contentDir", str(output / "content"), "--destination", str(public),
          "--panicOnWarning", "--logLevel", "warn"], tmp_path,
     )  # fmt: skip
     assert not re.search(r"^(WARN|ERROR)", log, flags=re.M), log
-    check_pages(list(public.glob("posts/*/index.html")), ['datetime="2025-02-07T21:54:12&#43;08:00"'])
-    assert (public / "posts" / f"2025-02-07-{SEED_SLUG}" / "cover.jpg").is_file()
+    local_image = re.compile(r'<img src="20250207A090J800-\d\.\w+" alt="图片"')
+    check_pages(list(public.glob("posts/*/index.html")), ['datetime="2025-02-07T21:54:12&#43;08:00"'], local_image)
+    page_dir = public / "posts" / f"2025-02-07-{SEED_SLUG}"
+    sources = re.findall(r'<img[^>]* src="([^"]+)"', (page_dir / "index.html").read_text(encoding="utf-8"))
+    assert sorted(sources) == names[:-1]  # the thumbnail and the two body images
+    for src in sources:  # every image the page shows is published beside it
+        assert (page_dir / src).is_file(), src
 
 
 def test_jekyll_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]

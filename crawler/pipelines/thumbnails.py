@@ -18,6 +18,9 @@ image's place among the article's distinct body images). The extension is that o
 Pillow reads from the bytes (``jpg``, ``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such
 as ``…_640360/0`` carry none. The site path recorded on the item is ``THUMBNAILS_URL_PREFIX`` +
 that path (``/images/qq/<id>.jpg``), what a Hugo site serves with the store as its static dir.
+A profile that keeps images beside the article (``hugo-bundle``) stores them in the article's
+folder instead (``content/posts/<date>-<slug>/<id>.jpg``) and links them relatively (``<id>.jpg``),
+as page resources.
 An image shared by several articles of one run is fetched once (Scrapy caches media results per
 URL) and copied to each article's own name.
 
@@ -57,6 +60,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import time
 import warnings
 from collections import defaultdict
@@ -87,7 +91,8 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import Article
-from crawler.pipelines.write import write_atomic
+from crawler.pipelines.write import article_path, write_atomic
+from crawler.render.profiles import profile_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +207,10 @@ class ThumbnailsPipeline(FilesPipeline):
         self.min_width = settings.getint("THUMBNAILS_MIN_WIDTH", 100)
         self.min_height = settings.getint("THUMBNAILS_MIN_HEIGHT", 100)
         self.slot = settings.get("THUMBNAILS_DOWNLOAD_SLOT", "qq-images")
+        # A profile that keeps images beside the article (hugo-bundle): images go to the
+        # article's folder, named by the last part of THUMBNAILS_PATH / _BODY_PATH, linked relatively.
+        self.profile = profile_from_settings(settings)
+        self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ThumbnailsPipeline:
@@ -209,8 +218,28 @@ class ThumbnailsPipeline(FilesPipeline):
         if not settings.getbool("THUMBNAILS_ENABLED", True):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
         root = Path(settings.get("OUTPUT_ROOT", "output")).expanduser()
-        store = (root / settings.get("THUMBNAILS_STORE", "static")).resolve()
-        return cls(str(store), crawler=crawler)
+        if profile_from_settings(settings).image_dir is None:
+            root = root / settings.get("THUMBNAILS_STORE", "static")
+        return cls(str(root.resolve()), crawler=crawler)
+
+    def _bundle_dir(self, article: Article) -> str | None:
+        """The folder of the article's images relative to the store, for a bundle profile."""
+        if self.profile.image_dir is None:
+            return None
+        folder = posixpath.dirname(article_path(article, self.profile.path, self.slug_max_length))
+        return posixpath.normpath(posixpath.join(folder, self.profile.image_dir))
+
+    def _stem(self, article: Article, template: str, n: int = 0) -> str:
+        name = template.format(id=article.id, n=n)
+        bundle = self._bundle_dir(article)
+        return name if bundle is None else f"{bundle}/{posixpath.basename(name)}"
+
+    def _site_path(self, article: Article, path: str) -> str:
+        """How the Markdown links a stored image: from the site root, or from the article's folder."""
+        bundle = self._bundle_dir(article)
+        if bundle is None:
+            return self.url_prefix + path
+        return posixpath.relpath(path, posixpath.dirname(article_path(article, self.profile.path, self.slug_max_length)))
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -229,11 +258,11 @@ class ThumbnailsPipeline(FilesPipeline):
         """(URL, role, stem) of every image to fetch for the article, thumbnail first."""
         wanted = []
         if article.thumbnail:
-            wanted.append((article.thumbnail, "thumbnail", self.thumbnail_path.format(id=article.id)))
+            wanted.append((article.thumbnail, "thumbnail", self._stem(article, self.thumbnail_path)))
         if self.body_images:
             for n, url in enumerate(dict.fromkeys(article.images), start=1):
                 if url != article.thumbnail:
-                    wanted.append((url, "body", self.body_path.format(id=article.id, n=n)))
+                    wanted.append((url, "body", self._stem(article, self.body_path, n)))
         return wanted
 
     # -- FilesPipeline's overridable interface -------------------------------------------------
@@ -297,7 +326,7 @@ class ThumbnailsPipeline(FilesPipeline):
                 path = self._own_copy(value["path"], stem, info)
                 if value["status"] != "uptodate":
                     self._drop_other_formats(path, stem)
-                local = self.url_prefix + path
+                local = self._site_path(item, path)
                 if role == "thumbnail":
                     item.thumbnail_path = local
                 if self.body_images and url in item.images:
