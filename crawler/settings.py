@@ -87,3 +87,23 @@ OUTPUT_ROOT = "output"
 OUTPUT_PATH = "content/posts/{date}-{slug}.md"
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.
 OUTPUT_SLUG_MAX_LENGTH = 80
+
+# -- Distributed crawling on Redis (crawler.distributed, crawler.store.redis) --------------------
+# Empty: one machine, nothing shared. Set (e.g. "redis://127.0.0.1:6379/0"): crawl processes on
+# any number of hosts share one request queue, one request dupefilter (scrapy-redis) and the
+# article store on this Redis; DistributedAddon switches the components.
+REDIS_URL = ""
+ADDONS = {"crawler.distributed.DistributedAddon": 0}
+# The Redis list idle crawlers read work from: article URLs or ids, one per entry ("%(name)s" is
+# the spider's name). Push with: redis-cli lpush qq:start_urls 20250207A090J800
+REDIS_START_URLS_KEY = "%(name)s:start_urls"
+# A crawler with nothing to do for this many seconds closes (0: waits for work forever).
+MAX_IDLE_TIME_BEFORE_CLOSE = 60
+# Redis away for this many seconds mid-crawl: the crawler closes (finish reason redis_lost).
+REDIS_LOST_TIMEOUT = 60
+# Retries of one Redis call (exponential backoff, 0.1 s up to 2 s apart) before it counts as failed.
+REDIS_RETRIES = 3
+# The article store on Redis (STORE_BACKEND = "redis", set by distributed mode): its server
+# (empty: REDIS_URL) and key prefix.
+STORE_REDIS_URL = ""
+STORE_REDIS_PREFIX = "qq:articles"
