@@ -299,7 +299,7 @@ class RedisFeed:
             pipe.lrange(self.key, 0, self.batch - 1)
             pipe.ltrim(self.key, self.batch, -1)
             entries, _ = pipe.execute()
-        return [entry.decode("utf-8").strip() for entry in entries]
+        return [entry.decode("utf-8", errors="replace").strip() for entry in entries]
 
     def spider_idle(self, spider: Spider) -> None:
         try:

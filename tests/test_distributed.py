@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
+from crawler import settings as project_settings
+from crawler.distributed import DistributedAddon, RedisFeed
+from crawler.spiders.qq import QqSpider
 from tests.conftest import EXPECTED
 from tests.mirror.server import Mirror, Reply
 from tests.redis_server import RedisServer, free_port
@@ -163,3 +169,39 @@ def test_redis_lost_mid_crawl_stops_then_recovers_without_loss(slow_mirror, redi
     assert sorted(by_id(output)) == sorted(WRITTEN)  # none lost
     assert stat(log, "qq/rewritten") == 0
     assert not leftovers(output)
+
+
+def test_addon_switches_only_with_redis_url() -> None:
+    alone = Settings()
+    alone.setmodule(project_settings, priority="project")
+    DistributedAddon().update_settings(alone)
+    assert alone["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+    assert "crawler.distributed.RedisFeed" not in alone["EXTENSIONS"]
+
+    shared = Settings()
+    shared.setmodule(project_settings, priority="project")
+    shared.set("REDIS_URL", "redis://127.0.0.1:6379/0", priority="cmdline")
+    shared.set("STORE_BACKEND", "sqlite", priority="cmdline")  # an explicit choice is kept
+    DistributedAddon().update_settings(shared)
+    assert shared["SCHEDULER"] == "crawler.distributed.RedisScheduler"
+    assert shared["DUPEFILTER_CLASS"] == "crawler.distributed.RedisDupeFilter"
+    assert "crawler.distributed.RedisFeed" in shared["EXTENSIONS"]
+    assert shared.getbool("SCHEDULER_PERSIST") is True
+    assert shared["STORE_BACKEND"] == "sqlite"
+
+
+class ChannelSpider(QqSpider):
+    def channel_requests(self, names: list[str]) -> Iterator[Request]:
+        for name in names:
+            yield Request(f"https://news.qq.com/ch/{name}/")
+
+
+def test_feed_entries_become_requests(redis_server) -> None:  # type: ignore[no-untyped-def]
+    for spider_cls, channel_urls in ((QqSpider, []), (ChannelSpider, ["https://news.qq.com/ch/tech/"])):
+        crawler = get_crawler(spider_cls, {"REDIS_URL": redis_server.url, "QQ_FETCH_URL": project_settings.QQ_FETCH_URL})
+        crawler.spider = spider = spider_cls.from_crawler(crawler)
+        crawler.stats.open_spider()  # type: ignore[union-attr]
+        feed = RedisFeed(crawler)
+        requests = list(feed.requests(spider, ["https://new.qq.com/rain/a/20250207A090J800", "channel:tech", "junk"]))
+        assert [r.url for r in requests] == ["https://news.qq.com/rain/a/20250207A090J800", *channel_urls]
+        assert crawler.stats.get_value("qq/bad_input") == (2 if spider_cls is QqSpider else 1)  # type: ignore[union-attr]
