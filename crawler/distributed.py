@@ -14,7 +14,8 @@ With ``REDIS_URL`` set, ``DistributedAddon`` (in ``ADDONS``) switches the crawl 
 * ``STORE_BACKEND = "redis"`` (unless given on the command line), the article store on the same Redis.
 
 What scrapy-redis 0.9.1 gets wrong on Scrapy 2.19, and is adapted here rather than patched:
-its scheduler passes ``spider=`` to the stats collector (deprecated) and builds the dupefilter
+its scheduler passes ``spider=`` to the stats collector and calls ``spider.log()`` (both
+deprecated, warnings in every crawl) and builds the dupefilter
 through ``from_spider``/``from_settings`` (never called by Scrapy any more); its dupefilter uses
 its own fingerprint instead of the crawler's ``REQUEST_FINGERPRINTER``; its ``RedisSpider``
 relies on ``start_requests`` (gone since 2.16), turns plain-string entries into ``FormRequest``
@@ -50,12 +51,21 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis import defaults
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import FifoQueue, LifoQueue, PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.python.failure import Failure
 
 from crawler.store.redis import redis_client, safe_url
 
 logger = logging.getLogger(__name__)
+
+# KEYS: dupefilter set, queue; ARGV: fingerprint, queue kind, score, request.
+ENQUEUE_SCRIPT = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[2] == 'zset' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) else redis.call('LPUSH', KEYS[2], ARGV[4]) end
+return 1
+"""
+_QUEUE_KINDS = {PriorityQueue: "zset", FifoQueue: "list", LifoQueue: "list"}
 
 # Entries of the start-URLs list that are not article URLs or ids: "<kind>:<value>" is handed to
 # the spider's method of this name (a list of values), when the spider has it.
@@ -165,6 +175,8 @@ class RedisScheduler(Scheduler):
         self.outage = Outage(self.url, crawler.settings.getfloat("REDIS_LOST_TIMEOUT", 60), crawler)
         self.opened = False
         self.closing: Any = None
+        self.unqueued = 0  # requests not queued because Redis was away (RedisFeed keeps their entries)
+        self._enqueue_script = server.register_script(ENQUEUE_SCRIPT)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
@@ -185,9 +197,17 @@ class RedisScheduler(Scheduler):
         return scheduler
 
     def open(self, spider: Spider) -> None:
+        self.spider = spider
         try:
             self.server.ping()
-            super().open(spider)
+            # scrapy-redis's open() minus its deprecated spider.log() call.
+            self.queue = load_object(self.queue_cls)(
+                server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name},
+                serializer=self.serializer,
+            )  # fmt: skip
+            if self.flush_on_start:
+                self.flush()
+            queued = len(self.queue)
         except RedisError as exc:
             assert self.stats is not None
             self.stats.inc_value("redis/errors")
@@ -197,6 +217,8 @@ class RedisScheduler(Scheduler):
             )  # fmt: skip
             return
         self.opened = True
+        if queued:
+            logger.info("Resuming the shared crawl: %d requests queued at %s", queued, self.url)
 
     def spider_opened(self, spider: Spider) -> None:
         # Closing from here rather than from open(): Scrapy 2.19 opens the item pipelines after
@@ -222,18 +244,36 @@ class RedisScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         assert self.stats is not None
         try:
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return False
-            self.queue.push(request)
+            queued = self._push(request)
         except RedisError as exc:
+            self.unqueued += 1
             self.stats.inc_value("redis/unqueued")
-            logger.error("Not queued, Redis at %s is away: %s (push it again to crawl it)", self.url, request.url)
+            logger.error("Not queued, Redis at %s is away: %s", self.url, request.url)
             self._lost(exc, "queueing a request")
             return False
         self.outage.recovered()
+        if not queued:
+            self.df.log(request, self.spider)
+            return False
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def _push(self, request: Request) -> bool:
+        """Queue the request unless its fingerprint was seen; False if seen."""
+        if request.dont_filter:
+            self.queue.push(request)
+            return True
+        kind = _QUEUE_KINDS.get(type(self.queue))
+        if kind is None or not isinstance(self.df, RFPDupeFilter):
+            if self.df.request_seen(request):
+                return False
+            self.queue.push(request)
+            return True
+        # One script, so Redis runs "remember the fingerprint" and "queue the request" together:
+        # a connection lost between the two would leave a request seen but never queued, lost.
+        keys = [self.df.key, self.queue.key]
+        data = self.queue._encode_request(request)  # noqa: SLF001 (scrapy-redis's own encoding)
+        return bool(self._enqueue_script(keys=keys, args=[self.df.request_fingerprint(request), kind, -request.priority, data]))
 
     def next_request(self) -> Request | None:
         assert self.stats is not None
@@ -294,27 +334,25 @@ class RedisFeed:
         self.key = self.key_template % {"name": spider.name}
         logger.info("Reading work from Redis list %r at %s (closing after %g s idle)", self.key, self.url, self.max_idle)
 
-    def _pop(self) -> list[str]:
-        with self.server.pipeline(transaction=True) as pipe:
-            pipe.lrange(self.key, 0, self.batch - 1)
-            pipe.ltrim(self.key, self.batch, -1)
-            entries, _ = pipe.execute()
-        return [entry.decode("utf-8", errors="replace").strip() for entry in entries]
-
     def spider_idle(self, spider: Spider) -> None:
         try:
-            entries = self._pop()
+            # Read, queue, then remove: a Redis lost in between leaves the entries in the list for
+            # the next run (whose dupefilter skips what was queued), never popped and lost.
+            raw: list[bytes] = self.server.lrange(self.key, 0, self.batch - 1)
         except RedisError as exc:
             if self.outage.failed(exc, "reading the start-URLs list"):
                 raise CloseSpider(self.outage.give_up()) from exc
             raise DontCloseSpider from exc
         self.outage.recovered()
-        if entries:
+        if raw:
             assert self.crawler.stats is not None and self.crawler.engine is not None
-            self.crawler.stats.inc_value("redis/fed", len(entries))
-            logger.info("Read %d entries from %r", len(entries), self.key)
+            scheduler = self.crawler.engine.scheduler
+            unqueued = getattr(scheduler, "unqueued", 0)
+            entries = [entry.decode("utf-8", errors="replace").strip() for entry in raw]
             for request in self.requests(spider, entries):
                 self.crawler.engine.crawl(request)
+            if getattr(scheduler, "unqueued", 0) == unqueued:
+                self._remove(raw)
             self.idle_since = None
             raise DontCloseSpider
         now = time.monotonic()
@@ -324,6 +362,20 @@ class RedisFeed:
             logger.info("Nothing to do for %.0f s (MAX_IDLE_TIME_BEFORE_CLOSE): closing", idle)
             return
         raise DontCloseSpider
+
+    def _remove(self, raw: list[bytes]) -> None:
+        try:
+            with self.server.pipeline(transaction=False) as pipe:
+                for entry in raw:
+                    pipe.lrem(self.key, 1, entry)
+                removed = sum(pipe.execute())
+        except RedisError as exc:
+            logger.warning("Entries stay in %r (Redis at %s: %s); the next run skips what was queued", self.key, self.url, exc)
+            return
+        # Another crawler may have read (and removed) the same entries: count only ours.
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("redis/fed", removed)
+        logger.info("Took %d entries from %r", removed, self.key)
 
     def requests(self, spider: Spider, entries: list[str]) -> Iterable[Request]:
         articles: list[str] = []
