@@ -21,7 +21,8 @@ its own fingerprint instead of the crawler's ``REQUEST_FINGERPRINTER``; its ``Re
 relies on ``start_requests`` (gone since 2.16), turns plain-string entries into ``FormRequest``
 with ``dont_filter=True`` (so two crawlers given the same id would both fetch it) and has no
 handling for a lost Redis; the blocking pop of ``SCHEDULER_IDLE_BEFORE_CLOSE`` would freeze the
-reactor, so it is not used.
+reactor, so it is not used. Its scheduler adds the fingerprint and pushes the request in two
+calls (a Redis lost between them loses the request for good); here one Lua script does both.
 
 A lost Redis: every call retries a bounded number of times (redis-py ``Retry``); while Redis stays
 away the crawl keeps its in-flight work going and retries on every engine tick, and after
@@ -303,10 +304,14 @@ class RedisFeed:
 
     Entries are article URLs or ids (as ``-a urls=``/``ids=``), or ``<kind>:<value>`` for the
     kinds in ``FEED_KINDS`` (``channel:<name>``, once the spider has ``channel_requests``).
-    Push with ``redis-cli lpush qq:start_urls 20250207A090J800``.
-    Settings: ``REDIS_URL`` (empty: not enabled), ``REDIS_START_URLS_KEY`` (default
+    Push with ``redis-cli rpush qq:start_urls 20250207A090J800`` (read from the head: first in,
+    first out). Entries are read, turned into requests, queued, and only then removed, so a Redis
+    lost in between leaves them for the next run (where the shared dupefilter skips whatever was
+    queued already) instead of losing them; two crawlers reading the same entries queue each
+    request once for the same reason. Settings: ``REDIS_URL`` (empty: not enabled), ``REDIS_START_URLS_KEY`` (default
     ``%(name)s:start_urls``), ``MAX_IDLE_TIME_BEFORE_CLOSE``, ``CONCURRENT_REQUESTS`` (entries
-    read at a time), ``REDIS_LOST_TIMEOUT``. Stats: ``redis/fed``, ``redis/errors``.
+    read at a time), ``REDIS_LOST_TIMEOUT``. Stats: ``redis/fed`` (entries this crawler took),
+    ``redis/errors``.
     """
 
     def __init__(self, crawler: Crawler) -> None:

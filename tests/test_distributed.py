@@ -34,7 +34,7 @@ DEQUEUED = FETCHED + 1  # and the deleted article's redirect to babygohome
 class SlowMirror(Mirror):
     """The mirror, answering article pages after a pause (robots.txt and redirects at once)."""
 
-    delay = 0.6
+    delay = 0.8
 
     def article(self, ident: str) -> Reply:
         time.sleep(self.delay)
@@ -188,6 +188,11 @@ def test_addon_switches_only_with_redis_url() -> None:
     assert "crawler.distributed.RedisFeed" in shared["EXTENSIONS"]
     assert shared.getbool("SCHEDULER_PERSIST") is True
     assert shared["STORE_BACKEND"] == "sqlite"
+
+    default = Settings({"STORE_BACKEND": "sqlite"}, priority="project")  # settings.py's default
+    default.set("REDIS_URL", "redis://127.0.0.1:6379/0", priority="cmdline")
+    DistributedAddon().update_settings(default)
+    assert default["STORE_BACKEND"] == "redis"
 
 
 class ChannelSpider(QqSpider):
