@@ -125,6 +125,9 @@ def test_lost_server_fails_after_bounded_retries(server: RedisServer) -> None:
         store.get("A1")
     with pytest.raises(StoreError, match=f"at {server.url} failed to (read|write)"):
         store.put(Record("A2", "b.md", "f2"))
+    with pytest.raises(StoreError, match=f"at {server.url} failed to lock 'A1'"):
+        with store.lock("A1"):
+            pass
     assert time.monotonic() - started < 15
     store.close()
 
@@ -142,6 +145,22 @@ def test_reconnects_after_the_server_comes_back(tmp_path: Path) -> None:
     finally:
         store.close()
         persistent.kill()
+
+
+def test_close_drops_the_connections(server: RedisServer) -> None:
+    admin = server.client()
+    try:
+        baseline = len(admin.client_list())
+        store = RedisStore(server.url, prefix="test")
+        store.get("A1")
+        assert len(admin.client_list()) == baseline + 1
+        store.close()
+        deadline = time.monotonic() + 5
+        while len(admin.client_list()) > baseline and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(admin.client_list()) == baseline
+    finally:
+        admin.close()
 
 
 def test_password_is_hidden() -> None:
