@@ -6,6 +6,8 @@ reason before ``start()`` is read. ``test_scrapyd.py`` shows the same through a 
 
 from __future__ import annotations
 
+import asyncio
+
 import re
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.test_write import pipeline
 def test_writable_directory_passes(tmp_path: Path) -> None:
     assert root_problem(tmp_path) is None
     assert list(tmp_path.iterdir()) == []  # the check leaves nothing behind
-    pipeline(tmp_path).open_spider()
+    asyncio.run(pipeline(tmp_path).open_spider())
 
 
 @pytest.mark.parametrize(
@@ -38,7 +40,7 @@ def test_unusable_root_closes_the_crawl(tmp_path: Path, root: str, problem: str,
     assert (root_problem(path) or "").startswith(problem)
     writer = pipeline(path)
     with pytest.raises(CloseSpider) as closed:
-        writer.open_spider()
+        asyncio.run(writer.open_spider())
     assert closed.value.reason == "bad_output_root"
     assert writer.crawler.stats.get_value("qq/bad_output_root") == 1
     assert f"OUTPUT_ROOT {path} {problem}" in caplog.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ def pipeline(root: Path, **overrides: object) -> WritePipeline:
     crawler.stats.open_spider()
     writer = WritePipeline.from_crawler(crawler)
     if root_problem(root) is None:
-        writer.open_spider()  # checks the root, opens the article store
+        asyncio.run(writer.open_spider())  # checks the root, opens the article store
     return writer
 
 

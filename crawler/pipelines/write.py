@@ -145,7 +145,9 @@ class WritePipeline:
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
+        # async: Scrapy opens pipelines together (asyncio.gather); raising CloseSpider from a plain
+        # method would leave the other pipelines' open coroutines created but never awaited.
         problem = root_problem(self.root)
         if problem is not None:
             self._inc("qq/bad_output_root")

@@ -156,7 +156,8 @@ class QqSpider(scrapy.Spider):
             spider.argument_errors.append(f"QQ_VIDEOS={spider.videos!r}: expected one of {', '.join(VIDEO_MODES)}")
         if spider.channel_arg:
             spider.channels = spider.channel_arg
-        elif spider.no_channels or spider.explicit:
+        elif spider.no_channels or spider.explicit or settings.get("REDIS_URL"):
+            # Distributed crawlers take their work from Redis, not from the default channels.
             spider.channels = []
         else:
             spider.channels = [channel_id(c) for c in settings.getlist("QQ_CHANNELS")]
@@ -303,7 +304,21 @@ class QqSpider(scrapy.Spider):
             errback=self.failed,
             cb_kwargs={"channel": channel, "page": page},
             meta={"qq_source_stats": "qq/feed/bad"},
+            # A feed page is news each time it is read: never filtered as seen (a dupefilter that
+            # persists across runs, as in distributed mode, would otherwise read it only once).
+            dont_filter=True,
         )
+
+    def channel_requests(self, names: list[str]) -> Iterator[scrapy.Request]:
+        """First feed pages of channels named at run time (distributed mode's ``channel:<name>``)."""
+        for name in names:
+            try:
+                channel = channel_id(name)
+            except ValueError as error:
+                self._stat("qq/bad_input")
+                logger.error("Not a channel, skipped: %s", error)
+                continue
+            yield self.feed_request(channel, 0)
 
     async def parse_feed(
         self, response: Response, channel: str, page: int, busy: int = 0
@@ -358,7 +373,8 @@ class QqSpider(scrapy.Spider):
 
     def sitemap_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(
-            url, callback=self.parse_sitemap, errback=self.failed, meta={"qq_source_stats": "qq/sitemap/bad"}
+            url, callback=self.parse_sitemap, errback=self.failed, meta={"qq_source_stats": "qq/sitemap/bad"},
+            dont_filter=True,  # read again on every run, like a feed page
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
