@@ -22,19 +22,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Benchmark only: no AutoThrottle, no delay, Scrapy's default concurrency (16) all on one host,
+# Benchmark only: no AutoThrottle, no delay (DOWNLOAD_SLOTS' per-host delays included), Scrapy's default concurrency (16) all on one host,
 # as `scrapy bench` runs. The project's defaults (4 per host, 0.25 s delay, AutoThrottle) stay.
 RELAXED = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS": "16",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "DOWNLOAD_SLOTS": "{}",  # no per-host delays either (e.g. for the image CDN)
     "LOG_LEVEL": "INFO",
     "LOGSTATS_INTERVAL": "600",
 }
 RELAXED_NOTE = (
     "politeness relaxed for this benchmark only: "
-    + ", ".join(f"{k}={v}" for k, v in RELAXED.items() if k != "LOGSTATS_INTERVAL")
+    + ", ".join(f"{k}={v}" for k, v in RELAXED.items() if k not in ("LOGSTATS_INTERVAL", "DOWNLOAD_SLOTS"))
+    + ", no per-host DOWNLOAD_SLOTS"
 )
 
 
