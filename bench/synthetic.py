@@ -55,6 +55,7 @@ FEED_SAMPLE = ROOT / "bench" / "fixtures" / "getPCList-item.json"  # data[1] of 
 OMN_EVERY = 7  # one article in 7 uses the 2019-2024 template
 FEED_PAGE_SIZE = 20
 ARTICLES_PER_DAY = 5000
+MAX_ARTICLES = 1_000_000  # numeric (omn) ids keep the index in 6 digits
 FIRST_DAY = datetime(2026, 1, 1, 8, 0, 0)
 _B36 = string.digits + string.ascii_uppercase
 _DATA_RE = re.compile(r"window\.DATA\s*=\s*")
@@ -178,6 +179,8 @@ class SyntheticSite:
     """N generated articles, their feed pages and their images; ``serve()`` puts them on loopback."""
 
     def __init__(self, articles: int = 2000, feed_page_size: int = FEED_PAGE_SIZE) -> None:
+        if not 0 < articles <= MAX_ARTICLES:
+            raise ValueError(f"a synthetic site has 1 to {MAX_ARTICLES} articles, not {articles}")
         self.size = articles
         self.feed_page_size = feed_page_size
         self.templates = Templates()
