@@ -99,6 +99,32 @@ def _quote_values(value: Any) -> Any:
 
 def to_yaml(values: dict[str, Any]) -> str:
     """YAML text of ``values`` (keys in order), without the ``---`` fences."""
+    # A top-level block mapping is written entry by entry, so its text is its entries' texts
+    # joined. Most entries are the same in every file (the static Mainroad fields), and PyYAML's
+    # pure-Python emitter was 60% of the cost of a page (docs/BENCHMARKS.md): reuse their text.
+    if not values:
+        return _dump(values)
+    parts: list[str] = []
+    for key, value in values.items():
+        cache_key = (key, repr(value))  # repr tells str, bool, int, None and lists apart
+        text = _ENTRIES.get(cache_key)
+        if text is None:
+            text = _dump_entry(key, value)
+            if len(_ENTRIES) < _ENTRIES_MAX:
+                _ENTRIES[cache_key] = text
+        parts.append(text)
+    return "".join(parts)
+
+
+_ENTRIES: dict[tuple[str, str], str] = {}
+_ENTRIES_MAX = 256  # the static entries come first; a few titles beside them do no harm
+
+
+def _dump_entry(key: str, value: Any) -> str:
+    return _dump({key: value})
+
+
+def _dump(values: dict[str, Any]) -> str:
     return yaml.dump(
         _quote_values(values),
         Dumper=_SpecDumper,

@@ -201,6 +201,7 @@ class QqSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.article_requests(self.inputs):
+            await self._room()
             yield request
         for channel in self.channels:
             yield self.feed_request(channel, 0)
@@ -208,6 +209,16 @@ class QqSpider(scrapy.Spider):
             yield self.sitemap_request(self.sitemap_url)
 
     # -- articles ---------------------------------------------------------------------------------
+
+    async def _room(self) -> None:
+        """Wait while the engine has enough to do (Scrapy's lazy start pattern).
+
+        Scrapy consumes ``start()`` eagerly: without this, 100,000 ids would all wait as requests
+        in the scheduler's memory queue, and memory would grow with the size of the crawl.
+        """
+        engine = self.crawler.engine
+        if engine is not None and engine.needs_backout():
+            await self.crawler.signals.wait_for(signals.scheduler_empty)
 
     def article_requests(self, inputs: list[str]) -> Iterator[scrapy.Request]:
         for raw in inputs:

@@ -1,0 +1,131 @@
+"""What the benchmark scripts share: running the real crawl as a subprocess and measuring it.
+
+``run_crawl`` runs ``scrapy crawl`` (the project's settings and pipelines, whatever is merged) in
+a child process against a mirror, and returns its wall time, CPU time and peak RSS (from
+``os.wait4``, so the figures are the crawl process's own) and the stats Scrapy printed at the end.
+
+Politeness is relaxed for benchmarks only (``RELAXED``), and every script says so when it runs:
+qq.com itself is always crawled with the project's polite defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Benchmark only: no AutoThrottle, no delay (DOWNLOAD_SLOTS' per-host delays included), Scrapy's default concurrency (16) all on one host,
+# as `scrapy bench` runs. The project's defaults (4 per host, 0.25 s delay, AutoThrottle) stay.
+RELAXED = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "DOWNLOAD_SLOTS": "{}",  # no per-host delays either (e.g. for the image CDN)
+    "LOG_LEVEL": "INFO",
+    "LOGSTATS_INTERVAL": "600",
+}
+RELAXED_NOTE = (
+    "politeness relaxed for this benchmark only: "
+    + ", ".join(f"{k}={v}" for k, v in RELAXED.items() if k not in ("LOGSTATS_INTERVAL", "DOWNLOAD_SLOTS"))
+    + ", no per-host DOWNLOAD_SLOTS"
+)
+
+
+@dataclass
+class CrawlRun:
+    """One crawl process, measured."""
+
+    returncode: int
+    wall: float  # seconds, process start to exit (includes Python and Scrapy start-up)
+    cpu: float  # user + system seconds of the crawl process
+    peak_rss_mb: float
+    log: str
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def stat(self, key: str) -> float:
+        return self.stats.get(key, 0)
+
+    @property
+    def elapsed(self) -> float:
+        """Scrapy's own ``elapsed_time_seconds`` (engine open to close), or the wall time."""
+        return self.stats.get("elapsed_time_seconds") or self.wall
+
+
+_STAT_RE = re.compile(r"'([^']+)': (\d+(?:\.\d+)?)[,}]")
+
+
+def parse_stats(log: str) -> dict[str, float]:
+    """The numeric stats of the last ``Dumping Scrapy stats`` block of a crawl log."""
+    start = log.rfind("Dumping Scrapy stats")
+    if start < 0:
+        return {}
+    block = log[start : log.find("}", start) + 1]
+    return {key: float(value) for key, value in _STAT_RE.findall(block)}
+
+
+def run_command(command: list[str], log_path: Path, cwd: Path = ROOT) -> CrawlRun:
+    """Run ``command`` with stdout+stderr to ``log_path``; measure it with ``os.wait4``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log_path.open("w", encoding="utf-8") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    return CrawlRun(
+        returncode=process.returncode,
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        log=text,
+        stats=parse_stats(text),
+    )
+
+
+def run_crawl(
+    mirror_url: str, output: Path, id_file: Path, log_path: Path, settings: dict[str, str] | None = None
+) -> CrawlRun:
+    """The real crawl of the ids in ``id_file`` from the mirror into ``output``."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "qq-idfile", "-a", f"id_file={id_file}",
+               "-s", "SPIDER_MODULES=crawler.spiders,bench.spiders",
+               "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"OUTPUT_ROOT={output}"]  # fmt: skip
+    for name, value in {**RELAXED, **(settings or {})}.items():
+        command += ["-s", f"{name}={value}"]
+    return run_command(command, log_path)
+
+
+def write_ids(path: Path, ids: list[str]) -> Path:
+    path.write_text("\n".join(ids) + "\n", encoding="utf-8")
+    return path
+
+
+def machine() -> str:
+    """One line naming the machine and the moment, printed with every set of figures."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {load}"
+    )
+
+
+def enabled_pipelines(log: str) -> str:
+    match = re.search(r"Enabled item pipelines:\n(\[.*?\])", log, flags=re.S)
+    return re.sub(r"\s+", " ", match.group(1)) if match else "?"
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """A plain aligned table; the first row is the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

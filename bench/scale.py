@@ -1,0 +1,156 @@
+"""Scale: peak RSS and time of the crawl at two sizes, and the article store's lookup time at 1M ids.
+
+    python -m bench.scale [--sizes 1000,100000] [--store-ids 1000000] [--json result.json]
+
+1. For each size N in ``--sizes``, serves N synthetic articles (``bench/synthetic.py``) and runs
+   the full crawl over all of them in a fresh child process; its peak RSS comes from ``os.wait4``.
+   Target: peak RSS at the largest size within 1.3x of the smallest (memory flat in N).
+   100,000 articles take ~10 minutes at ~11,000 articles/min on 2 cores: pass smaller sizes to
+   try it quickly, and say which sizes were run.
+2. Fills the article store (``crawler.store.open_store``, the project's default backend, in a
+   temporary output root) with ``--store-ids`` records through its ``put``, then times ``get`` on
+   10,000 known and 10,000 unknown ids. Target: a lookup under 100 us. Skipped, with the reason,
+   while ``crawler/store`` is not merged.
+
+Politeness is relaxed for the benchmark only (see ``bench.common.RELAXED``); it says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import RELAXED_NOTE, machine, run_crawl, table, write_ids
+from bench.synthetic import SyntheticSite, article_ident
+
+TARGET_RSS_RATIO = 1.3
+TARGET_LOOKUP_US = 100.0
+
+
+def crawl_size(size: int, work: Path) -> dict[str, Any]:
+    site = SyntheticSite(size)
+    server, url = site.serve()
+    try:
+        ids = write_ids(work / f"ids-{size}.txt", site.ids())
+        run = run_crawl(url, work / f"output-{size}", ids, work / f"crawl-{size}.log")
+    finally:
+        server.shutdown()
+        server.server_close()
+    if run.returncode != 0:
+        print(run.log[-3000:], file=sys.stderr)
+        raise SystemExit(f"the crawl of {size} articles failed (exit {run.returncode})")
+    shutil.rmtree(work / f"output-{size}", ignore_errors=True)
+    return {
+        "articles": size, "written": run.stat("qq/written"), "wall_s": round(run.wall, 1),
+        "elapsed_s": round(run.elapsed, 1), "articles_per_min": round(run.stat("qq/written") / run.elapsed * 60),
+        "peak_rss_mb": round(run.peak_rss_mb, 1), "cpu_s": round(run.cpu, 1),
+    }  # fmt: skip
+
+
+def store_lookups(count: int, work: Path, deadline_s: float) -> dict[str, Any]:
+    """Fill the project's article store with ``count`` records and time ``get``."""
+    try:
+        from scrapy.settings import Settings
+
+        from crawler import settings as project_settings
+        from crawler.store import Record, open_store
+    except ImportError as exc:
+        return {"skipped": f"crawler/store is not merged yet ({exc}); nothing to measure"}
+    settings = Settings()
+    settings.setmodule(project_settings)
+    settings.set("OUTPUT_ROOT", str(work / "store-root"))
+    (work / "store-root").mkdir(exist_ok=True)
+    store = open_store(settings)
+    try:
+        ids = [article_ident(i) for i in range(count)]
+        start = time.perf_counter()
+        filled = 0
+        for ident in ids:
+            store.put(Record(id=ident, path=f"content/posts/{ident}.md", fingerprint=hashlib.sha256(ident.encode()).hexdigest()))
+            filled += 1
+            if filled % 10000 == 0 and time.perf_counter() - start > deadline_s:
+                break
+        fill_s = time.perf_counter() - start
+        rng = random.Random(1)
+        known = rng.sample(ids[:filled], min(10000, filled))
+        unknown = [article_ident(count + i) for i in range(10000)]
+        timings: dict[str, list[float]] = {"known": [], "unknown": []}
+        for kind, probe in (("known", known), ("unknown", unknown)):
+            for ident in probe:
+                begin = time.perf_counter_ns()
+                record = store.get(ident)
+                timings[kind].append((time.perf_counter_ns() - begin) / 1000)
+                assert (record is not None) == (kind == "known"), (kind, ident)
+    finally:
+        store.close()
+    result: dict[str, Any] = {"backend": settings.get("STORE_BACKEND", "sqlite"), "records": filled,
+                              "fill_s": round(fill_s, 1), "puts_per_s": round(filled / fill_s)}  # fmt: skip
+    for kind, values in timings.items():
+        values.sort()
+        result[kind] = {"mean_us": round(statistics.fmean(values), 1), "p50_us": round(values[len(values) // 2], 1),
+                        "p99_us": round(values[int(len(values) * 0.99)], 1)}  # fmt: skip
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,100000", help="comma-separated article counts")
+    parser.add_argument("--store-ids", type=int, default=1_000_000)
+    parser.add_argument("--store-fill-limit", type=float, default=900, help="stop filling the store after this many s")
+    parser.add_argument("--skip-crawl", action="store_true", help="only the store lookups")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+
+    print(f"scale: {machine()}")
+    print(f"  {RELAXED_NOTE}")
+    work = Path(tempfile.mkdtemp(prefix="qq-bench-scale-"))
+    payload: dict[str, Any] = {"machine": machine(), "crawls": []}
+    try:
+        if not args.skip_crawl:
+            for size in sizes:
+                print(f"  crawling {size} articles ...", flush=True)
+                payload["crawls"].append(crawl_size(size, work))
+            crawls = payload["crawls"]
+            print(table([("articles", "written", "seconds", "articles/min", "peak RSS MB", "CPU s")] + [
+                (str(c["articles"]), f"{c['written']:.0f}", str(c["elapsed_s"]), str(c["articles_per_min"]),
+                 str(c["peak_rss_mb"]), str(c["cpu_s"])) for c in crawls]))  # fmt: skip
+            if len(crawls) > 1:
+                ratio = crawls[-1]["peak_rss_mb"] / crawls[0]["peak_rss_mb"]
+                payload["rss_ratio"] = round(ratio, 2)
+                payload["rss_target_met"] = ratio <= TARGET_RSS_RATIO
+                print(f"  peak RSS at {crawls[-1]['articles']} / at {crawls[0]['articles']}: {ratio:.2f} "
+                      f"(target <= {TARGET_RSS_RATIO}: {'met' if ratio <= TARGET_RSS_RATIO else 'MISSED'})")  # fmt: skip
+        print(f"  article store: filling {args.store_ids} ids ...", flush=True)
+        store = store_lookups(args.store_ids, work, args.store_fill_limit)
+        payload["store"] = store
+        if "skipped" in store:
+            print(f"  store lookup: skipped: {store['skipped']}")
+        else:
+            worst = max(store["known"]["mean_us"], store["unknown"]["mean_us"])
+            store["target_met"] = worst < TARGET_LOOKUP_US and store["records"] == args.store_ids
+            print(f"  store ({store['backend']}): {store['records']} records filled in {store['fill_s']} s "
+                  f"({store['puts_per_s']} puts/s)")  # fmt: skip
+            for kind in ("known", "unknown"):
+                print(f"    get() of {kind} ids: mean {store[kind]['mean_us']} us, p50 {store[kind]['p50_us']} us, "
+                      f"p99 {store[kind]['p99_us']} us")  # fmt: skip
+            print(f"    target < {TARGET_LOOKUP_US:.0f} us at {args.store_ids} ids: "
+                  f"{'met' if store['target_met'] else 'MISSED'}")  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
