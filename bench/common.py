@@ -1,7 +1,7 @@
 """What the benchmark scripts share: running the real crawl as a subprocess and measuring it.
 
-``run_crawl`` runs ``scrapy crawl`` (the project's settings and pipelines, whatever is merged) in
-a child process against a mirror, and returns its wall time, CPU time and peak RSS (from
+``run_crawl`` runs ``scrapy crawl qq`` (the project's settings and every default pipeline and
+middleware) in a child process against a mirror, and returns its wall time, CPU time and peak RSS (from
 ``os.wait4``, so the figures are the crawl process's own) and the stats Scrapy printed at the end.
 
 Politeness is relaxed for benchmarks only (``RELAXED``), and every script says so when it runs:
@@ -92,13 +92,31 @@ def run_command(command: list[str], log_path: Path, cwd: Path = ROOT) -> CrawlRu
     )
 
 
+BENCH_CHANNEL = "tech"  # the synthetic feed lists every article in any channel
+
+
+def feed_args(articles: int, page_size: int = 20) -> dict[str, str]:
+    """Spider arguments that discover ``articles`` synthetic articles through the real feed path.
+
+    One channel, ``articles / page_size`` pages of 20 newest first, plus one: the page past the
+    last article is empty, which ends the paging as on qq.com (``bench/synthetic.py``).
+    """
+    return {"channels": BENCH_CHANNEL, "pages": str(-(-articles // page_size) + 1)}
+
+
 def run_crawl(
-    mirror_url: str, output: Path, id_file: Path, log_path: Path, settings: dict[str, str] | None = None
+    mirror_url: str, output: Path, log_path: Path, arguments: dict[str, str], settings: dict[str, str] | None = None
 ) -> CrawlRun:
-    """The real crawl of the ids in ``id_file`` from the mirror into ``output``."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "qq-idfile", "-a", f"id_file={id_file}",
-               "-s", "SPIDER_MODULES=crawler.spiders,bench.spiders",
+    """The real ``scrapy crawl qq -a NAME=VALUE ...`` from the mirror into ``output``.
+
+    ``arguments`` are the spider's (``feed_args()``, or ``{"url_file": PATH}``); every project
+    default (pipelines, thumbnails, the article store and its dedup middleware) stays on.
+    """
+    output.mkdir(parents=True, exist_ok=True)  # the writer refuses a missing OUTPUT_ROOT
+    command = [sys.executable, "-m", "scrapy", "crawl", "qq",
                "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"OUTPUT_ROOT={output}"]  # fmt: skip
+    for name, value in arguments.items():
+        command += ["-a", f"{name}={value}"]
     for name, value in {**RELAXED, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     return run_command(command, log_path)
@@ -121,6 +139,11 @@ def machine() -> str:
 def enabled_pipelines(log: str) -> str:
     match = re.search(r"Enabled item pipelines:\n(\[.*?\])", log, flags=re.S)
     return re.sub(r"\s+", " ", match.group(1)) if match else "?"
+
+
+def dedup_enabled(log: str) -> bool:
+    """Whether the crawl ran with the article store's dedup middleware (a project default)."""
+    return "crawler.middlewares.dedup.DedupMiddleware" in log
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

@@ -3,10 +3,13 @@
     python -m bench.scale [--sizes 1000,100000] [--store-ids 1000000] [--json result.json]
 
 1. For each size N in ``--sizes``, serves N synthetic articles (``bench/synthetic.py``) and runs
-   the full crawl over all of them in a fresh child process; its peak RSS comes from ``os.wait4``.
-   Target: peak RSS at the largest size within 1.3x of the smallest (memory flat in N).
-   100,000 articles take ~10 minutes at ~11,000 articles/min on 2 cores: pass smaller sizes to
-   try it quickly, and say which sizes were run.
+   the full crawl (thumbnails and the article store on, the defaults) over all of them in a fresh
+   child process; its peak RSS comes from ``os.wait4``. The crawl discovers the articles through
+   the feed (``-a channels=tech -a pages=<N/20 + 1>``), or with ``--source url_file`` is given
+   them in a file (``-a url_file=``). Target: peak RSS at the largest size within 1.3x of the
+   smallest (memory flat in N). 100,000 articles take ~15 minutes on 2 cores: pass smaller sizes
+   to try it quickly, and say which sizes were run. The allocator's settings come from the
+   environment (e.g. ``MALLOC_ARENA_MAX=2 python -m bench.scale``), printed with the figures.
 2. Fills the article store (``crawler.store.open_store``, the project's default backend, in a
    temporary output root) with ``--store-ids`` records through its ``put``, then times ``get`` on
    10,000 known and 10,000 unknown ids. Target: a lookup under 100 us. Skipped, with the reason,
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import shutil
 import statistics
@@ -29,19 +33,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RELAXED_NOTE, machine, run_crawl, table, write_ids
+from bench.common import RELAXED_NOTE, feed_args, machine, run_crawl, table, write_ids
 from bench.synthetic import SyntheticSite, article_ident
 
 TARGET_RSS_RATIO = 1.3
 TARGET_LOOKUP_US = 100.0
 
 
-def crawl_size(size: int, work: Path) -> dict[str, Any]:
+def crawl_size(size: int, work: Path, source: str) -> dict[str, Any]:
     site = SyntheticSite(size)
     server, url = site.serve()
     try:
-        ids = write_ids(work / f"ids-{size}.txt", site.ids())
-        run = run_crawl(url, work / f"output-{size}", ids, work / f"crawl-{size}.log")
+        if source == "feed":
+            arguments = feed_args(size)
+        else:
+            arguments = {"url_file": str(write_ids(work / f"ids-{size}.txt", site.ids()))}
+        run = run_crawl(url, work / f"output-{size}", work / f"crawl-{size}.log", arguments)
     finally:
         server.shutdown()
         server.server_close()
@@ -53,6 +60,8 @@ def crawl_size(size: int, work: Path) -> dict[str, Any]:
         "articles": size, "written": run.stat("qq/written"), "wall_s": round(run.wall, 1),
         "elapsed_s": round(run.elapsed, 1), "articles_per_min": round(run.stat("qq/written") / run.elapsed * 60),
         "peak_rss_mb": round(run.peak_rss_mb, 1), "cpu_s": round(run.cpu, 1),
+        "memusage_max_mb": round(run.stat("memusage/max") / 2**20, 1),
+        "thumbnails": run.stat("qq/thumbnail/downloaded"), "feed_pages": run.stat("qq/feed/pages"),
     }  # fmt: skip
 
 
@@ -106,32 +115,39 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,100000", help="comma-separated article counts")
     parser.add_argument("--store-ids", type=int, default=1_000_000)
     parser.add_argument("--store-fill-limit", type=float, default=900, help="stop filling the store after this many s")
+    parser.add_argument("--source", choices=("feed", "url_file"), default="feed", help="how the crawl finds the articles")
     parser.add_argument("--skip-crawl", action="store_true", help="only the store lookups")
+    parser.add_argument("--skip-store", action="store_true", help="only the crawls")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
 
     print(f"scale: {machine()}")
     print(f"  {RELAXED_NOTE}")
+    malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
+    print(f"  articles from: {args.source}; allocator environment: {malloc or 'glibc defaults'}")
     work = Path(tempfile.mkdtemp(prefix="qq-bench-scale-"))
-    payload: dict[str, Any] = {"machine": machine(), "crawls": []}
+    payload: dict[str, Any] = {"machine": machine(), "source": args.source, "malloc_env": malloc, "crawls": []}
     try:
         if not args.skip_crawl:
             for size in sizes:
                 print(f"  crawling {size} articles ...", flush=True)
-                payload["crawls"].append(crawl_size(size, work))
+                payload["crawls"].append(crawl_size(size, work, args.source))
             crawls = payload["crawls"]
-            print(table([("articles", "written", "seconds", "articles/min", "peak RSS MB", "CPU s")] + [
-                (str(c["articles"]), f"{c['written']:.0f}", str(c["elapsed_s"]), str(c["articles_per_min"]),
-                 str(c["peak_rss_mb"]), str(c["cpu_s"])) for c in crawls]))  # fmt: skip
+            print(table([("articles", "written", "thumbnails", "seconds", "articles/min", "peak RSS MB", "CPU s")] + [
+                (str(c["articles"]), f"{c['written']:.0f}", f"{c['thumbnails']:.0f}", str(c["elapsed_s"]),
+                 str(c["articles_per_min"]), str(c["peak_rss_mb"]), str(c["cpu_s"])) for c in crawls]))  # fmt: skip
             if len(crawls) > 1:
                 ratio = crawls[-1]["peak_rss_mb"] / crawls[0]["peak_rss_mb"]
                 payload["rss_ratio"] = round(ratio, 2)
                 payload["rss_target_met"] = ratio <= TARGET_RSS_RATIO
                 print(f"  peak RSS at {crawls[-1]['articles']} / at {crawls[0]['articles']}: {ratio:.2f} "
                       f"(target <= {TARGET_RSS_RATIO}: {'met' if ratio <= TARGET_RSS_RATIO else 'MISSED'})")  # fmt: skip
-        print(f"  article store: filling {args.store_ids} ids ...", flush=True)
-        store = store_lookups(args.store_ids, work, args.store_fill_limit)
+        if args.skip_store:
+            store: dict[str, Any] = {"skipped": "--skip-store"}
+        else:
+            print(f"  article store: filling {args.store_ids} ids ...", flush=True)
+            store = store_lookups(args.store_ids, work, args.store_fill_limit)
         payload["store"] = store
         if "skipped" in store:
             print(f"  store lookup: skipped: {store['skipped']}")

@@ -147,6 +147,11 @@ class Templates:
         head, tail = html[:start], html[end:body_start]
         rest = html[body_end:]
         title, ident, shown = data["title"], data["article_id"], data["pubtime"][:16]
+        # The page's share image (og:image, what the crawler takes as the thumbnail) becomes the
+        # article's own cover, so every article has a thumbnail of its own to download.
+        cover = re.search(r'og:image" content="([^"]+)"', head)
+        assert cover, "template has og:image"
+        head = head.replace(cover[1], "\0COVER\0")
         parts = [part.replace(title, "\0TITLE\0").replace(ident, "\0ID\0").replace(shown, "\0TIME\0")
                  for part in (head, tail, rest)]
         return {"data": data, "parts": parts}
@@ -173,6 +178,11 @@ def _escape(text: str) -> str:
 def image_url(ident: str, number: int) -> str:
     token = hashlib.sha1(f"{ident}/{number}".encode()).hexdigest()[:40]
     return f"https://inews.gtimg.com/news_bt/O{token}AA/641"
+
+
+def cover_url(ident: str) -> str:
+    """The article's share image: its thumbnail on the page (2026 template) and its feed cover."""
+    return image_url(ident, 99)
 
 
 class SyntheticSite:
@@ -259,7 +269,8 @@ class SyntheticSite:
             originContent={"directory": {"enable": 2}, "text": section.format("".join(origin))},
             originAttribute=attributes,
         )  # fmt: skip
-        values = {"TITLE": _escape(article["title"]), "ID": ident, "TIME": article["pubtime"][:16]}
+        values = {"TITLE": _escape(article["title"]), "ID": ident, "TIME": article["pubtime"][:16],
+                  "COVER": cover_url(ident)}  # fmt: skip
         head, tail, rest = (_fill(part, values) for part in template["parts"])
         page = head + json.dumps(data, ensure_ascii=False) + tail + section.format("".join(dom)) + rest
         return page.encode("utf-8")
@@ -297,7 +308,7 @@ class SyntheticSite:
                         update_time=article["pubtime"], desc=article["title"])  # fmt: skip
             item["link_info"] = {"share_url": f"https://view.inews.qq.com/a/{ident}", "url": url,
                                  "short_url": f"https://view.inews.qq.com/a/{ident}", "org_url": url}  # fmt: skip
-            cover = image_url(ident, 99)
+            cover = cover_url(ident)
             item["pic_info"].update(big_img=[cover], small_img=[cover], three_img=[cover], share_img=cover,
                                     img_count=article["images"])  # fmt: skip
             items.append(item)

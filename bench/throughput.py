@@ -4,9 +4,9 @@
 
 1. Serves ``--articles`` synthetic articles (``bench/synthetic.py``) on loopback and runs the real
    crawl (the project's settings and every enabled pipeline: extraction, cleaning, rendering,
-   writing, and thumbnails / the dedup store once merged) over all of them, in a child process.
-   For now the crawl is given the ids (``qq-idfile`` spider, ``bench/spiders.py``); it switches to
-   the getPCList feeds once discovery is merged.
+   thumbnails, writing and the dedup store: the project's defaults) over all of them, in a child
+   process. The crawl discovers the articles itself, through the real feed path:
+   ``scrapy crawl qq -a channels=tech -a pages=<N/20 + 1>`` POSTs getPCList page after page.
 2. Runs ``scrapy bench`` (Scrapy's own ceiling: trivial pages from its own local server) for the
    same duration, outside the project so it runs with Scrapy's defaults.
 3. Prints articles/min, requests/min and CPU seconds per article of the crawl, requests/min of
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import RELAXED_NOTE, enabled_pipelines, machine, run_command, run_crawl, table, write_ids
+from bench.common import RELAXED_NOTE, dedup_enabled, enabled_pipelines, feed_args, machine, run_command, run_crawl, table
 from bench.synthetic import SyntheticSite
 
 TARGET_RATIO = 0.60
@@ -46,9 +46,8 @@ def main() -> int:
     site = SyntheticSite(args.articles)
     server, url = site.serve()
     try:
-        ids = write_ids(work / "ids.txt", site.ids())
         server_cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-        crawl = run_crawl(url, work / "output", ids, work / "crawl.log")
+        crawl = run_crawl(url, work / "output", work / "crawl.log", feed_args(args.articles))
         server_cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         server.shutdown()
@@ -57,6 +56,7 @@ def main() -> int:
         print(crawl.log[-3000:], file=sys.stderr)
         return 1
     written = crawl.stat("qq/written")
+    thumbnails = crawl.stat("qq/thumbnail/downloaded")
     files = sum(1 for _ in (work / "output").rglob("*.md"))
     requests = crawl.stat("downloader/request_count")
     duration = args.bench_seconds or max(1, math.ceil(crawl.elapsed))
@@ -78,6 +78,9 @@ def main() -> int:
         "written": written,
         "files": files,
         "pipelines": enabled_pipelines(crawl.log),
+        "dedup_middleware": dedup_enabled(crawl.log),
+        "feed_pages": crawl.stat("qq/feed/pages"),
+        "thumbnails_downloaded": thumbnails,
         "crawl": {
             "requests": requests, "elapsed_s": round(crawl.elapsed, 2), "wall_s": round(crawl.wall, 2),
             "articles_per_min": round(written / crawl.elapsed * 60), "requests_per_min": round(crawl_rpm),
@@ -91,9 +94,10 @@ def main() -> int:
         },
         "ratio": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
-        "target_met": ratio >= TARGET_RATIO and written == args.articles,
+        "target_met": ratio >= TARGET_RATIO and written == args.articles and thumbnails > 0,
     }  # fmt: skip
-    print(f"  pipelines: {result['pipelines']}")
+    print(f"  pipelines: {result['pipelines']}; dedup middleware (article store): "
+          f"{'on' if result['dedup_middleware'] else 'OFF'}")  # fmt: skip
     print(f"  pages served by the mirror: {dict(site.counts)}")
     print()
     print(table([
@@ -103,7 +107,9 @@ def main() -> int:
         ("scrapy bench (reference)", f"{bench_requests:.0f}", f"{bench.elapsed:.1f}", f"{bench_rpm:.0f}", "-", "-", f"{bench.peak_rss_mb:.0f}"),
     ]))  # fmt: skip
     print()
-    print(f"  articles written: {written:.0f} of {args.articles} ({files} files)")
+    print(f"  articles written: {written:.0f} of {args.articles} ({files} files), discovered from "
+          f"{crawl.stat('qq/feed/pages'):.0f} feed pages; thumbnails downloaded: {thumbnails:.0f} "
+          f"(qq/thumbnail/downloaded; none: {crawl.stat('qq/thumbnail/none'):.0f})")  # fmt: skip
     print(f"  request-rate ratio crawl / scrapy bench: {ratio:.2f} (target >= {TARGET_RATIO:.2f}: "
           f"{'met' if result['target_met'] else 'MISSED'})")  # fmt: skip
     if args.keep:
