@@ -2,35 +2,61 @@
 
     python -m bench.memprobe 20000 > docs/profiles/scale-tracemalloc-20k.txt
 
-Runs the crawl in-process under tracemalloc (slower than the real crawl) and prints the largest
-allocation sites at spider_closed. Used to explain bench.scale figures (docs/BENCHMARKS.md).
+Runs the real crawl (``qq`` spider, feed-driven as in ``bench.scale``, thumbnails and the store on)
+in-process under tracemalloc (slower than the real crawl) and prints the largest allocation sites
+at spider_closed. Used to explain ``bench.scale`` figures (docs/BENCHMARKS.md).
 """
-import tracemalloc, tempfile, sys
-tracemalloc.start(3)
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import tracemalloc
+from pathlib import Path
+
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
-from scrapy import signals
+
+from bench.common import RELAXED, feed_args
 from bench.synthetic import SyntheticSite
-from bench.common import RELAXED, write_ids
-n=int(sys.argv[1])
-site=SyntheticSite(n); server,url=site.serve()
-work=tempfile.mkdtemp()
-ids=write_ids(__import__('pathlib').Path(work)/'ids.txt', site.ids())
-s=get_project_settings()
-s.set('SPIDER_MODULES',['crawler.spiders','bench.spiders']); s.set('QQ_MIRROR_URL',url); s.set('OUTPUT_ROOT',work+'/out')
-for k,v in RELAXED.items(): s.set(k, v)
-s.set('DOWNLOAD_SLOTS',{}); s.set('LOG_LEVEL','WARNING')
-p=CrawlerProcess(s)
-c=p.create_crawler('qq-idfile')
-snap={}
-def closed(spider): snap['s']=tracemalloc.take_snapshot()
-c.signals.connect(closed, signals.spider_closed)
-p.crawl(c, id_file=str(ids)); p.start()
-site_files=('synthetic.py',)
-stats=[st for st in snap['s'].statistics('traceback')]
-for st in stats[:15]:
-    print(f"{st.size/1e6:.1f} MB {st.count}")
-    for line in st.traceback.format()[-6:]: print('   ',line)
-server.shutdown()
-server.server_close()
-__import__("shutil").rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    tracemalloc.start(3)
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    site = SyntheticSite(size)
+    server, url = site.serve()
+    work = Path(tempfile.mkdtemp(prefix="qq-bench-memprobe-"))
+    (work / "out").mkdir()
+    settings = get_project_settings()
+    settings.set("QQ_MIRROR_URL", url)
+    settings.set("OUTPUT_ROOT", str(work / "out"))
+    for name, value in RELAXED.items():
+        settings.set(name, value)
+    settings.set("DOWNLOAD_SLOTS", {})
+    settings.set("LOG_LEVEL", "WARNING")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("qq")
+    snapshot: list[tracemalloc.Snapshot] = []
+
+    def closed() -> None:  # a named function: signal receivers are weakly referenced
+        snapshot.append(tracemalloc.take_snapshot())
+
+    crawler.signals.connect(closed, signals.spider_closed)
+    try:
+        process.crawl(crawler, **feed_args(size))
+        process.start()
+        for stat in snapshot[0].statistics("traceback")[:15]:
+            print(f"{stat.size / 1e6:.1f} MB {stat.count}")
+            for line in stat.traceback.format()[-6:]:
+                print("   ", line)
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

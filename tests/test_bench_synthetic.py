@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from scrapy.http import HtmlResponse
 
-from bench.synthetic import SyntheticSite, article_ident, index_of
+from bench.synthetic import SyntheticSite, article_ident, cover_url, index_of
 from crawler.qq.pages import parse_article
 
 
@@ -54,6 +54,8 @@ def test_served_page_parses_to_its_article(site, index: int) -> None:  # type: i
     assert article.title == content["title"]
     assert article.published.strftime("%Y-%m-%d %H:%M:%S") == content["pubtime"]
     assert len(article.images) == content["images"]
+    if article.template == "current":  # each article its own thumbnail to download (its og:image)
+        assert article.share_image == cover_url(ident)
     texts = [b.text for b in article.blocks if b.kind != "image"]
     assert texts == [text for kind, text in content["paragraphs"] if kind != "img"]
 
