@@ -1,6 +1,6 @@
 """Memory probe: the Python objects still alive when a crawl of N synthetic articles closes.
 
-    python -m bench.memprobe 20000 > docs/profiles/scale-tracemalloc-20k.txt
+    python -m bench.memprobe 3000 > docs/profiles/scale-tracemalloc-3k.txt
 
 Runs the real crawl (``qq`` spider, feed-driven as in ``bench.scale``, thumbnails and the store on)
 in-process under tracemalloc (slower than the real crawl) and prints the largest allocation sites

@@ -7,7 +7,7 @@
    child process; its peak RSS comes from ``os.wait4``. The crawl discovers the articles through
    the feed (``-a channels=tech -a pages=<N/20 + 1>``), or with ``--source url_file`` is given
    them in a file (``-a url_file=``). Target: peak RSS at the largest size within 1.3x of the
-   smallest (memory flat in N). 100,000 articles take ~15 minutes on 2 cores: pass smaller sizes
+   smallest (memory flat in N). 100,000 articles take ~20 minutes on 2 cores: pass smaller sizes
    to try it quickly, and say which sizes were run. The allocator's settings come from the
    environment (e.g. ``MALLOC_ARENA_MAX=2 python -m bench.scale``), printed with the figures.
 2. Fills the article store (``crawler.store.open_store``, the project's default backend, in a
