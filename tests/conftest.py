@@ -52,6 +52,16 @@ def settings() -> Settings:
     return result
 
 
+@pytest.fixture
+def site() -> Iterator[tuple[Mirror, str]]:
+    """A mirror of its own for one test, for tests that read its request log or change it."""
+    own = Mirror()
+    server, url = own.serve()
+    yield own, url
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Iterator[tuple[Mirror, str]]:
     site = Mirror()

@@ -8,7 +8,6 @@ and the test can see which pages and articles the crawl asked for. The mirror's 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,15 +30,6 @@ DELETED = "20260810A0DL0100"
 
 def flat(*pages: list[str]) -> set[str]:
     return {ident for page in pages for ident in page}
-
-
-@pytest.fixture
-def site() -> Iterator[tuple[Mirror, str]]:
-    mirror = Mirror()
-    server, url = mirror.serve()
-    yield mirror, url
-    server.shutdown()
-    server.server_close()
 
 
 def fetched(mirror: Mirror) -> Counter[str]:

@@ -14,28 +14,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.faults import Faults
-from tests.mirror.server import Mirror, Reply
+from tests.mirror.server import Reply
 from tests.test_crawl import ROOT, WRITTEN, crawl, stat
 
 ARTICLE_PATH = r"/rain/a/|/a/\d{8}/"
 FAST = ["-s", "THROTTLE_BACKOFF_BASE=0.05", "-s", "THROTTLE_MAX_DELAY=0.4", "-s", "RETRY_TIMES=12"]
 IDS = "ids=" + ",".join(WRITTEN)
-
-
-@pytest.fixture
-def site() -> Iterator[tuple[Mirror, str]]:
-    mirror = Mirror()
-    server, url = mirror.serve()
-    yield mirror, url
-    server.shutdown()
-    server.server_close()
 
 
 def files_by_id(output: Path) -> Counter[str]:
