@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tests.mirror.handler import mirror_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Benchmark only: no AutoThrottle, no delay (DOWNLOAD_SLOTS' per-host delays included), Scrapy's default concurrency (16) all on one host,
@@ -114,7 +116,7 @@ def run_crawl(
     """
     output.mkdir(parents=True, exist_ok=True)  # the writer refuses a missing OUTPUT_ROOT
     command = [sys.executable, "-m", "scrapy", "crawl", "qq",
-               "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"OUTPUT_ROOT={output}"]  # fmt: skip
+               *mirror_settings(mirror_url), "-s", f"OUTPUT_ROOT={output}"]  # fmt: skip
     for name, value in arguments.items():
         command += ["-a", f"{name}={value}"]
     for name, value in {**RELAXED, **(settings or {})}.items():

@@ -55,8 +55,8 @@ def main() -> int:
                 "article_pages_fetched": site.counts["article"] - before.get("article", 0),
                 "feed_pages_fetched": site.counts["feed"] - before.get("feed", 0),
                 "images_fetched": site.counts["image"] - before.get("image", 0),
-                "requests": run.stat("downloader/request_count"), "written": run.stat("qq/written"),
-                "skipped_written": run.stat("qq/skipped/written"), "dedup_middleware": dedup_enabled(run.log),
+                "requests": run.stat("downloader/request_count"), "written": run.stat("write/written"),
+                "skipped_written": run.stat("dedup/skipped"), "dedup_middleware": dedup_enabled(run.log),
             })  # fmt: skip
     finally:
         server.shutdown()

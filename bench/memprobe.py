@@ -21,6 +21,7 @@ from scrapy.utils.project import get_project_settings
 
 from bench.common import RELAXED, feed_args
 from bench.synthetic import SyntheticSite
+from tests.mirror.handler import MIRROR_HANDLERS
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     (work / "out").mkdir()
     settings = get_project_settings()
     settings.set("QQ_MIRROR_URL", url)
+    settings.set("DOWNLOAD_HANDLERS", MIRROR_HANDLERS)
     settings.set("OUTPUT_ROOT", str(work / "out"))
     for name, value in RELAXED.items():
         settings.set(name, value)

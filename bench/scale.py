@@ -57,11 +57,11 @@ def crawl_size(size: int, work: Path, source: str) -> dict[str, Any]:
         raise SystemExit(f"the crawl of {size} articles failed (exit {run.returncode})")
     shutil.rmtree(work / f"output-{size}", ignore_errors=True)
     return {
-        "articles": size, "written": run.stat("qq/written"), "wall_s": round(run.wall, 1),
-        "elapsed_s": round(run.elapsed, 1), "articles_per_min": round(run.stat("qq/written") / run.elapsed * 60),
+        "articles": size, "written": run.stat("write/written"), "wall_s": round(run.wall, 1),
+        "elapsed_s": round(run.elapsed, 1), "articles_per_min": round(run.stat("write/written") / run.elapsed * 60),
         "peak_rss_mb": round(run.peak_rss_mb, 1), "cpu_s": round(run.cpu, 1),
         "memusage_max_mb": round(run.stat("memusage/max") / 2**20, 1),
-        "thumbnails": run.stat("qq/thumbnail/downloaded"), "feed_pages": run.stat("qq/feed/pages"),
+        "thumbnails": run.stat("thumbnails/downloaded"), "feed_pages": run.stat("qq/feed/pages"),
     }  # fmt: skip
 
 

@@ -55,8 +55,8 @@ def main() -> int:
     if crawl.returncode != 0:
         print(crawl.log[-3000:], file=sys.stderr)
         return 1
-    written = crawl.stat("qq/written")
-    thumbnails = crawl.stat("qq/thumbnail/downloaded")
+    written = crawl.stat("write/written")
+    thumbnails = crawl.stat("thumbnails/downloaded")
     files = sum(1 for _ in (work / "output").rglob("*.md"))
     requests = crawl.stat("downloader/request_count")
     duration = args.bench_seconds or max(1, math.ceil(crawl.elapsed))
@@ -109,7 +109,7 @@ def main() -> int:
     print()
     print(f"  articles written: {written:.0f} of {args.articles} ({files} files), discovered from "
           f"{crawl.stat('qq/feed/pages'):.0f} feed pages; thumbnails downloaded: {thumbnails:.0f} "
-          f"(qq/thumbnail/downloaded; none: {crawl.stat('qq/thumbnail/none'):.0f})")  # fmt: skip
+          f"(thumbnails/downloaded; none: {crawl.stat('thumbnails/none'):.0f})")  # fmt: skip
     print(f"  request-rate ratio crawl / scrapy bench: {ratio:.2f} (target >= {TARGET_RATIO:.2f}: "
           f"{'met' if result['target_met'] else 'MISSED'})")  # fmt: skip
     if args.keep:

@@ -405,15 +405,8 @@ Stats: ``redis/fed`` (entries this crawler took),
                 by_kind.setdefault(kind, []).append(value)
             else:
                 articles.append(entry)
-        for request in spider.article_requests(articles):  # type: ignore[attr-defined]
-            # Requests handed to the engine here skip the spider middlewares, the dedup one
-            # included: ask the spider's store the same question.
-            ident = request.meta.get("qq_id")
-            if ident and spider.already_written(ident):  # type: ignore[attr-defined]
-                assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("qq/dedup/skipped")
-                continue
-            yield request
+        # Articles already written are dropped by the dedup downloader middleware, like any request.
+        yield from spider.article_requests(articles)  # type: ignore[attr-defined]
         for kind, values in by_kind.items():
             method = getattr(spider, FEED_KINDS[kind], None)
             if method is None:

@@ -1,9 +1,10 @@
 """The Article item: the one data contract between extraction, the pipelines and rendering.
 
-Extraction (``crawler.qq.pages``) fills every field but ``thumbnail_path``, ``image_paths`` and
-``output_path``; the cleaning pipeline normalises the text in place; the thumbnail pipeline sets
-``thumbnail_path`` and ``image_paths`` (site paths of the local copies); the writer renders and
-writes it. Body text is kept as structured blocks of inline spans (not as Markdown) so that
+Extraction (``crawler.qq.pages``) fills every field but ``paths``, ``thumbnail_path`` and
+``image_paths``; the cleaning pipeline normalises the text in place; the plan pipeline sets ``paths``
+(where every file of the article goes, ``crawler.paths``); the thumbnail pipeline stores images
+there and sets ``thumbnail_path`` and ``image_paths`` (links to the local copies); the writer renders
+and writes the file at ``paths.markdown``. Body text is kept as structured blocks of inline spans (not as Markdown) so that
 cleaning never has to parse Markdown and the renderer alone decides escaping and syntax.
 """
 
@@ -51,6 +52,24 @@ class Block:
         return "".join(s.text for s in self.spans)
 
 
+@dataclass(frozen=True)
+class ImagePath:
+    """Where one image of an article goes: ``file`` relative to the output root and ``link`` as the
+    Markdown links it, both without the extension (which comes from the image bytes)."""
+
+    file: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every path of an article, planned once (``crawler.paths.plan_paths``)."""
+
+    markdown: str  # the Markdown file, relative to the output root
+    thumbnail: ImagePath
+    body: tuple[ImagePath, ...] = ()  # one per distinct body image, in page order
+
+
 @dataclass
 class Article:
     """A qq.com article as the page states it. ``published`` is Beijing time (tz-aware)."""
@@ -68,11 +87,14 @@ class Article:
     blocks: list[Block] = field(default_factory=list)
     article_type: str = "0"
     is_paid: bool = False
-    # Site path of the local copy of ``thumbnail`` (e.g. ``/images/qq/<id>.jpg``), when downloaded.
+    # Where the article's files go (set by the plan pipeline).
+    paths: Paths | None = None
+    # Link to the local copy of ``thumbnail`` (e.g. ``/images/qq/<id>.jpg``), when downloaded.
     thumbnail_path: str = ""
-    # Body image URL -> site path of its local copy, for the body images downloaded.
+    # Body image URL -> link to its local copy, for the body images downloaded.
     image_paths: dict[str, str] = field(default_factory=dict)
-    output_path: str = ""
+    # The image files stored for the article, relative to the output root.
+    image_files: list[str] = field(default_factory=list)
 
     @property
     def images(self) -> list[str]:

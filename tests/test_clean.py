@@ -42,7 +42,7 @@ def test_pipeline_drops_article_without_body() -> None:
     empty = article(blocks=[Block("paragraph", [Span("\u3000\u200b ")])])
     with pytest.raises(DropItem):
         pipeline.process_item(empty)
-    assert crawler.stats.get_value("qq/dropped/empty_body") == 1
+    assert crawler.stats.get_value("clean/dropped/empty_body") == 1
     kept = pipeline.process_item(article(title=" 标题\u3000"))
     assert kept.title == "标题"
 

@@ -7,11 +7,9 @@ the goldens, and every page that gives no file must be counted under its reason.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +17,8 @@ import pytest
 import yaml
 
 from tests.conftest import EXPECTED
+from tests.support.crawl import ROOT, Crawl, by_id, crawl, stat
 
-ROOT = Path(__file__).resolve().parents[1]
 INPUTS = [
     "https://new.qq.com/rain/a/20250207A090J800",
     "https://view.inews.qq.com/a/20250207A090J800?uid=1",  # same article, another form
@@ -38,40 +36,12 @@ INPUTS = [
 WRITTEN = ["20250207A090J800", "20260810A0BO7100", "20210426003469", "20161014006270", "20250207A0BAD400"]
 
 
-def crawl(mirror_url: str, output: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real crawl into ``output`` (made first: the crawl refuses a missing root)."""
-    output.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "qq",
-        "-s", f"QQ_MIRROR_URL={mirror_url}",
-        "-s", f"OUTPUT_ROOT={output}",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "DOWNLOAD_DELAY=0",
-        *args,
-    ]  # fmt: skip
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ})
-
-
-def stat(log: str, key: str) -> int:
-    match = re.search(rf"'{re.escape(key)}': (\d+)", log)
-    return int(match.group(1)) if match else 0
-
-
 @pytest.fixture(scope="module")
-def crawled(mirror, tmp_path_factory) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+def crawled(mirror, tmp_path_factory) -> Iterator[tuple[Path, Crawl]]:  # type: ignore[no-untyped-def]
     output = tmp_path_factory.mktemp("output")
     result = crawl(mirror[1], output, "-a", "urls=" + ",".join(INPUTS))
-    assert result.returncode == 0, result.stderr[-3000:]
-    yield output, result.stderr
-
-
-def by_id(output: Path) -> dict[str, Path]:
-    files = {}
-    for path in (output / "content" / "posts").glob("*.md"):
-        ident = re.search(r"\[qq\]\(https://new\.qq\.com/rain/a/(\w+)\)\n$", path.read_text(encoding="utf-8"))
-        assert ident, path
-        files[ident.group(1)] = path
-    return files
+    assert result.returncode == 0, result.log[-3000:]
+    yield output, result
 
 
 def test_files_are_the_goldens(crawled) -> None:  # type: ignore[no-untyped-def]
@@ -96,31 +66,34 @@ def test_spec_file_name_and_bytes(crawled) -> None:  # type: ignore[no-untyped-d
 
 
 def test_every_page_without_a_file_is_counted(crawled) -> None:  # type: ignore[no-untyped-def]
-    _, log = crawled
-    assert stat(log, "qq/requested") == 10  # 12 inputs: one a second form of another, one not an article
-    assert stat(log, "qq/bad_input") == 1
-    assert stat(log, "qq/written") == 5
-    assert stat(log, "qq/deleted") == 1
-    assert stat(log, "qq/dropped/bad_json") == 1
-    assert stat(log, "qq/dropped/no_data") == 1
-    assert stat(log, "qq/dropped/empty_body") == 1
-    assert stat(log, "qq/dropped/http_404") == 1
+    _, result = crawled
+    log = result.log
+    assert stat(result, "qq/requested") == 10  # 12 inputs: one a second form of another, one not an article
+    assert stat(result, "qq/bad_input") == 1
+    assert stat(result, "write/written") == 5
+    assert stat(result, "qq/deleted") == 1
+    assert stat(result, "qq/dropped/bad_json") == 1
+    assert stat(result, "qq/dropped/no_data") == 1
+    assert stat(result, "qq/dropped/empty_body") == 1
+    assert stat(result, "qq/dropped/http_404") == 1
     assert "Deleted article 20220121A074NC00" in log
     assert "Dropped 20250207A0BAD100 (https://news.qq.com/rain/a/20250207A0BAD100): bad_json" in log
     assert "Traceback" not in log
     # Nothing but the mirror was contacted: every download went through it.
-    assert stat(log, "mirror/requests") == stat(log, "downloader/request_count")
+    assert stat(result, "mirror/requests") == stat(result, "downloader/request_count")
 
 
-def test_second_crawl_rewrites_the_same_files(mirror, crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_fetches_again_and_leaves_unchanged_files_alone(mirror, crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]
     output, _ = crawled
     copy = tmp_path / "out"
     shutil.copytree(output, copy)
-    before = {p.name: p.read_bytes() for p in copy.rglob("*.md")}
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in copy.rglob("*.md")}
     result = crawl(mirror[1], copy, "-a", "ids=20250207A090J800,20161014006270", "-a", "refresh=1")
     assert result.returncode == 0
-    assert stat(result.stderr, "qq/rewritten") == 2
-    assert {p.name: p.read_bytes() for p in copy.rglob("*.md")} == before
+    assert stat(result, "qq/articles") == 2  # fetched and extracted again
+    assert stat(result, "write/unchanged") == 2
+    assert "write/written" not in result.stats
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in copy.rglob("*.md")} == before
 
 
 def test_hugo_builds_the_crawl(crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]

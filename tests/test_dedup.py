@@ -1,34 +1,44 @@
-"""The dedup middleware on its own: which requests it drops, and when it lets them through."""
+"""The dedup middleware and the store's claims: which requests are dropped, and when they go through."""
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 from pathlib import Path
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler import settings as project_settings
 from crawler.middlewares.dedup import DedupMiddleware
 from crawler.spiders.qq import QqSpider
 from crawler.store import Record
+from crawler.store.extension import store_of
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from tests.support.components import opened_store, project_crawler
 
 WRITTEN = "20250207A090J800"
 
 
 def middleware(root: Path, *, refresh: str = "", **overrides: object) -> DedupMiddleware:
-    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
-    values.update({"OUTPUT_ROOT": str(root), **overrides})
-    crawler = get_crawler(QqSpider, settings_dict=values)
-    crawler.stats.open_spider()
+    crawler = project_crawler(root, QqSpider, **overrides)
     crawler.spider = QqSpider.from_crawler(crawler, **({"refresh": refresh} if refresh else {}))
-    return DedupMiddleware.from_crawler(crawler)
+    opened_store(crawler)
+    dedup = DedupMiddleware.from_crawler(crawler)
+    dedup.spider_opened()
+    return dedup
 
 
 def request(ident: str, **meta: object) -> Request:
     return Request(f"https://news.qq.com/rain/a/{ident}", meta={"qq_id": ident, **meta})
+
+
+def passes(dedup: DedupMiddleware, req: Request) -> bool:
+    try:
+        dedup.process_request(req)
+    except IgnoreRequest:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -43,22 +53,28 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_drops_only_articles_written_and_on_disk(root: Path) -> None:
-    mw = middleware(root)
-    assert mw.get_processed_request(request(WRITTEN), None) is None
-    new, gone = request("20250207A0NEW000"), request("20250207A0GONE00")
-    assert mw.get_processed_request(new, None) is new
-    assert mw.get_processed_request(gone, None) is gone
-    other = Request("https://news.qq.com/robots.txt")
-    assert mw.get_processed_request(other, None) is other
-    assert mw.crawler.stats.get_value("qq/dedup/skipped") == 1
+    dedup = middleware(root)
+    assert not passes(dedup, request(WRITTEN))
+    assert passes(dedup, request("20250207A0NEW000"))
+    assert passes(dedup, request("20250207A0GONE00"))
+    assert passes(dedup, Request("https://news.qq.com/robots.txt"))
+    assert dedup.crawler.stats.get_value("dedup/skipped") == 1
+
+
+def passes_alone(root: Path, req: Request, **options: object) -> bool:
+    """Whether a crawl of its own lets the request through (its claims end with it)."""
+    dedup = middleware(root, **options)  # type: ignore[arg-type]
+    try:
+        return passes(dedup, req)
+    finally:
+        store_of(dedup.crawler).spider_closed()
 
 
 def test_refresh_and_dont_dedup_let_it_through(root: Path) -> None:
-    again = request(WRITTEN)
-    assert middleware(root, refresh="1").get_processed_request(again, None) is again
-    forced = request(WRITTEN, dont_dedup=True)
-    assert middleware(root).get_processed_request(forced, None) is forced
-    assert middleware(root, refresh="0").get_processed_request(request(WRITTEN), None) is None
+    assert passes_alone(root, request(WRITTEN), refresh="1")
+    assert passes_alone(root, request(WRITTEN), DEDUP_REFRESH=True)
+    assert passes_alone(root, request(WRITTEN, dont_dedup=True))
+    assert not passes_alone(root, request(WRITTEN), refresh="0")
 
 
 def test_disabled(root: Path) -> None:
@@ -66,16 +82,44 @@ def test_disabled(root: Path) -> None:
         middleware(root, DEDUP_ENABLED=False)
 
 
-@pytest.mark.parametrize(
-    ("arguments", "overrides", "expected"),
-    [({}, {}, True), ({"refresh": "1"}, {}, False), ({}, {"DEDUP_ENABLED": False}, False)],
-)
-def test_the_spider_asks_the_store_for_feed_paging(
-    root: Path, arguments: dict[str, str], overrides: dict[str, object], expected: bool
-) -> None:
-    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
-    crawler = get_crawler(QqSpider, settings_dict={**values, "OUTPUT_ROOT": str(root), **overrides})
-    spider = QqSpider.from_crawler(crawler, **arguments)
-    assert spider.already_written(WRITTEN) is expected
-    assert spider.already_written("20250207A0GONE00") is False
-    spider.closed("finished")
+def test_an_article_claimed_by_another_crawl_is_not_fetched_twice(root: Path) -> None:
+    first, second = middleware(root), middleware(root)
+    new = "20250207A0NEW000"
+    assert passes(first, request(new))
+    assert passes(first, request(new))  # a retry or redirect of our own request
+    assert not passes(second, request(new))
+    assert second.crawler.stats.get_value("dedup/claimed") == 1
+    # The first crawl writes it (records it, file on disk) and lets the claim go: the second skips it.
+    (root / "posts/new.md").write_text("new\n", encoding="utf-8")
+    store_of(first.crawler).store.put(Record(new, "posts/new.md", "n"))
+    store_of(first.crawler).store.release(new)
+    assert not passes(second, request(new))
+    assert second.crawler.stats.get_value("dedup/skipped") == 1
+
+
+def test_claims_end_with_the_crawl(root: Path) -> None:
+    first, second = middleware(root), middleware(root)
+    assert passes(first, request("20250207A0NEW000"))
+    store_of(first.crawler).spider_closed()
+    assert passes(second, request("20250207A0NEW000"))
+
+
+def _claim_and_hang(store_path: str, ident: str, ready: multiprocessing.synchronize.Event) -> None:
+    store = SqliteStore(Path(store_path))
+    assert store.claim(ident)
+    ready.set()
+    signal.pause()
+
+
+def test_a_killed_crawls_claims_die_with_it(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    holder = context.Process(target=_claim_and_hang, args=(str(tmp_path / DEFAULT_NAME), "X", ready))
+    holder.start()
+    assert ready.wait(30)
+    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    assert not store.claim("X")  # held by a live process
+    holder.kill()
+    holder.join(30)
+    assert store.claim("X")  # its holder died: taken over
+    store.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.mirror.server import Mirror
-from tests.test_crawl import by_id, crawl, stat
+from tests.support.crawl import Crawl, by_id, crawl, stat
 
 FAST = ("-s", "QQ_FEED_BUSY_DELAY=0.01")
 # The mirror's default channels (QQ_CHANNELS = top, tech, finance, world), page by page.
@@ -37,16 +37,16 @@ def fetched(mirror: Mirror) -> Counter[str]:
     return Counter(path.rsplit("/", 1)[1] for path in mirror.requests if "/rain/a/" in path)
 
 
-def run(site: tuple[Mirror, str], output: Path, *args: str) -> str:
+def run(site: tuple[Mirror, str], output: Path, *args: str) -> Crawl:
     result = crawl(site[1], output, *FAST, *args)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr
-    return result.stderr
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Traceback" not in result.log
+    return result
 
 
 def test_no_arguments_writes_every_article_of_the_default_channels(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    log = run(site, tmp_path)
+    result = run(site, tmp_path)
     assert set(by_id(tmp_path)) == flat(*TOP, *TECH, *FINANCE)
     # Every page of every default channel, each asked twice (busy, then the answer), up to the
     # first empty page; world's first page is empty.
@@ -55,24 +55,24 @@ def test_no_arguments_writes_every_article_of_the_default_channels(site, tmp_pat
     expected_pages |= {("news_news_finance", p) for p in range(3)} | {("news_news_world", 0)}
     assert set(asks) == expected_pages
     assert set(asks.values()) == {2}
-    assert stat(log, "qq/feed/busy/count") == len(expected_pages)
-    assert stat(log, "qq/feed/pages") == len(expected_pages)
+    assert stat(result, "qq/feed/busy/count") == len(expected_pages)
+    assert stat(result, "qq/feed/pages") == len(expected_pages)
     # Each article fetched once although SH01 is listed by two channels in two URL forms.
     counts = fetched(mirror)
     assert set(counts.values()) == {1}
     assert PAID_IN_FEED not in counts and not set(VIDEOS) & set(counts)
-    assert stat(log, "qq/skipped/video") == 2
-    assert stat(log, "qq/skipped/paid") == 2
-    assert stat(log, "qq/deleted") == 1 and f"Deleted article {DELETED}" in log
-    assert stat(log, "qq/feed/bad/item") == 1 and "没有id的条目" in log
-    assert stat(log, "qq/written") == len(flat(*TOP, *TECH, *FINANCE))
+    assert stat(result, "qq/skipped/video") == 2
+    assert stat(result, "qq/skipped/paid") == 2
+    assert stat(result, "qq/deleted") == 1 and f"Deleted article {DELETED}" in result.log
+    assert stat(result, "qq/feed/bad/item") == 1 and "没有id的条目" in result.log
+    assert stat(result, "write/written") == len(flat(*TOP, *TECH, *FINANCE))
     # Requested once each: the written ones, the deleted one and the one whose page says paid.
-    assert stat(log, "qq/requested") == len(flat(*TOP, *TECH, *FINANCE)) + 2 == sum(counts.values())
+    assert stat(result, "qq/requested") == len(flat(*TOP, *TECH, *FINANCE)) + 2 == sum(counts.values())
 
 
 def test_since_stops_paging_and_fetching(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    log = run(site, tmp_path, "-a", "since=2026-08-09")
+    result = run(site, tmp_path, "-a", "since=2026-08-09")
     assert set(by_id(tmp_path)) == flat(TOP[0], TOP[1], TECH[0], FINANCE[0])
     pages = set(mirror.feed_asks)
     # top's page 2 is all older: read, then the paging stops (no page 3); the same for tech and
@@ -80,7 +80,7 @@ def test_since_stops_paging_and_fetching(site, tmp_path) -> None:  # type: ignor
     assert ("news_news_top", 2) in pages and ("news_news_top", 3) not in pages
     assert ("news_news_tech", 1) in pages and ("news_news_tech", 2) not in pages
     assert ("news_news_finance", 2) not in pages
-    assert stat(log, "qq/skipped/old") == len(flat(TOP[2], TECH[1], FINANCE[1]))
+    assert stat(result, "qq/skipped/old") == len(flat(TOP[2], TECH[1], FINANCE[1]))
     assert not set(fetched(mirror)) & flat(TOP[2], TECH[1], FINANCE[1])
 
 
@@ -106,58 +106,58 @@ def test_every_url_form_of_one_article_gives_one_file(site, tmp_path) -> None:  
     output = tmp_path / "out"
     output.mkdir()
     # The top feed and the sitemap list it too.
-    log = run(site, output, "-a", "urls=" + ",".join(forms), "-a", f"ids={ident}", "-a", f"url_file={url_file}",
+    result = run(site, output, "-a", "urls=" + ",".join(forms), "-a", f"ids={ident}", "-a", f"url_file={url_file}",
               "-a", "channels=top", "-a", "pages=1", "-a", "sitemap=1")  # fmt: skip
     assert fetched(mirror)[ident] == 1
     files = by_id(output)
     assert ident in files
     assert len(list((output / "content" / "posts").glob("*cheng-shi-geng-xin*"))) == 1
-    assert stat(log, "qq/bad_input") == 0
-    assert stat(log, "qq/requested") == len(fetched(mirror))
+    assert "qq/bad_input" not in result.stats
+    assert stat(result, "qq/requested") == len(fetched(mirror))
 
 
 def test_bad_feeds_and_sitemaps_are_counted_and_the_crawl_goes_on(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    log = run(site, tmp_path, "-a", "channels=nojson,error,nodata,finance", "-a", "sitemap=1")
-    assert stat(log, "qq/feed/bad/not_json") == 1
-    assert stat(log, "qq/feed/bad/code") == 1
-    assert stat(log, "qq/feed/bad/no_data") == 1
-    assert stat(log, "qq/sitemap/bad/bad_gzip") == 1
-    assert stat(log, "qq/sitemap/bad/not_xml") == 1
-    assert stat(log, "qq/sitemap/urlsets") == 3
-    assert "Bad sitemap https://news.qq.com/sitemap/sitemap_1000000003.xml.gz: bad_gzip" in log
-    assert "Bad feed answer for news_news_nojson page 0 (https://i.news.qq.com/web_feed/getPCList): not_json" in log
+    result = run(site, tmp_path, "-a", "channels=nojson,error,nodata,finance", "-a", "sitemap=1")
+    assert stat(result, "qq/feed/bad/not_json") == 1
+    assert stat(result, "qq/feed/bad/code") == 1
+    assert stat(result, "qq/feed/bad/no_data") == 1
+    assert stat(result, "qq/sitemap/bad/bad_gzip") == 1
+    assert stat(result, "qq/sitemap/bad/not_xml") == 1
+    assert stat(result, "qq/sitemap/urlsets") == 3
+    assert "Bad sitemap https://news.qq.com/sitemap/sitemap_1000000003.xml.gz: bad_gzip" in result.log
+    assert "Bad feed answer for news_news_nojson page 0 (https://i.news.qq.com/web_feed/getPCList): not_json" in result.log
     sitemap_only = {"20260801A0SM0000", "20260810A0SM0100", "20260805A0SM0200", "20260809A0SM0300"}
     in_sitemaps = {"20260810A0TP0100", "20260810A0SH0100", "20260809A0TP0400"}
     assert set(by_id(tmp_path)) == flat(*FINANCE) | sitemap_only | in_sitemaps
-    assert stat(log, "qq/deleted") == 1  # listed in the gzip urlset
+    assert stat(result, "qq/deleted") == 1  # listed in the gzip urlset
 
 
 def test_since_filters_sitemaps_by_lastmod_or_the_id(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    log = run(site, tmp_path, "-a", "channels=none", "-a", "sitemap=1", "-a", "since=2026-08-09")
+    result = run(site, tmp_path, "-a", "channels=none", "-a", "sitemap=1", "-a", "since=2026-08-09")
     assert set(by_id(tmp_path)) == {"20260810A0TP0100", "20260810A0SH0100", "20260810A0SM0100", "20260809A0SM0300", "20260809A0TP0400"}
-    assert stat(log, "qq/sitemap/skipped_old") == 1  # the urlset last changed on 08-01 is not read
+    assert stat(result, "qq/sitemap/skipped_old") == 1  # the urlset last changed on 08-01 is not read
     assert not any("sitemap_0900000001" in path for path in mirror.requests)
-    assert stat(log, "qq/skipped/old") == 1  # 08-05 by its lastmod
+    assert stat(result, "qq/skipped/old") == 1  # 08-05 by its lastmod
     assert mirror.feed_asks == []
 
 
 def test_videos_written_with_their_link_when_asked(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    log = run(site, tmp_path, "-a", "channels=fx", "-s", "QQ_VIDEOS=write")
+    result = run(site, tmp_path, "-a", "channels=fx", "-s", "QQ_VIDEOS=write")
     files = by_id(tmp_path)
     assert set(files) == {"20260810A0BO7100", "20260810A07QG300", "20260810A08QTT00", "20260810V07PA300"}
     text = files["20260810V07PA300"].read_text(encoding="utf-8")
     assert "(https://v.qq.com/x/page/g1282xvickc.html)" in text
-    assert stat(log, "qq/skipped/video") == 0
+    assert "qq/skipped/video" not in result.stats
 
 
 def test_a_page_that_turns_out_to_be_a_video_is_skipped(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    log = run(site, tmp_path, "-a", "ids=20260810V07PA300,20260809A0PD0100")
+    result = run(site, tmp_path, "-a", "ids=20260810V07PA300,20260809A0PD0100")
     assert by_id(tmp_path) == {}
-    assert stat(log, "qq/skipped/video") == 1
-    assert stat(log, "qq/skipped/paid") == 1
-    assert "Skipped 20260810V07PA300 (https://news.qq.com/rain/a/20260810V07PA300): a video" in log
+    assert stat(result, "qq/skipped/video") == 1
+    assert stat(result, "qq/skipped/paid") == 1
+    assert "Skipped 20260810V07PA300 (https://news.qq.com/rain/a/20260810V07PA300): a video" in result.log
 
 
 @pytest.mark.parametrize(
@@ -175,6 +175,6 @@ def test_bad_arguments_stop_the_crawl_before_any_request(site, tmp_path, args, m
     result = crawl(url, tmp_path, *args)
     assert "Bad spider arguments, nothing crawled" in result.stderr
     assert message in result.stderr
-    assert "'finish_reason': 'bad_arguments'" in result.stderr
+    assert stat(result, "finish_reason") == "bad_arguments"
     assert "Traceback" not in result.stderr
     assert mirror.requests == []

@@ -24,6 +24,7 @@ from crawler import settings as project_settings
 from crawler.distributed import DistributedAddon, RedisFeed
 from crawler.spiders.qq import QqSpider
 from tests.conftest import EXPECTED
+from tests.mirror.handler import mirror_settings
 from tests.mirror.server import Mirror, Reply
 from tests.redis_server import RedisServer, free_port
 from tests.test_crawl import INPUTS, WRITTEN, by_id, stat
@@ -62,7 +63,7 @@ def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> 
     output.mkdir(parents=True, exist_ok=True)  # the crawl refuses a missing output root
     command = [
         sys.executable, "-m", "scrapy", "crawl", "qq",
-        "-s", f"QQ_MIRROR_URL={mirror_url}",
+        *mirror_settings(mirror_url),
         "-s", f"OUTPUT_ROOT={output}",
         "-s", f"REDIS_URL={redis_url}",
         "-s", "AUTOTHROTTLE_ENABLED=False",
@@ -122,11 +123,11 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     # Together: every request fetched once, every article written once; each did part of it.
     assert sum(stat(log, "redis/fed") for log in logs) == len(INPUTS)
     assert sum(stat(log, "scheduler/dequeued/redis") for log in logs) == DEQUEUED
-    assert sum(stat(log, "qq/written") for log in logs) == len(WRITTEN)
+    assert sum(stat(log, "write/written") for log in logs) == len(WRITTEN)
     assert all(stat(log, "scheduler/dequeued/redis") >= 1 for log in logs), [
         stat(log, "scheduler/dequeued/redis") for log in logs
     ]
-    assert sum(stat(log, "qq/rewritten") for log in logs) == 0
+    assert sum(stat(log, "write/rewritten") for log in logs) == 0
 
     # A third run given the same work fetches and writes nothing: the article store skips the five
     # written articles, the shared dupefilter the rest (the deleted, the missing, the bad pages).
@@ -136,8 +137,8 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     assert finish_reason(third) == "finished"
     assert stat(third, "redis/fed") == len(INPUTS)
     assert stat(third, "scheduler/dequeued/redis") == 0
-    assert stat(third, "qq/written") == 0
-    assert stat(third, "qq/dedup/skipped") == len(WRITTEN)
+    assert stat(third, "write/written") == 0
+    assert stat(third, "dedup/skipped") == len(WRITTEN)
     assert stat(third, "dupefilter/filtered") == FETCHED - len(WRITTEN)
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in output.rglob("*.md")} == before
 
@@ -166,7 +167,7 @@ def test_redis_lost_mid_crawl_stops_then_recovers_without_loss(slow_mirror, redi
     assert time.monotonic() - killed < 30  # REDIS_LOST_TIMEOUT, the 5 s engine tick, the retries
     assert finish_reason(log) == "redis_lost"
     assert f"Redis at {redis_server.url} unreachable for more than 2 s (REDIS_LOST_TIMEOUT): closing the crawl" in log
-    written_first = stat(log, "qq/written")
+    written_first = stat(log, "write/written")
     assert 1 <= written_first < len(WRITTEN)
     assert len(by_id(output)) == written_first
 
@@ -182,10 +183,10 @@ def test_redis_lost_mid_crawl_stops_then_recovers_without_loss(slow_mirror, redi
     push(redis_server, INPUTS)
     log = finish(start_crawler(slow_mirror, output, redis_server.url))
     assert finish_reason(log) == "finished"
-    assert stat(log, "qq/dedup/skipped") >= written_first  # the store skips what was written
-    assert written_first + stat(log, "qq/written") == len(WRITTEN)  # none twice
+    assert stat(log, "dedup/skipped") >= written_first  # the store skips what was written
+    assert written_first + stat(log, "write/written") == len(WRITTEN)  # none twice
     assert sorted(by_id(output)) == sorted(WRITTEN)  # none lost
-    assert stat(log, "qq/rewritten") == 0
+    assert stat(log, "write/rewritten") == 0
     assert not leftovers(output)
 
 

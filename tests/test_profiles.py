@@ -16,14 +16,14 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.items import Block, Span
-from crawler.pipelines.write import article_path
+from crawler.paths import markdown_path
 from crawler.render import RenderOptions, render_article
 from crawler.render.markdown import inline, render_block
 from crawler.render.profiles import PROFILES, profile_from_settings
 from tests.conftest import EXPECTED
 from tests.test_crawl import ROOT
 from tests.test_render import article
-from tests.test_write import pipeline
+from tests.support.components import Writer
 
 HOSTILE_TITLES = [
     'He said "hi"',
@@ -66,10 +66,9 @@ def front_matter(profile: str, title: str = "标题") -> dict:  # type: ignore[t
 def test_default_profile_is_the_spec_byte_for_byte() -> None:
     seed = (EXPECTED / "seed-20250207A090J800.md").read_text(encoding="utf-8")
     assert profile_from_settings(settings_for()).name == "hugo"
-    # settings.py's MARKDOWN_* / OUTPUT_PATH defaults are the hugo profile's values.
-    assert project_settings.MARKDOWN_FRONT_MATTER == PROFILES["hugo"].front_matter
-    assert project_settings.MARKDOWN_DATE_FORMAT == PROFILES["hugo"].date_format
-    assert project_settings.OUTPUT_PATH == PROFILES["hugo"].path
+    # settings.py's MARKDOWN_* / OUTPUT_PATH defaults are empty: the profile decides.
+    assert not (project_settings.MARKDOWN_FRONT_MATTER or project_settings.MARKDOWN_DATE_FORMAT)
+    assert not project_settings.OUTPUT_PATH
     front = yaml.safe_load(split(seed)[1])
     assert list(front) == list(PROFILES["hugo"].front_matter)
 
@@ -83,11 +82,11 @@ def test_explicit_settings_beat_the_profile() -> None:
     profile = profile_from_settings(settings_for("jekyll", MARKDOWN_DATE_FORMAT="iso", OUTPUT_PATH="x/{slug}.md"))
     assert (profile.date_format, profile.path) == ("iso", "x/{slug}.md")
     assert profile.front_matter == PROFILES["jekyll"].front_matter  # not set: the profile's
-    # A value changed in settings.py (project priority) is the user's too.
+    # A value set in settings.py (project priority) is the user's too.
     edited = settings_for("eleventy")
     edited.set("MARKDOWN_FRONT_MATTER", {"title": "{title}"}, priority="project")
     assert profile_from_settings(edited).front_matter == {"title": "{title}"}
-    # Unchanged project defaults do not leak the hugo values into other profiles.
+    # Empty project defaults do not leak the hugo values into other profiles.
     assert profile_from_settings(settings_for("eleventy")).date_format == "iso"
 
 
@@ -121,7 +120,7 @@ def test_jekyll_front_matter_and_path() -> None:
     front = front_matter("jekyll")
     assert front["layout"] == "post"
     assert front["date"] == "2025-02-07 21:54:12 +0800"  # Jekyll's documented format, with offset
-    assert article_path(article(), PROFILES["jekyll"].path) == "_posts/2025-02-07-biao-ti.md"
+    assert markdown_path(article(), PROFILES["jekyll"].path) == "_posts/2025-02-07-biao-ti.md"
 
 
 def test_zola_front_matter_follows_zolas_rules() -> None:
@@ -137,7 +136,7 @@ def test_zola_front_matter_follows_zolas_rules() -> None:
     assert front["taxonomies"] == {"categories": ["qq"], "tags": ["qq"]}
     assert front["extra"]["thumbnail"] == "https://inews.gtimg.com/x/0"
     assert front["title"] == "a\"b\n{{ c }}"
-    assert article_path(article(), PROFILES["zola"].path) == "content/posts/2025-02-07-biao-ti.md"
+    assert markdown_path(article(), PROFILES["zola"].path) == "content/posts/2025-02-07-biao-ti.md"
     # Zola refuses a page whose taxonomy the site does not declare.
     config = tomllib.loads((ROOT / "examples" / "zola" / "config.toml").read_text(encoding="utf-8"))
     assert set(front["taxonomies"]) <= {t["name"] for t in config["taxonomies"]}
@@ -150,7 +149,7 @@ def test_hexo_front_matter_follows_hexos_rules() -> None:
     assert front["categories"] == ["qq"] and front["tags"] == ["qq"]
     assert datetime.strptime(front["date"], "%Y-%m-%d %H:%M:%S")  # Hexo's default date_format
     assert front["disableNunjucks"] is True
-    assert article_path(article(), PROFILES["hexo"].path) == "source/_posts/biao-ti.md"
+    assert markdown_path(article(), PROFILES["hexo"].path) == "source/_posts/biao-ti.md"
 
 
 def test_eleventy_date_is_iso_with_offset() -> None:
@@ -161,22 +160,35 @@ def test_eleventy_date_is_iso_with_offset() -> None:
 
 def test_hugo_bundle_is_an_index_in_its_own_folder() -> None:
     profile = PROFILES["hugo-bundle"]
-    assert article_path(article(), profile.path) == "content/posts/2025-02-07-biao-ti/index.md"
+    assert markdown_path(article(), profile.path) == "content/posts/2025-02-07-biao-ti/index.md"
     assert profile.image_dir == "." and profile.front_matter == PROFILES["hugo"].front_matter
-    assert article_path(article(), profile.path, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
+    assert markdown_path(article(), profile.path, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
 
 
 def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    writer = pipeline(tmp_path, OUTPUT_PROFILE="hugo-bundle")
+    writer = Writer(tmp_path, OUTPUT_PROFILE="hugo-bundle")
     first = writer.process_item(article("同一个标题"))
     other = article("同一个标题")
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     other.blocks = [Block("paragraph", [Span("另一篇文章，同一个标题。")])]  # same body would be a duplicate
     second = writer.process_item(other)
-    assert first.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti/index.md"
-    assert second.output_path == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"
-    assert "20250207A090J800" in (tmp_path / first.output_path).read_text(encoding="utf-8")
-    assert writer.crawler.stats.get_value("qq/renamed") == 1
+    assert first.paths.markdown == "content/posts/2025-02-07-tong-yi-ge-biao-ti/index.md"
+    assert second.paths.markdown == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/index.md"
+    assert "20250207A090J800" in (tmp_path / first.paths.markdown).read_text(encoding="utf-8")
+    assert writer.stat("plan/renamed") == 1
+    # Each article's images are planned in its own folder, linked relatively.
+    assert second.paths.thumbnail.file == "content/posts/2025-02-07-tong-yi-ge-biao-ti-20250207a0othe00/20250207A0OTHE00"
+    assert second.paths.thumbnail.link == "20250207A0OTHE00"
+    assert first.paths.thumbnail.file == "content/posts/2025-02-07-tong-yi-ge-biao-ti/20250207A090J800"
+
+
+def test_a_zola_article_goes_through_the_writer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    writer = Writer(tmp_path, OUTPUT_PROFILE="zola")
+    item = writer.process_item(article("标题"))
+    text = (tmp_path / item.paths.markdown).read_text(encoding="utf-8")
+    assert text.startswith("+++\n") and tomllib.loads(split(text)[1])["title"] == "标题"
+    assert writer.stat("write/written") == 1
+    assert writer.store.get(item.id).path == item.paths.markdown
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

@@ -11,6 +11,7 @@ from crawler.items import Article, Block, Span
 from crawler.qq.pages import BEIJING
 from crawler.render import RenderOptions, render_article
 from crawler.render.frontmatter import front_matter_values, to_yaml
+from crawler.render.profiles import HUGO_FRONT_MATTER
 from crawler.render.markdown import escape, inline, render_body, summary
 
 
@@ -51,7 +52,7 @@ def test_hostile_titles_round_trip(title: str, settings) -> None:  # type: ignor
     front = text.split("---\n")[1]
     assert yaml.safe_load(front)["title"] == title
     assert front.startswith('title: "')
-    assert len(front.splitlines()) == len(settings.getdict("MARKDOWN_FRONT_MATTER")) + 7  # one line per list item: 4 lists of 1, 1 of 3
+    assert len(front.splitlines()) == len(HUGO_FRONT_MATTER) + 7  # one line per list item: 4 lists of 1, 1 of 3
 
 
 def test_yaml_conventions() -> None:

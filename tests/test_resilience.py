@@ -7,11 +7,8 @@ seconds. Nothing here asserts a duration: rates are compared through the mirror'
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,7 +18,8 @@ import pytest
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.faults import Faults
 from tests.mirror.server import Reply
-from tests.test_crawl import ROOT, WRITTEN, crawl, stat
+from tests.support.crawl import ROOT, crawl, start, stat
+from tests.test_crawl import WRITTEN
 
 ARTICLE_PATH = r"/rain/a/|/a/\d{8}/"
 FAST = ["-s", "THROTTLE_BACKOFF_BASE=0.05", "-s", "THROTTLE_MAX_DELAY=0.4", "-s", "RETRY_TIMES=12"]
@@ -54,16 +52,16 @@ def test_refusals_and_resets_every_article_once(site, tmp_path: Path) -> None:  
     mirror, url = site
     mirror.faults = Faults(refuse=0.3, reset=0.05, seed=7)
     result = crawl(url, tmp_path, "-a", IDS, *FAST)
-    log = result.stderr
+    log = result.log
     assert result.returncode == 0, log[-3000:]
     assert_consistent(tmp_path)
-    assert stat(log, "qq/written") == len(WRITTEN)
+    assert stat(result, "write/written") == len(WRITTEN)
     outcomes = Counter(mirror.faults.outcomes())
     refused = sum(n for outcome, n in outcomes.items() if outcome.isdigit())
     assert refused > 0 and outcomes["reset"] > 0
-    assert sum(stat(log, f"qq/throttle/refused/{s}") for s in (567, 429, 503)) == refused
-    assert stat(log, "qq/throttle/backoff") > 0
-    assert stat(log, "retry/count") >= refused + outcomes["reset"] - stat(log, "retry/max_reached")
+    assert sum(result.stats.get(f"throttle/refused/{s}", 0) for s in (567, 429, 503)) == refused
+    assert stat(result, "throttle/backoff") > 0
+    assert stat(result, "retry/count") >= refused + outcomes["reset"] - result.stats.get("retry/max_reached", 0)
     assert "Traceback" not in log
 
 
@@ -80,10 +78,10 @@ def test_a_sustained_block_closes_the_crawl_as_blocked(site, tmp_path: Path) -> 
     mirror, url = site
     mirror.faults = Faults(refuse=1.0, statuses=(567,), retry_after="garbage", paths=ARTICLE_PATH)
     result = crawl(url, tmp_path, "-a", IDS, *FAST, "-s", "RETRY_TIMES=1000", "-s", "THROTTLE_BLOCKED_AFTER=1.5")
-    log = result.stderr
+    log = result.log
     assert result.returncode == 0, log[-3000:]
-    assert "'finish_reason': 'blocked'" in log
-    assert stat(log, "qq/throttle/blocked") == 1
+    assert stat(result, "finish_reason") == "blocked"
+    assert stat(result, "throttle/blocked") == 1
     assert "news.qq.com has refused every request" in log
     assert not list(tmp_path.rglob("*.md"))
     # The refusing host was asked less and less often: the gaps between its requests grew.
@@ -97,20 +95,20 @@ def test_a_sustained_block_closes_the_crawl_as_blocked(site, tmp_path: Path) -> 
 def test_second_run_fetches_no_article_page(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mirror, url = site
     first = crawl(url, tmp_path, "-a", IDS)
-    assert first.returncode == 0 and stat(first.stderr, "qq/written") == len(WRITTEN)
+    assert first.returncode == 0 and stat(first, "write/written") == len(WRITTEN)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*.md")}
     mirror.requests.clear()
     # The same articles again, given in other URL forms.
     second = crawl(url, tmp_path, "-a", "urls=" + ",".join(f"https://new.qq.com/omn/{i[:8]}/{i}.html" for i in WRITTEN))
     assert second.returncode == 0, second.stderr[-3000:]
-    assert stat(second.stderr, "qq/dedup/skipped") == len(WRITTEN)
-    assert stat(second.stderr, "qq/written") == 0
+    assert stat(second, "dedup/skipped") == len(WRITTEN)
+    assert "write/written" not in second.stats
     assert not [p for p in mirror.requests if re.search(ARTICLE_PATH, p)]
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.md")} == before
-    # refresh=1 fetches and rewrites them, each in its own file.
+    # refresh=1 fetches them again; the bytes are the same, so each file is left as it is.
     third = crawl(url, tmp_path, "-a", IDS, "-a", "refresh=1")
-    assert stat(third.stderr, "qq/rewritten") == len(WRITTEN)
-    assert stat(third.stderr, "qq/dedup/skipped") == 0
+    assert stat(third, "write/unchanged") == len(WRITTEN)
+    assert "dedup/skipped" not in third.stats
     assert_consistent(tmp_path)
 
 
@@ -121,51 +119,51 @@ def test_same_content_under_another_id_gives_one_file(site, tmp_path: Path) -> N
     mirror.routes.insert(0, (re.compile(r"^/[^/]+/rain/a/20250207A0COPY00$"), lambda m, s: Reply(200, copy)))
     result = crawl(url, tmp_path, "-a", "ids=20250207A090J800,20250207A0COPY00", "-s", "CONCURRENT_REQUESTS=1")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert stat(result.stderr, "qq/written") == 1
-    assert stat(result.stderr, "qq/duplicate") == 1
+    assert stat(result, "write/written") == 1
+    assert stat(result, "plan/duplicate") == 1
     assert len(list(tmp_path.rglob("*.md"))) == 1
 
 
-def popen_crawl(url: str, output: Path, *args: str) -> subprocess.Popen[str]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "qq", "-s", f"QQ_MIRROR_URL={url}", "-s", f"OUTPUT_ROOT={output}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *args,
-    ]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ}
-    )
-
-
-def test_two_overlapping_runs_write_each_article_once(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_two_overlapping_runs_fetch_each_article_once(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mirror, url = site
     # Slow answers keep both crawls in flight at once.
     mirror.faults = Faults(stall=1.0, stall_seconds=0.4, paths=ARTICLE_PATH)
-    runs = [popen_crawl(url, tmp_path, "-a", IDS) for _ in range(2)]
-    logs = [run.communicate(timeout=120)[1] for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], logs
+    runs = [start(url, tmp_path, "-a", IDS) for _ in range(2)]
+    results = [run.finish(timeout=120) for run in runs]
+    assert [r.returncode for r in results] == [0, 0], [r.log[-3000:] for r in results]
     assert_consistent(tmp_path)
-    written = [stat(log, "qq/written") for log in logs]
-    # Both fetched articles before either had recorded them (they overlapped), yet one file each.
-    assert sum(written) > len(WRITTEN)
-    assert all("Traceback" not in log for log in logs)
+    # Between them, each article page was asked for once, and written once.
+    assert Counter(p.rsplit("/", 1)[1] for p in mirror.requests if re.search(ARTICLE_PATH, p)) == Counter(
+        fetched_name(i) for i in WRITTEN
+    )
+    assert sum(r.stats.get("write/written", 0) for r in results) == len(WRITTEN)
+    # They overlapped: one of them found articles claimed by the other.
+    assert sum(r.stats.get("dedup/claimed", 0) for r in results) > 0
+    assert all("Traceback" not in r.log for r in results)
+
+
+def fetched_name(ident: str) -> str:
+    """The last part of the mirror path an article id is fetched at."""
+    return f"{ident[8:]}.htm" if ident < "20190101" and ident.isdigit() else ident
 
 
 def test_sigkill_mid_run_then_again(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mirror, url = site
     mirror.faults = Faults(stall=1.0, stall_seconds=0.6, paths=ARTICLE_PATH)
     # One request every 0.3 s, each answered 0.6 s later: the articles arrive one by one.
-    run = popen_crawl(url, tmp_path, "-a", IDS, "-s", "DOWNLOAD_DELAY=0.3", "-s", "DOWNLOAD_DELAY_JITTER=0")
+    run = start(url, tmp_path, "-a", IDS, "-s", "DOWNLOAD_DELAY=0.3", "-s", "DOWNLOAD_DELAY_JITTER=0")
     deadline = time.monotonic() + 60
-    while not list(tmp_path.rglob("*.md")) and time.monotonic() < deadline and run.poll() is None:
+    while not list(tmp_path.rglob("*.md")) and time.monotonic() < deadline and run.process.poll() is None:
         time.sleep(0.05)
-    run.send_signal(signal.SIGKILL)
-    run.communicate(timeout=30)
+    run.process.send_signal(signal.SIGKILL)
+    run.process.communicate(timeout=30)
     written_before = len(list(tmp_path.rglob("*.md")))
     assert 1 <= written_before < len(WRITTEN), "the crawl was not killed mid-run"
     mirror.faults = None
     again = crawl(url, tmp_path, "-a", IDS)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert stat(again.stderr, "qq/dedup/skipped") >= written_before - 1  # the last one may lack its record
+    # Every file on disk has its record (recorded before written): none is fetched again.
+    assert stat(again, "dedup/skipped") >= written_before
     assert_consistent(tmp_path)
 
 
@@ -173,9 +171,9 @@ def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path) -> No
     _, url = site
     (tmp_path / DEFAULT_NAME).write_bytes(b"not sqlite" * 500)
     result = crawl(url, tmp_path, "-a", IDS)
-    assert "'finish_reason': 'bad_store'" in result.stderr
-    assert stat(result.stderr, "qq/bad_store") == 1
-    assert stat(result.stderr, "downloader/request_count") == 0
+    assert stat(result, "finish_reason") == "bad_store"
+    assert stat(result, "store/bad_store") == 1
+    assert "downloader/request_count" not in result.stats
     assert (tmp_path / DEFAULT_NAME).read_bytes() == b"not sqlite" * 500
     assert f"the article store {tmp_path / DEFAULT_NAME} is corrupt or unreadable" in result.stderr
     assert f"python -m crawler.store rebuild --root {tmp_path}" in result.stderr
@@ -192,11 +190,11 @@ def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) ->
     first_pages = set(mirror.feed_asks)
     mirror.requests.clear()
     mirror.feed_asks.clear()
-    log = run(site, tmp_path)
+    result = run(site, tmp_path)
     # Only the two articles that gave no file are asked again (the store records what was written).
     assert set(fetched(mirror)) == {DELETED, PAID_PAGE}
-    assert stat(log, "qq/skipped/written") > 0
-    assert stat(log, "qq/written") == 0
+    assert stat(result, "dedup/skipped") > 0
+    assert "write/written" not in result.stats
     # Paging ends at the first page whose entries are all written: fewer pages than the first run
     # (finance's first page holds only written articles; top's reach back to written ones sooner).
     second_pages = set(mirror.feed_asks)

@@ -29,13 +29,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXPECTED
+from tests.mirror.handler import MIRROR_HANDLERS
 from tests.test_crawl import WRITTEN, by_id, stat
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 USERNAME, PASSWORD = "qq-deployer", "s3cret-pass"
 # Fast crawls against the mirror; every job gets these.
-FAST = ["QQ_MIRROR_URL={mirror}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
+FAST = ["QQ_MIRROR_URL={mirror}", f"DOWNLOAD_HANDLERS={json.dumps(MIRROR_HANDLERS)}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
 
 
 @dataclass
@@ -120,7 +121,9 @@ poll_interval = 0.2
 """,
         encoding="utf-8",
     )
-    server_env = {"PATH": str(BIN), "HOME": str(home), "QQ_OUTPUT_ROOT": str(site), "LANG": "C.UTF-8"}
+    server_env = {"PATH": str(BIN), "HOME": str(home), "QQ_OUTPUT_ROOT": str(site), "LANG": "C.UTF-8",
+                  # The jobs import the mirror handler from the tests (it is not in the egg).
+                  "PYTHONPATH": str(ROOT)}  # fmt: skip
     with (home / "scrapyd.out").open("w") as out:
         process = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, env=server_env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -190,7 +193,7 @@ def test_deploy_schedule_with_scrapyd_client_and_crawl(scrapyd: Scrapyd, mirror,
     assert scrapyd.fetch(finished["log_url"]).decode() == log  # the log as the README shows to read it
     assert scrapyd.call(f"status.json?job={job}")["currstate"] == "finished"
     assert_clean(log)
-    assert stat(log, "qq/written") == len(WRITTEN)
+    assert stat(log, "write/written") == len(WRITTEN)
     assert f"Writing under {site}" in log
     assert_goldens(site)
     # Scrapyd's items_dir keeps a JSON-lines record of the job's articles.
@@ -212,8 +215,8 @@ def test_two_jobs_at_once_write_each_article_once(scrapyd: Scrapyd, mirror) -> N
     logs = [scrapyd.log(job) for job in jobs]
     for log in logs:
         assert_clean(log)
-        assert stat(log, "qq/renamed") == 0
-    assert len(WRITTEN) <= sum(stat(log, "qq/written") for log in logs) <= 2 * len(WRITTEN)
+        assert stat(log, "plan/renamed") == 0
+    assert len(WRITTEN) <= sum(stat(log, "write/written") for log in logs) <= 2 * len(WRITTEN)
     assert_goldens(scrapyd.site)
     assert not list(scrapyd.site.rglob(".*.tmp"))
 
@@ -230,7 +233,7 @@ def test_bad_arguments_and_bad_output_root_fail_at_start(scrapyd: Scrapyd, mirro
     log = scrapyd.log(missing)
     assert f"ERROR: OUTPUT_ROOT {tmp_path / 'nowhere'}" in log and "does not exist: nothing crawled" in log
     assert "Spider closed (bad_output_root)" in log
-    assert stat(log, "qq/bad_output_root") == 1
+    assert stat(log, "store/bad_output_root") == 1
     for log in (scrapyd.log(unknown), scrapyd.log(missing)):
         assert stat(log, "downloader/request_count") == 0  # refused before any request
         assert "Traceback" not in log

@@ -6,8 +6,6 @@ reason before ``start()`` is read. ``test_scrapyd.py`` shows the same through a 
 
 from __future__ import annotations
 
-import asyncio
-
 import re
 from pathlib import Path
 
@@ -15,15 +13,15 @@ import pytest
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
-from crawler.pipelines.write import root_problem
 from crawler.spiders.qq import QqSpider
-from tests.test_write import pipeline
+from crawler.store.extension import root_problem, store_of
+from tests.support.components import project_crawler
 
 
 def test_writable_directory_passes(tmp_path: Path) -> None:
     assert root_problem(tmp_path) is None
     assert list(tmp_path.iterdir()) == []  # the check leaves nothing behind
-    asyncio.run(pipeline(tmp_path).open_spider())
+    store_of(project_crawler(tmp_path)).spider_opened()
 
 
 @pytest.mark.parametrize(
@@ -38,11 +36,11 @@ def test_unusable_root_closes_the_crawl(tmp_path: Path, root: str, problem: str,
     (tmp_path / "file").write_text("x")
     path = tmp_path / root
     assert (root_problem(path) or "").startswith(problem)
-    writer = pipeline(path)
+    crawler = project_crawler(path)
     with pytest.raises(CloseSpider) as closed:
-        asyncio.run(writer.open_spider())
+        store_of(crawler).spider_opened()
     assert closed.value.reason == "bad_output_root"
-    assert writer.crawler.stats.get_value("qq/bad_output_root") == 1
+    assert crawler.stats.get_value("store/bad_output_root") == 1
     assert f"OUTPUT_ROOT {path} {problem}" in caplog.text
     assert not (tmp_path / "missing").exists()  # never created
 

@@ -14,8 +14,8 @@ from crawler.items import Block, Span
 from crawler.store import Record, StoreError, content_fingerprint
 from crawler.store.__main__ import rebuild
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from tests.support.components import Writer
 from tests.test_render import article
-from tests.test_write import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,50 +84,50 @@ def test_lock_wait_is_bounded(tmp_path: Path) -> None:
 
 
 def test_writer_rewrites_a_changed_article_in_its_own_file(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+    writer = Writer(tmp_path)
     first = writer.process_item(article("旧标题"))
     changed = writer.process_item(article("新标题", [Block("paragraph", [Span("改过的正文。")])]))
-    assert changed.output_path == first.output_path
-    assert [p.name for p in (tmp_path / "content/posts").iterdir()] == [Path(first.output_path).name]
-    assert "新标题" in (tmp_path / first.output_path).read_text(encoding="utf-8")
-    assert writer.store.get("20250207A090J800").path == first.output_path
+    assert changed.paths.markdown == first.paths.markdown
+    assert [p.name for p in (tmp_path / "content/posts").iterdir()] == [Path(first.paths.markdown).name]
+    assert "新标题" in (tmp_path / first.paths.markdown).read_text(encoding="utf-8")
+    assert writer.store.get("20250207A090J800").path == first.paths.markdown
 
 
 def test_same_content_under_another_id_is_one_file(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+    writer = Writer(tmp_path)
     writer.process_item(article("同一篇"))
     copy = article("同一篇")
     copy.id, copy.url = "20250207A0COPY00", "https://new.qq.com/rain/a/20250207A0COPY00"
-    with pytest.raises(DropItem, match="duplicate of 20250207A090J800"):
+    with pytest.raises(DropItem, match="same content as 20250207A090J800"):
         writer.process_item(copy)
     assert len(list(tmp_path.rglob("*.md"))) == 1
-    assert writer.crawler.stats.get_value("qq/duplicate") == 1
+    assert writer.stat("plan/duplicate") == 1
     assert writer.store.get("20250207A0COPY00") is None
 
 
-def test_file_without_record_after_a_crash_is_rewritten_not_doubled(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+def test_file_without_record_is_rewritten_not_doubled(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
     item = writer.process_item(article("标题"))
-    writer.store.close()
-    # The crash: the file was renamed into place, the record never made it.
+    writer.close()
+    # The store was lost: the file is there, its record is not.
     for store_file in tmp_path.glob(DEFAULT_NAME + "*"):
         if store_file.is_file():
             store_file.unlink()
-    again = pipeline(tmp_path)
-    assert again.process_item(article("标题")).output_path == item.output_path
+    again = Writer(tmp_path)
+    assert again.process_item(article("标题")).paths.markdown == item.paths.markdown
     assert len(list(tmp_path.rglob("*.md"))) == 1
-    assert again.crawler.stats.get_value("qq/rewritten") == 1
-    assert again.store.get("20250207A090J800").path == item.output_path
+    assert again.stat("write/unchanged") == 1  # same bytes: the file is not even touched
+    assert again.store.get("20250207A090J800").path == item.paths.markdown
 
 
 def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+    writer = Writer(tmp_path)
     written = [writer.process_item(article("第一篇"))]
     other = article("第二篇", [Block("paragraph", [Span("第二篇的正文。")])])
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     written.append(writer.process_item(other))
-    writer.store.close()
-    before = {r.id: r for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    writer.close()
+    before = {r.id: (r.path, "") for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
     (tmp_path / "content/posts/notes.md").write_text("no front matter\n", encoding="utf-8")
     (tmp_path / DEFAULT_NAME).write_bytes(b"garbage" * 1000)
     for side in tmp_path.glob(DEFAULT_NAME + "-*"):
@@ -139,23 +139,25 @@ def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "2 articles recorded, 1 files skipped" in result.stdout
     assert "notes.md" in result.stderr
-    after = {r.id: r for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
-    assert after == before  # same ids, paths and fingerprints as the writer recorded
+    after = {r.id: (r.path, r.fingerprint) for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    assert after == before  # same ids and paths as the writer recorded; no fingerprint (not in a file)
     assert rebuild(tmp_path, tmp_path / DEFAULT_NAME) == (2, 1)
 
 
-def test_fingerprint_ignores_the_link_back() -> None:
-    body = "第一段。\n\n[qq](https://new.qq.com/rain/a/{id})\n"
-    assert content_fingerprint("T", body.format(id="A")) == content_fingerprint("T", body.format(id="B"))
-    assert content_fingerprint("T", body) != content_fingerprint("T2", body)
+def test_fingerprint_is_title_and_text_only() -> None:
+    text = [Block("paragraph", [Span("第一段。")]), Block("image", src="https://inews.gtimg.com/a.jpg")]
+    other_image = [text[0], Block("image", src="https://inews.gtimg.com/b.jpg")]
+    assert content_fingerprint("T", text) == content_fingerprint("T", other_image) == content_fingerprint(" T ", text[:1])
+    assert content_fingerprint("T", text) != content_fingerprint("T2", text)
+    assert content_fingerprint("T", text) != content_fingerprint("T", [Block("paragraph", [Span("第二段。")])])
 
 
 def test_store_failure_drops_the_item_for_the_next_run(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path, STORE_LOCK_TIMEOUT=0.1)
+    writer = Writer(tmp_path, STORE_LOCK_TIMEOUT=0.1)
     other = SqliteStore(tmp_path / DEFAULT_NAME)
-    with other.lock(writer.LOCK_KEY), pytest.raises(DropItem, match="held by another crawl"):
+    with other.lock(writer.plan.LOCK_KEY), pytest.raises(DropItem, match="held by another crawl"):
         writer.process_item(article("标题"))
     other.close()
-    assert writer.crawler.stats.get_value("qq/dropped/store") == 1
+    assert writer.stat("plan/dropped/store") == 1
     assert not list(tmp_path.rglob("*.md"))
     assert writer.store.get("20250207A090J800") is None

@@ -63,10 +63,10 @@ def test_refused_host_backs_off_exponentially_and_alone() -> None:
     assert answer(mw, "news.qq.com", 200) == 0.25  # answering again restores its delay
     assert answer(mw, "news.qq.com", 429) == 1.0  # a new run of refusals starts small again
     stats = mw.crawler.stats
-    assert stats.get_value("qq/throttle/refused/567") == 5
-    assert stats.get_value("qq/throttle/refused/429") == 1
-    assert stats.get_value("qq/throttle/backoff") == 6
-    assert stats.get_value("qq/throttle/max_delay") == 10.0
+    assert stats.get_value("throttle/refused/567") == 5
+    assert stats.get_value("throttle/refused/429") == 1
+    assert stats.get_value("throttle/backoff") == 6
+    assert stats.get_value("throttle/max_delay") == 10.0
 
 
 @pytest.mark.parametrize(("header", "delay"), [("6", 6.0), ("86400", 10.0), ("garbage", 1.0)])

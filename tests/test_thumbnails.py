@@ -27,7 +27,12 @@ from crawler.items import Article, Block
 from crawler.pipelines.thumbnails import ImageRejected, ThumbnailsPipeline, failure_reason, image_extension
 from crawler.render import RenderOptions, render_article
 from tests.mirror.images import BAD_ARTICLES, BAD_REPLIES, IMAGES, TINY_PATH, bad_thumbnail_url, bomb_png, draw, noise
-from tests.test_crawl import ROOT, by_id, crawl, stat
+from tests.support.crawl import ROOT, Crawl, by_id, crawl, stat
+from tests.support.components import project_crawler
+from crawler.paths import Layout, plan_paths
+from crawler.render.profiles import profile_from_settings
+from scrapy import Request
+from typing import Any
 
 GOOD_IDS = ["20250207A090J800", "20260810A0BO7100", "20210426003469", "20161014006270", "20250207A0BAD400"]
 
@@ -88,9 +93,16 @@ def article(**changes: object) -> Article:
     return base
 
 
+class Pipeline(ThumbnailsPipeline):
+    """The pipeline, given articles whose paths are planned as the plan pipeline plans them."""
+
+    def get_media_requests(self, item: Any, info: Any) -> list[Request]:
+        item.paths = plan_paths(item, Layout.from_settings(self.crawler.settings, profile_from_settings(self.crawler.settings)))
+        return super().get_media_requests(item, info)
+
+
 def pipeline(tmp_path: Path, **settings: object) -> ThumbnailsPipeline:
-    crawler = get_crawler(settings_dict={"OUTPUT_ROOT": str(tmp_path), **settings})
-    return ThumbnailsPipeline.from_crawler(crawler)
+    return Pipeline.from_crawler(project_crawler(tmp_path, **settings))
 
 
 def test_requests_carry_referer_slot_and_size_limit(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
@@ -101,19 +113,21 @@ def test_requests_carry_referer_slot_and_size_limit(tmp_path: Path, settings) ->
     assert request.meta["download_slot"] == "qq-images"
     assert "qq-images" in settings["DOWNLOAD_SLOTS"]  # its own concurrency and delay
     assert request.meta["download_maxsize"] == 10 * 1024 * 1024
-    assert request.meta["qq_image_stem"] == "images/qq/20250207A090J800"
+    assert request.meta["qq_image_stem"] == "static/images/qq/20250207A090J800"
 
 
 def test_body_images_are_requested_once_each_by_place(tmp_path: Path) -> None:
     requests = pipeline(tmp_path, THUMBNAILS_BODY_IMAGES=True).get_media_requests(article(), None)  # type: ignore[arg-type]
     assert [(r.url, r.meta["qq_image_stem"]) for r in requests] == [
-        ("https://inews.gtimg.com/om_ls/X_640360/0", "images/qq/20250207A090J800"),
-        ("https://inews.gtimg.com/om_bt/A/641", "images/qq/20250207A090J800-1"),
-        ("https://inews.gtimg.com/om_bt/B/641", "images/qq/20250207A090J800-2"),
+        ("https://inews.gtimg.com/om_ls/X_640360/0", "static/images/qq/20250207A090J800"),
+        ("https://inews.gtimg.com/om_bt/A/641", "static/images/qq/20250207A090J800-1"),
+        ("https://inews.gtimg.com/om_bt/B/641", "static/images/qq/20250207A090J800-2"),
     ]
     # No share image: the first body image is the thumbnail, fetched once under the thumbnail's name.
     requests = pipeline(tmp_path, THUMBNAILS_BODY_IMAGES=True).get_media_requests(article(share_image=""), None)  # type: ignore[arg-type]
-    assert [r.meta["qq_image_stem"] for r in requests] == ["images/qq/20250207A090J800", "images/qq/20250207A090J800-2"]
+    assert [r.meta["qq_image_stem"] for r in requests] == [
+        "static/images/qq/20250207A090J800", "static/images/qq/20250207A090J800-2"
+    ]
 
 
 def test_disabled(tmp_path: Path) -> None:
@@ -148,18 +162,19 @@ def served(url: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def local_crawl(mirror, tmp_path_factory) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+def local_crawl(mirror, tmp_path_factory) -> Iterator[tuple[Path, Crawl]]:  # type: ignore[no-untyped-def]
     output = tmp_path_factory.mktemp("local")
     result = crawl(
         mirror[1], output, "-a", "ids=" + ",".join(GOOD_IDS), "-s", "THUMBNAILS_FRONT_MATTER=local",
         "-s", "THUMBNAILS_BODY_IMAGES=True", "-s", "LOG_LEVEL=DEBUG",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    yield output, result.stderr
+    yield output, result
 
 
 def test_local_files_names_and_links(local_crawl) -> None:  # type: ignore[no-untyped-def]
-    output, log = local_crawl
+    output, result = local_crawl
+    log = result.log
     images = output / "static" / "images" / "qq"
     files = by_id(output)
     assert sorted(files) == sorted(GOOD_IDS)
@@ -188,13 +203,14 @@ def test_local_files_names_and_links(local_crawl) -> None:  # type: ignore[no-un
     assert "![图片](/images/qq/20250207A090J800-2.webp)" in spec
     with Image.open(images / "20260810A0BO7100.gif") as gif:
         assert gif.n_frames == 2  # the original bytes: the animation is kept
-    assert stat(log, "qq/thumbnail/downloaded") == 5
-    assert stat(log, "qq/images/downloaded") == 9
-    assert stat(log, "mirror/requests") == stat(log, "downloader/request_count")
+    assert stat(result, "thumbnails/downloaded") == 5
+    assert stat(result, "thumbnails/body/downloaded") == 9
+    assert stat(result, "mirror/requests") == stat(result, "downloader/request_count")
 
 
 def test_requests_carry_the_article_as_referer(local_crawl) -> None:  # type: ignore[no-untyped-def]
-    _, log = local_crawl
+    _, result = local_crawl
+    log = result.log
     pairs = dict(re.findall(r"Downloaded file from <GET (\S+)> referred in <(\S+)>", log))
     assert pairs["https://img1.gtimg.com/tech/pics/hv1/168/240/2140/139214868.jpg"] == "https://news.qq.com/a/20161014/006270.htm"
     assert pairs["https://inews.gtimg.com/newsapp_bt/0/13455074818/1000"] == "https://news.qq.com/rain/a/20210426003469"
@@ -217,8 +233,8 @@ def test_second_run_fetches_no_image_again(mirror, local_crawl, tmp_path) -> Non
     requested = site.requests[seen:]
     assert len([p for p in requested if "/rain/a/" in p or p.endswith(".htm")]) >= 5
     assert [p for p in requested if "gtimg.com" in p and "robots.txt" not in p] == []
-    assert stat(result.stderr, "qq/thumbnail/uptodate") == 5
-    assert stat(result.stderr, "qq/images/uptodate") == 9
+    assert stat(result, "thumbnails/uptodate") == 5
+    assert stat(result, "thumbnails/body/uptodate") == 9
     assert files() == before
 
 
@@ -250,7 +266,7 @@ def test_default_front_matter_is_remote_and_spec_exact(mirror, tmp_path) -> None
     # The thumbnail is downloaded all the same, body images are not (off by default).
     images = tmp_path / "static" / "images" / "qq"
     assert sorted(p.name for p in images.iterdir()) == ["20161014006270.jpg", "20250207A090J800.jpg"]
-    assert stat(result.stderr, "qq/thumbnail/downloaded") == 2
+    assert stat(result, "thumbnails/downloaded") == 2
 
 
 def test_expired_image_is_fetched_again_and_replaces_its_old_format(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -266,49 +282,52 @@ def test_expired_image_is_fetched_again_and_replaces_its_old_format(mirror, tmp_
     assert sorted(p.name for p in images.iterdir()) == ["20161014006270.jpg", "20250207A090J800.jpg"]
     assert (images / "20161014006270.jpg").read_bytes() == served("https://img1.gtimg.com/tech/pics/hv1/168/240/2140/139214868.jpg")
     assert fresh.read_bytes() == b"kept as it is: younger than FILES_EXPIRES"
-    assert stat(result.stderr, "qq/thumbnail/uptodate") == 1
-    assert stat(result.stderr, "qq/thumbnail/downloaded") == 1
+    assert stat(result, "thumbnails/uptodate") == 1
+    assert stat(result, "thumbnails/downloaded") == 1
 
 
 # -- bad images ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def bad_crawl(mirror, tmp_path_factory) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+def bad_crawl(mirror, tmp_path_factory) -> Iterator[tuple[Path, Crawl]]:  # type: ignore[no-untyped-def]
     output = tmp_path_factory.mktemp("bad")
     result = crawl(
         mirror[1], output, "-a", "ids=" + ",".join(BAD_ARTICLES), "-s", "THUMBNAILS_FRONT_MATTER=local",
         "-s", "THUMBNAILS_BODY_IMAGES=True", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "THUMBNAILS_MAXSIZE=100000",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    yield output, result.stderr
+    yield output, result
 
 
 @pytest.mark.parametrize(("ident", "case", "reason"), [(i, c, r) for i, (c, r) in BAD_ARTICLES.items() if c != "BadTiny"])
 def test_bad_thumbnail_keeps_the_remote_url(bad_crawl, ident: str, case: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    output, log = bad_crawl
+    output, result = bad_crawl
+    log = result.log
     path = by_id(output)[ident]
     url = bad_thumbnail_url(case)
     assert front_matter(path)["thumbnail"] == url
-    assert stat(log, f"qq/thumbnail/failed/{reason}") == 1
+    assert stat(result, f"thumbnails/failed/{reason}") == 1
     assert re.search(rf"Image not downloaded \({reason}: .*\): {re.escape(url)} referred in "
                      rf"{re.escape(f'https://news.qq.com/rain/a/{ident}')}; the thumbnail of {ident}", log)  # fmt: skip
     assert not list((output / "static" / "images" / "qq").glob(f"{ident}.*"))
 
 
 def test_too_small_body_image_keeps_its_remote_link(bad_crawl) -> None:  # type: ignore[no-untyped-def]
-    output, log = bad_crawl
+    output, result = bad_crawl
+    log = result.log
     ident = "20250207A0IMGH00"
     text = by_id(output)[ident].read_text(encoding="utf-8")
     assert "![图片](https://inews.gtimg.com/om_bt/BadTinySpacer/641)" in text
     assert f"![图片](/images/qq/{ident}-2.webp)" in text
     assert front_matter(by_id(output)[ident])["thumbnail"] == f"/images/qq/{ident}.jpg"
-    assert stat(log, "qq/images/failed/too_small") == 1
+    assert stat(result, "thumbnails/body/failed/too_small") == 1
 
 
 def test_bad_images_leave_nothing_on_disk_and_no_traceback(bad_crawl) -> None:  # type: ignore[no-untyped-def]
-    output, log = bad_crawl
-    assert stat(log, "qq/written") == len(BAD_ARTICLES)
+    output, result = bad_crawl
+    log = result.log
+    assert stat(result, "write/written") == len(BAD_ARTICLES)
     # Only good images: a thumbnail for the one article whose thumbnail is good, the body images
     # (the seed's two, the tiny one refused), no temporary or partial file.
     names = sorted(p.name for p in (output / "static").rglob("*") if p.is_file())

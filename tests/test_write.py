@@ -1,71 +1,65 @@
-"""Writing: one file per article, atomic, inside the output root, never over another article."""
+"""Planning and writing: one file per article, atomic, inside the output root, never over another article."""
 
 from __future__ import annotations
 
-import asyncio
-
+import os
+import stat
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-from crawler import settings as project_settings
 from crawler.items import Block, Span
-from crawler.pipelines.write import WritePipeline, article_path, inside, root_problem, write_atomic
+from crawler.paths import markdown_path
+from crawler.pipelines.write import inside, write_atomic
+from tests.support.components import Writer
 from tests.test_render import article
 
 
-def pipeline(root: Path, **overrides: object) -> WritePipeline:
-    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
-    values.update({"OUTPUT_ROOT": str(root), **overrides})
-    crawler = get_crawler(settings_dict=values)
-    crawler.stats.open_spider()
-    writer = WritePipeline.from_crawler(crawler)
-    if root_problem(root) is None:
-        asyncio.run(writer.open_spider())  # checks the root, opens the article store
-    return writer
-
-
 def test_default_path() -> None:
-    assert article_path(article("DeepSeek点燃开源模型"), "content/posts/{date}-{slug}.md") == (
+    assert markdown_path(article("DeepSeek点燃开源模型"), "content/posts/{date}-{slug}.md") == (
         "content/posts/2025-02-07-deepseek-dian-ran-kai-yuan-mo-xing.md"
     )
 
 
 def test_empty_slug_falls_back_to_id() -> None:
-    assert article_path(article("？！"), "posts/{slug}.md") == "posts/20250207a090j800.md"
+    assert markdown_path(article("？！"), "posts/{slug}.md") == "posts/20250207a090j800.md"
 
 
 def test_writes_once_and_rewrites_same_article(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+    writer = Writer(tmp_path)
     item = writer.process_item(article("标题"))
-    target = tmp_path / item.output_path
+    target = tmp_path / item.paths.markdown
     assert target.read_text(encoding="utf-8").endswith("[qq](https://new.qq.com/rain/a/20250207A090J800)\n")
-    writer.process_item(article("标题"))
+    mtime = target.stat().st_mtime_ns
+    writer.process_item(article("标题"))  # the same bytes: not touched
+    assert target.stat().st_mtime_ns == mtime
+    writer.process_item(article("标题", [Block("paragraph", [Span("改过的正文。")])]))
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
-    assert writer.crawler.stats.get_value("qq/written") == 2
-    assert writer.crawler.stats.get_value("qq/rewritten") == 1
+    assert "改过的正文。" in target.read_text(encoding="utf-8")
+    assert writer.stat("write/written") == 2
+    assert writer.stat("write/rewritten") == 1
+    assert writer.stat("write/unchanged") == 1
 
 
 def test_never_overwrites_another_article(tmp_path: Path) -> None:
-    writer = pipeline(tmp_path)
+    writer = Writer(tmp_path)
     first = writer.process_item(article("同一个标题"))
     other = article("同一个标题", [Block("paragraph", [Span("另一篇文章的正文。")])])
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     second = writer.process_item(other)
-    assert first.output_path != second.output_path
-    assert second.output_path.endswith("-20250207a0othe00.md")
-    assert "20250207A090J800" in (tmp_path / first.output_path).read_text(encoding="utf-8")
-    assert writer.crawler.stats.get_value("qq/renamed") == 1
+    assert first.paths.markdown != second.paths.markdown
+    assert second.paths.markdown.endswith("-20250207a0othe00.md")
+    assert "20250207A090J800" in (tmp_path / first.paths.markdown).read_text(encoding="utf-8")
+    assert writer.stat("plan/renamed") == 1
 
 
 def test_path_outside_root_is_refused(tmp_path: Path) -> None:
     (tmp_path / "root").mkdir()
-    writer = pipeline(tmp_path / "root", OUTPUT_PATH="../{slug}.md")
+    writer = Writer(tmp_path / "root", OUTPUT_PATH="../{slug}.md")
     with pytest.raises(DropItem):
         writer.process_item(article("逃逸"))
-    assert writer.crawler.stats.get_value("qq/dropped/bad_path") == 1
+    assert writer.stat("plan/dropped/bad_path") == 1
     assert not list(tmp_path.rglob("*.md"))
     with pytest.raises(ValueError):
         inside(tmp_path, "/etc/passwd")
@@ -83,3 +77,30 @@ def test_atomic_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest
         write_atomic(target, "new text that never lands\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in target.parent.iterdir()] == ["file.md"]
+
+
+def test_a_failed_write_removes_the_images_stored_for_a_new_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = Writer(tmp_path)
+    item = writer.plan.process_item(article("标题"))
+    image = tmp_path / (item.paths.thumbnail.file + ".jpg")
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"jpeg")
+    item.image_files.append(item.paths.thumbnail.file + ".jpg")
+
+    def full(target: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("crawler.pipelines.write.write_atomic", full)
+    with pytest.raises(DropItem):
+        writer.write.process_item(item)
+    assert writer.stat("write/dropped/error") == 1
+    assert not image.exists()
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.md", "text\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "a.md").stat().st_mode) == 0o644

@@ -1,67 +1,80 @@
-"""Dedup across runs: article requests for articles already written are dropped before download.
+"""Dedup: an article is fetched once, across runs and across crawls running side by side.
 
-A spider middleware (it sees start requests and every request the spider yields, and drops one
-without an errback firing, so nothing is counted as a failure). A request is an article request
-when its ``meta["qq_id"]`` holds the canonical article id; it is dropped when the article store
-(``crawler.store``) has a record for that id whose file is still on disk. A record whose file was
-deleted by hand is fetched again (the writer rewrites it at its recorded path).
+A downloader middleware, so it sees every request whatever path it came by (start requests, the
+spider's callbacks, distributed mode's Redis feed, retries and redirects). A request is an article
+request when ``meta["qq_id"]`` holds its canonical id. Before it is downloaded, the middleware asks
+the crawl's article store (``crawler.store.extension``):
 
-The store is opened on first use: by then the writer has opened it when the spider opened, or
-closed the crawl (``bad_store``, ``bad_output_root``) before any request.
+1. ``claim(id)``: another live crawl process is fetching it -> dropped (``dedup/claimed``);
+2. written (a record whose file is on disk) -> dropped (``dedup/skipped``) and the claim let go;
+3. otherwise it goes on, holding the claim until the article leaves the pipelines (or the crawl
+   ends), so two overlapping crawls fetch each article once between them.
 
-Settings: ``DEDUP_ENABLED`` (default ``True``) and the ``STORE_*`` settings.
-Spider argument: ``-a refresh=1`` (the spider's ``refresh``) fetches and rewrites every article anyway.
-Meta keys: ``qq_id`` (the article id), ``dont_dedup`` (``True``: never dropped).
-Stats: ``qq/dedup/skipped``.
+Claiming first and asking "written?" second leaves no gap: the other process records the article
+before it lets its claim go. A dropped request raises ``IgnoreRequest``, which the spider's errback
+ignores. A retried or redirected request is claimed again by its own process, which succeeds.
+
+Settings: ``DEDUP_ENABLED``; ``DEDUP_REFRESH`` (or the spider argument ``refresh=1``): fetch and
+rewrite articles already written (claims still apply). Meta keys: ``qq_id``, ``dont_dedup`` (never
+dropped). Stats: ``dedup/skipped``, ``dedup/claimed``, ``dedup/store_error`` (the store could not
+answer: not fetched this run, logged).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
-from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.store import ArticleStore, is_written, open_store
+from crawler.store import StoreError
+from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
 
 
-class DedupMiddleware(BaseSpiderMiddleware):
+class DedupMiddleware:
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+        if not crawler.settings.getbool("DEDUP_ENABLED"):
             raise NotConfigured("DEDUP_ENABLED is off")
-        super().__init__(crawler)
-        self.root = Path(crawler.settings.get("OUTPUT_ROOT", "output")).expanduser()
-        self.store: ArticleStore | None = None
-        self._refresh: bool | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.crawler = crawler
+        self.refresh = crawler.settings.getbool("DEDUP_REFRESH")
+        self.store: StoreExtension | None = None
 
-    @property
-    def refresh(self) -> bool:
-        if self._refresh is None:
-            self._refresh = bool(getattr(self.crawler.spider, "refresh", False))
-            if self._refresh:
-                logger.info("refresh: articles already written are fetched and rewritten")
-        return self._refresh
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
 
-    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        ident = request.meta.get("qq_id")
-        if not ident or request.meta.get("dont_dedup") or self.refresh:
-            return request
-        if self.store is None:
-            self.store = open_store(self.crawler.settings)
-        if not is_written(self.store, self.root, ident):
-            return request
+    def spider_opened(self) -> None:
+        self.refresh = self.refresh or bool(getattr(self.crawler.spider, "refresh", False))
+        if self.refresh:
+            logger.info("Refresh: articles already written are fetched and rewritten")
+
+    def _skip(self, key: str, request: Request, why: str) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("qq/dedup/skipped")
-        logger.debug("Skipped %s (%s): already written", ident, request.url)
-        return None
+        self.crawler.stats.inc_value(key)
+        logger.debug("Skipped %s (%s): %s", request.meta["qq_id"], request.url, why)
+        raise IgnoreRequest(why)
 
-    def spider_closed(self) -> None:
-        if self.store is not None:
-            self.store.close()
+    def process_request(self, request: Request) -> None:
+        ident = request.meta.get("qq_id")
+        if not ident or request.meta.get("dont_dedup"):
+            return
+        if self.store is None:
+            self.store = store_of(self.crawler)
+        try:
+            claimed = self.store.store.claim(ident)
+            written = claimed and not self.refresh and self.store.is_written(ident)
+            if written:
+                self.store.store.release(ident)
+        except StoreError as exc:
+            # Not fetched, so not lost: the next run asks again.
+            logger.error("Not fetched %s (%s): %s", ident, request.url, exc)
+            self._skip("dedup/store_error", request, "the article store failed")
+        if not claimed:
+            self._skip("dedup/claimed", request, "being fetched by another crawl")
+        if written:
+            self._skip("dedup/skipped", request, "already written")

@@ -18,9 +18,9 @@ It must sit after ``RetryMiddleware`` (550) on the way in (a higher number), so 
 before the retry is scheduled into the slot it slows down.
 
 Settings: ``THROTTLE_ENABLED``, ``THROTTLE_HTTP_CODES``, ``THROTTLE_BACKOFF_BASE``,
-``THROTTLE_MAX_DELAY``, ``THROTTLE_BLOCKED_AFTER``. Stats: ``qq/throttle/backoff`` (delays
-raised), ``qq/throttle/refused/<status>``, ``qq/throttle/max_delay`` (longest wait, seconds),
-``qq/throttle/blocked``.
+``THROTTLE_MAX_DELAY``, ``THROTTLE_BLOCKED_AFTER``. Stats: ``throttle/backoff`` (delays
+raised), ``throttle/refused/<status>``, ``throttle/max_delay`` (longest wait, seconds),
+``throttle/blocked``.
 """
 
 from __future__ import annotations
@@ -69,13 +69,13 @@ class _Refusals:
 class ThrottleMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        if not settings.getbool("THROTTLE_ENABLED", True):
+        if not settings.getbool("THROTTLE_ENABLED"):
             raise NotConfigured("THROTTLE_ENABLED is off")
         self.crawler = crawler
-        self.codes = {int(code) for code in settings.getlist("THROTTLE_HTTP_CODES", [567, 429, 503, 403, 501])}
-        self.base = settings.getfloat("THROTTLE_BACKOFF_BASE", 5.0)
-        self.max_delay = settings.getfloat("THROTTLE_MAX_DELAY", 300.0)
-        self.blocked_after = settings.getfloat("THROTTLE_BLOCKED_AFTER", 900.0)
+        self.codes = {int(code) for code in settings.getlist("THROTTLE_HTTP_CODES")}
+        self.base = settings.getfloat("THROTTLE_BACKOFF_BASE")
+        self.max_delay = settings.getfloat("THROTTLE_MAX_DELAY")
+        self.blocked_after = settings.getfloat("THROTTLE_BLOCKED_AFTER")
         self.refusals: dict[str, _Refusals] = {}
         self._closing: Any = None
 
@@ -100,7 +100,7 @@ class ThrottleMiddleware:
         run.count += 1
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value(f"qq/throttle/refused/{response.status}")
+        stats.inc_value(f"throttle/refused/{response.status}")
         if now - run.since >= self.blocked_after:
             self._block(key, request, response, run)
             return response
@@ -108,8 +108,8 @@ class ThrottleMiddleware:
         wait = min(self.max_delay, max(asked or 0.0, self.base * 2 ** (run.count - 1), run.delay_before))
         if slot is not None and wait > slot.delay:
             slot.delay = wait
-            stats.inc_value("qq/throttle/backoff")
-            stats.max_value("qq/throttle/max_delay", round(wait, 3))
+            stats.inc_value("throttle/backoff")
+            stats.max_value("throttle/max_delay", round(wait, 3))
             logger.info(
                 "%s refused %s (HTTP %s, refusal %d in a row, Retry-After %r): waiting %.2fs between its requests",
                 key, request.url, response.status, run.count, asked, wait,
@@ -122,7 +122,7 @@ class ThrottleMiddleware:
         if self._closing is not None:
             return
         assert self.crawler.stats is not None and self.crawler.engine is not None
-        self.crawler.stats.set_value("qq/throttle/blocked", 1)
+        self.crawler.stats.set_value("throttle/blocked", 1)
         logger.error(
             "%s has refused every request for %.0fs (%d refusals, last HTTP %s for %s): closing the crawl as blocked",
             key, time.monotonic() - run.since, run.count, response.status, request.url,

@@ -98,7 +98,7 @@ def clean_article(article: Article) -> Article:
 class CleanPipeline:
     """Normalises the text of every Article; drops one whose body ends up empty.
 
-    Settings: ``CLEAN_ENABLED`` (default True). Stats: ``qq/dropped/empty_body``, ``qq/dropped/no_title``.
+    Settings: ``CLEAN_ENABLED`` Stats: ``clean/dropped/empty_body``, ``clean/dropped/no_title``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -106,7 +106,7 @@ class CleanPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        if not crawler.settings.getbool("CLEAN_ENABLED", True):
+        if not crawler.settings.getbool("CLEAN_ENABLED"):
             raise NotConfigured("CLEAN_ENABLED is off")
         return cls(crawler)
 
@@ -117,7 +117,7 @@ class CleanPipeline:
         reason = "no_title" if not item.title else "" if item.blocks else "empty_body"
         if reason:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(f"qq/dropped/{reason}")
+            self.crawler.stats.inc_value(f"clean/dropped/{reason}")
             logger.warning("Dropped %s (%s): %s after cleaning", item.id, item.source_url, reason)
             raise DropItem(f"{reason}: nothing left of {item.id} ({item.source_url}) after cleaning")
         return item

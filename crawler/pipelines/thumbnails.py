@@ -1,4 +1,4 @@
-"""Thumbnails (and, optionally, body images): downloaded next to the Markdown, named by article id.
+"""Thumbnails (and, optionally, body images): downloaded to the paths planned for the article.
 
 ``ThumbnailsPipeline`` is Scrapy's ``FilesPipeline`` with only its overridable hooks replaced
 (``get_media_requests``, ``media_to_download``, ``media_downloaded``, ``media_failed``,
@@ -12,15 +12,10 @@ What is fetched: the article's thumbnail (``Article.thumbnail``: the share image
 Every request carries the article page as ``Referer`` and ``download_maxsize`` =
 ``THUMBNAILS_MAXSIZE``.
 
-Where: ``<OUTPUT_ROOT>/<THUMBNAILS_STORE>/<THUMBNAILS_PATH>.<ext>`` (default
-``output/static/images/qq/<id>.jpg``; body images ``THUMBNAILS_BODY_PATH``, ``<id>-<n>``, ``n`` the
-image's place among the article's distinct body images). The extension is that of the format
-Pillow reads from the bytes (``jpg``, ``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such
-as ``…_640360/0`` carry none. The site path recorded on the item is ``THUMBNAILS_URL_PREFIX`` +
-that path (``/images/qq/<id>.jpg``), what a Hugo site serves with the store as its static dir.
-A profile that keeps images beside the article (``hugo-bundle``) stores them in the article's
-folder instead (``content/posts/<date>-<slug>/<id>.jpg``) and links them relatively (``<id>.jpg``),
-as page resources.
+Where: the file and link planned for each image in ``Article.paths`` (``crawler.paths``: by
+default ``output/static/images/qq/<id>.jpg`` linked as ``/images/qq/<id>.jpg``; beside the article
+for ``hugo-bundle``), plus the extension of the format Pillow reads from the bytes (``jpg``,
+``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such as ``…_640360/0`` carry none.
 An image shared by several articles of one run is fetched once (Scrapy caches media results per
 URL) and copied to each article's own name.
 
@@ -44,15 +39,14 @@ with the image URL and the article URL, and counted. Reasons: ``http_<status>``,
 ``broken``, ``bomb``, ``too_small``, ``store`` (the file could not be written), ``error``
 (anything else, e.g. a bug).
 
-Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_STORE``, ``THUMBNAILS_PATH``,
-``THUMBNAILS_BODY_PATH``, ``THUMBNAILS_URL_PREFIX``, ``THUMBNAILS_BODY_IMAGES``,
-``THUMBNAILS_MAXSIZE``, ``THUMBNAILS_MIN_WIDTH``, ``THUMBNAILS_MIN_HEIGHT``,
-``THUMBNAILS_DOWNLOAD_SLOT``, ``FILES_EXPIRES``, ``OUTPUT_ROOT`` (``THUMBNAILS_FRONT_MATTER`` is
-read by the renderer). Item fields set: ``thumbnail_path``, ``image_paths``.
+Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_BODY_IMAGES``, ``THUMBNAILS_MAXSIZE``,
+``THUMBNAILS_MIN_WIDTH``, ``THUMBNAILS_MIN_HEIGHT``, ``THUMBNAILS_DOWNLOAD_SLOT``, ``FILES_EXPIRES``,
+``OUTPUT_ROOT`` (the path settings are read by ``crawler.paths``, ``THUMBNAILS_FRONT_MATTER`` by the
+renderer). Item fields set: ``thumbnail_path``, ``image_paths`` (links), ``image_files``.
 Meta keys: ``qq_image_role`` (``thumbnail`` or ``body``), ``qq_image_stem``, ``qq_image_ext``.
-Stats: ``qq/thumbnail/downloaded``, ``qq/thumbnail/uptodate``, ``qq/thumbnail/none``,
-``qq/thumbnail/failed/<reason>``, ``qq/images/downloaded``, ``qq/images/uptodate``,
-``qq/images/failed/<reason>`` (per article), besides Scrapy's ``file_count`` and
+Stats: ``thumbnails/downloaded``, ``thumbnails/uptodate``, ``thumbnails/none``,
+``thumbnails/failed/<reason>``, ``thumbnails/body/downloaded``, ``thumbnails/body/uptodate``,
+``thumbnails/body/failed/<reason>`` (per article), besides Scrapy's ``file_count`` and
 ``file_status_count/<status>``.
 """
 
@@ -60,7 +54,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import time
 import warnings
 from collections import defaultdict
@@ -90,9 +83,8 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
-from crawler.items import Article
-from crawler.pipelines.write import article_path, write_atomic
-from crawler.render.profiles import profile_from_settings
+from crawler.items import Article, ImagePath
+from crawler.pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -202,70 +194,44 @@ class ThumbnailsPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         settings = crawler.settings
         self.root = Path(store_uri)
-        self.thumbnail_path = settings.get("THUMBNAILS_PATH", "images/qq/{id}")
-        self.body_path = settings.get("THUMBNAILS_BODY_PATH", "images/qq/{id}-{n}")
-        self.url_prefix = settings.get("THUMBNAILS_URL_PREFIX", "/")
-        self.body_images = settings.getbool("THUMBNAILS_BODY_IMAGES", False)
-        self.maxsize = settings.getint("THUMBNAILS_MAXSIZE", 10 * 1024 * 1024)
-        self.min_width = settings.getint("THUMBNAILS_MIN_WIDTH", 100)
-        self.min_height = settings.getint("THUMBNAILS_MIN_HEIGHT", 100)
-        self.slot = settings.get("THUMBNAILS_DOWNLOAD_SLOT", "qq-images")
-        # A profile that keeps images beside the article (hugo-bundle): images go to the
-        # article's folder, named by the last part of THUMBNAILS_PATH / _BODY_PATH, linked relatively.
-        self.profile = profile_from_settings(settings)
-        self.slug_max_length = settings.getint("OUTPUT_SLUG_MAX_LENGTH", 80)
+        self.body_images = settings.getbool("THUMBNAILS_BODY_IMAGES")
+        self.maxsize = settings.getint("THUMBNAILS_MAXSIZE")
+        self.min_width = settings.getint("THUMBNAILS_MIN_WIDTH")
+        self.min_height = settings.getint("THUMBNAILS_MIN_HEIGHT")
+        self.slot = settings["THUMBNAILS_DOWNLOAD_SLOT"]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ThumbnailsPipeline:
         settings = crawler.settings
-        if not settings.getbool("THUMBNAILS_ENABLED", True):
+        if not settings.getbool("THUMBNAILS_ENABLED"):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
-        root = Path(settings.get("OUTPUT_ROOT", "output")).expanduser()
-        if profile_from_settings(settings).image_dir is None:
-            root = root / settings.get("THUMBNAILS_STORE", "static")
-        return cls(str(root.resolve()), crawler=crawler)
-
-    def _bundle_dir(self, article: Article) -> str | None:
-        """The folder of the article's images relative to the store, for a bundle profile."""
-        if self.profile.image_dir is None:
-            return None
-        folder = posixpath.dirname(article_path(article, self.profile.path, self.slug_max_length))
-        return posixpath.normpath(posixpath.join(folder, self.profile.image_dir))
-
-    def _stem(self, article: Article, template: str, n: int = 0) -> str:
-        name = template.format(id=article.id, n=n)
-        bundle = self._bundle_dir(article)
-        return name if bundle is None else f"{bundle}/{posixpath.basename(name)}"
-
-    def _site_path(self, article: Article, path: str) -> str:
-        """How the Markdown links a stored image: from the site root, or from the article's folder."""
-        bundle = self._bundle_dir(article)
-        if bundle is None:
-            return self.url_prefix + path
-        return posixpath.relpath(path, posixpath.dirname(article_path(article, self.profile.path, self.slug_max_length)))
+        # Files are stored at the paths planned for each article (crawler.paths), under the root.
+        return cls(str(Path(settings["OUTPUT_ROOT"]).expanduser().resolve()), crawler=crawler)
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
-    def _request(self, url: str, article: Article, role: str, stem: str) -> Request:
+    def _request(self, url: str, article: Article, role: str, image: ImagePath) -> Request:
         meta = {
             "qq_image_role": role,
-            "qq_image_stem": stem,
+            "qq_image_stem": image.file,
             "download_slot": self.slot,
             "download_maxsize": self.maxsize,
         }
         return Request(url, callback=NO_CALLBACK, headers={"Referer": article.source_url}, meta=meta)
 
-    def wanted(self, article: Article) -> list[tuple[str, str, str]]:
-        """(URL, role, stem) of every image to fetch for the article, thumbnail first."""
+    def wanted(self, article: Article) -> list[tuple[str, str, ImagePath]]:
+        """(URL, role, planned path) of every image to fetch for the article, thumbnail first."""
+        paths = article.paths
+        assert paths is not None, "the plan pipeline plans every article's paths"
         wanted = []
         if article.thumbnail:
-            wanted.append((article.thumbnail, "thumbnail", self._stem(article, self.thumbnail_path)))
+            wanted.append((article.thumbnail, "thumbnail", paths.thumbnail))
         if self.body_images:
-            for n, url in enumerate(dict.fromkeys(article.images), start=1):
+            for url, image in zip(dict.fromkeys(article.images), paths.body, strict=True):
                 if url != article.thumbnail:
-                    wanted.append((url, "body", self._stem(article, self.body_path, n)))
+                    wanted.append((url, "body", image))
         return wanted
 
     # -- FilesPipeline's overridable interface -------------------------------------------------
@@ -273,7 +239,7 @@ class ThumbnailsPipeline(FilesPipeline):
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         if not isinstance(item, Article):
             return []
-        return [self._request(url, item, role, stem) for url, role, stem in self.wanted(item)]
+        return [self._request(url, item, role, image) for url, role, image in self.wanted(item)]
 
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -320,26 +286,32 @@ class ThumbnailsPipeline(FilesPipeline):
         if not isinstance(item, Article):
             return item
         if not item.thumbnail:
-            self._inc("qq/thumbnail/none")
+            self._inc("thumbnails/none")
         # Results come in the order of the requests (MediaPipeline gathers them in order).
-        for (url, role, stem), (ok, value) in zip(self.wanted(item), results, strict=True):
-            stats = "thumbnail" if role == "thumbnail" else "images"
+        for (url, role, image), (ok, value) in zip(self.wanted(item), results, strict=True):
+            stats = "thumbnails" if role == "thumbnail" else "thumbnails/body"
             if ok:
                 assert isinstance(value, dict)
-                path = self._own_copy(value["path"], stem, info)
+                try:
+                    path = self._own_copy(value["path"], image.file, info)
+                except OSError as exc:
+                    ok, value = False, Failure(ImageRejected("store", f"copy of {value['path']}: {exc}"))
+            if ok:
+                assert isinstance(value, dict)
                 if value["status"] != "uptodate":
-                    self._drop_other_formats(path, stem)
-                local = self._site_path(item, path)
+                    self._drop_other_formats(path, image.file)
+                link = f"{image.link}.{path.rsplit('.', 1)[1]}"  # the planned link, the stored extension
+                item.image_files.append(path)
                 if role == "thumbnail":
-                    item.thumbnail_path = local
+                    item.thumbnail_path = link
                 if self.body_images and url in item.images:
-                    item.image_paths[url] = local
-                self._inc(f"qq/{stats}/{'uptodate' if value['status'] == 'uptodate' else 'downloaded'}")
+                    item.image_paths[url] = link
+                self._inc(f"{stats}/{'uptodate' if value['status'] == 'uptodate' else 'downloaded'}")
                 continue
             assert isinstance(value, Failure)
             cause = value.value if isinstance(value.value, ImageRejected) else value.value.__cause__
             rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
-            self._inc(f"qq/{stats}/failed/{rejected.reason}")
+            self._inc(f"{stats}/failed/{rejected.reason}")
             logger.warning(
                 "Image not downloaded (%s: %s): %s referred in %s; the %s of %s keeps its remote URL",
                 rejected.reason, rejected.detail, url, item.source_url, role, item.id,
@@ -362,10 +334,5 @@ class ThumbnailsPipeline(FilesPipeline):
         if path.rsplit(".", 1)[0] == stem:
             return path
         own = f"{stem}.{path.rsplit('.', 1)[1]}"
-        try:
-            data = (self.root / path).read_bytes()
-            self.store.persist_file(own, BytesIO(data), info)
-        except OSError as exc:
-            logger.warning("Could not copy %s to %s (%s); linking the shared file", path, own, exc)
-            return path
+        self.store.persist_file(own, BytesIO((self.root / path).read_bytes()), info)
         return own

@@ -32,7 +32,7 @@ class RenderOptions:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
         profile = profile_from_settings(settings)
-        thumbnail = settings.get("THUMBNAILS_FRONT_MATTER", cls.thumbnail)
+        thumbnail = settings["THUMBNAILS_FRONT_MATTER"]
         if thumbnail not in ("remote", "local"):
             raise ValueError(f"THUMBNAILS_FRONT_MATTER must be 'remote' or 'local', not {thumbnail!r}")
         return cls(
@@ -40,11 +40,11 @@ class RenderOptions:
             date_format=profile.date_format,
             format=profile.format,
             fence=profile.fence,
-            summary_length=settings.getint("MARKDOWN_SUMMARY_LENGTH", cls.summary_length),
-            link_text=settings.get("MARKDOWN_LINK_TEXT", cls.link_text),
-            image_alt=settings.get("MARKDOWN_IMAGE_ALT", cls.image_alt),
+            summary_length=settings.getint("MARKDOWN_SUMMARY_LENGTH"),
+            link_text=settings["MARKDOWN_LINK_TEXT"],
+            image_alt=settings["MARKDOWN_IMAGE_ALT"],
             thumbnail=thumbnail,
-            local_images=settings.getbool("THUMBNAILS_BODY_IMAGES", cls.local_images),
+            local_images=settings.getbool("THUMBNAILS_BODY_IMAGES"),
         )
 
 

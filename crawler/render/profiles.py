@@ -7,10 +7,8 @@ page bundles, where the article's images sit relative to its file. The one rende
 (``crawler.render.render_article``) and the one writer serve every profile.
 
 Settings: ``OUTPUT_PROFILE`` (default ``hugo``) picks the profile. ``MARKDOWN_FRONT_MATTER``,
-``MARKDOWN_DATE_FORMAT`` and ``OUTPUT_PATH`` override the profile's value when the user set them:
-set above the project's defaults (command line, Scrapyd, a spider's ``custom_settings``) or
-changed from the hugo default in ``settings.py``. The ``hugo`` profile is the spec byte for byte,
-and those three settings' defaults in ``settings.py`` are its values.
+``MARKDOWN_DATE_FORMAT`` and ``OUTPUT_PATH`` override the profile's value when they are set (not
+empty; empty is their default). The ``hugo`` profile is the spec byte for byte.
 
 Builder facts each profile follows (from their documentation):
 
@@ -34,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.settings import BaseSettings
 
 FrontMatterFormat = Literal["yaml", "toml"]
 
@@ -147,31 +145,21 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-# Setting -> the Profile attribute it overrides.
+# Setting -> the Profile attribute it overrides when not empty.
 OVERRIDES = {"MARKDOWN_FRONT_MATTER": "front_matter", "MARKDOWN_DATE_FORMAT": "date_format", "OUTPUT_PATH": "path"}
 
 
-def _user_set(settings: BaseSettings, name: str) -> bool:
-    """True if the user chose this setting's value rather than leaving the hugo default."""
-    priority = settings.getpriority(name)
-    if priority is None:
-        return False
-    value = settings.getdict(name) if name == "MARKDOWN_FRONT_MATTER" else settings.get(name)
-    return priority > SETTINGS_PRIORITIES["project"] or value != getattr(HUGO, OVERRIDES[name])
-
-
 def profile_from_settings(settings: BaseSettings) -> Profile:
-    """The ``OUTPUT_PROFILE`` profile with the user's explicit overrides applied.
+    """The ``OUTPUT_PROFILE`` profile with the settings' overrides applied.
 
     Raises ValueError naming the known profiles if ``OUTPUT_PROFILE`` is not one of them.
     """
-    name = settings.get("OUTPUT_PROFILE") or "hugo"
+    name = settings["OUTPUT_PROFILE"]
     if name not in PROFILES:
         raise ValueError(f"OUTPUT_PROFILE {name!r} is not one of {', '.join(PROFILES)}")
     overrides: dict[str, Any] = {}
     for setting, attribute in OVERRIDES.items():
-        if _user_set(settings, setting):
-            overrides[attribute] = (
-                dict(settings.getdict(setting)) if setting == "MARKDOWN_FRONT_MATTER" else settings.get(setting)
-            )
+        value = dict(settings.getdict(setting)) if setting == "MARKDOWN_FRONT_MATTER" else settings[setting]
+        if value:
+            overrides[attribute] = value
     return replace(PROFILES[name], **overrides)

@@ -52,8 +52,9 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import JsonRequest, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import Article
@@ -69,7 +70,7 @@ from crawler.qq.feeds import (
 )
 from crawler.qq.ids import article_id, fetch_url
 from crawler.qq.pages import PageError, parse_article
-from crawler.store import ArticleStore, is_written, open_store
+from crawler.store.extension import store_of
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,6 @@ class QqSpider(scrapy.Spider):
         self.sitemap = sitemap.strip().lower() in ("1", "true", "yes")
         self.refresh = refresh.strip().lower() in ("1", "true", "yes")
         self.seen: set[str] = set()
-        self.store: ArticleStore | None = None  # opened on first use, after the writer checked it
 
     def _checked(self, parse: Callable[[str], T], value: str, default: T) -> T:
         """``parse(value)`` for a given argument; a ValueError is recorded as an argument error."""
@@ -188,16 +188,11 @@ class QqSpider(scrapy.Spider):
         self.crawler.stats.inc_value(key, count)
 
     def already_written(self, ident: str) -> bool:
-        """Whether the article store has the article written (its file still on disk)."""
-        if self.refresh or not self.settings.getbool("DEDUP_ENABLED", True):
+        """Whether the crawl's article store has the article written (for feed paging only: the
+        dedup middleware alone decides what is fetched)."""
+        if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
             return False
-        if self.store is None:
-            self.store = open_store(self.settings)
-        return is_written(self.store, Path(self.settings.get("OUTPUT_ROOT", "output")).expanduser(), ident)
-
-    def closed(self, reason: str) -> None:
-        if self.store is not None:
-            self.store.close()
+        return store_of(self.crawler).is_written(ident)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.article_requests(self.inputs):
@@ -253,8 +248,6 @@ class QqSpider(scrapy.Spider):
         skip = ""
         if self.since is not None and entry.older_than(self.since):
             skip = "old"
-        elif self.already_written(entry.id):
-            skip = "written"
         elif entry.kind == "video" and self.videos == "skip":
             skip = "video"
         elif entry.kind == "other":
@@ -294,6 +287,8 @@ class QqSpider(scrapy.Spider):
         yield article
 
     def failed(self, failure: Failure) -> None:
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # a decision of a middleware (dedup, robots.txt), counted by it
         request = failure.request  # type: ignore[attr-defined]
         prefix = request.meta.get("qq_source_stats", "qq/dropped")
         response = getattr(failure.value, "response", None)

@@ -1,10 +1,12 @@
 """``python -m crawler.store rebuild --root OUTPUT_ROOT [--path STORE_FILE]``.
 
-Rebuilds the SQLite article store from the Markdown files under the output root: the id is read
-from the link back that ends each file (``[qq](https://new.qq.com/rain/a/<id>)``), the title from
-the front matter, the fingerprint from the title and the body. The new store is built beside the
-old one and renamed over it, so an interrupted rebuild leaves the old file in place. Run it while
-no crawl writes to the root (it replaces the file under them).
+Rebuilds the SQLite article store from the Markdown files under the output root, whatever the
+profile that wrote them: the front matter is YAML between ``---`` or TOML between ``+++`` (Zola);
+the id is read from the link back that ends each file (``[qq](https://new.qq.com/rain/a/<id>)``).
+Content fingerprints come from an article's data, which a file does not hold, so rebuilt records
+have none: duplicate detection covers the articles written after the rebuild. The new store is
+built beside the old one and renamed over it, so an interrupted rebuild leaves the old file in
+place. Run it while no crawl writes to the root (it replaces the file under them).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import logging
 import re
 import shutil
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
 
 from crawler.qq.ids import article_id
-from crawler.store.base import Record, content_fingerprint, split_markdown
+from crawler.store.base import Record
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -27,17 +30,33 @@ logger = logging.getLogger(__name__)
 _LINK_RE = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)\s*\Z")
 
 
+# The front-matter fences the profiles write (crawler.render.profiles): YAML and TOML.
+FENCES = {"---": "yaml", "+++": "toml"}
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """A written file's front matter (after checking it parses) and body; ValueError if none."""
+    fence = text[:3]
+    if fence not in FENCES or not text.startswith(fence + "\n") or f"\n{fence}\n" not in text[3:]:
+        raise ValueError("no front matter between --- or +++ fences")
+    front, body = text[4:].split(f"\n{fence}\n", 1)
+    try:
+        values = yaml.safe_load(front) if FENCES[fence] == "yaml" else tomllib.loads(front)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"front matter does not parse: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ValueError("front matter is not a map")
+    return front, body
+
+
 def record_of(root: Path, path: Path) -> Record:
     """The store record of one written file; ValueError when it is not one of ours."""
-    text = path.read_text(encoding="utf-8")
-    front, body = split_markdown(text)
+    _, body = split_front_matter(path.read_text(encoding="utf-8"))
     link = _LINK_RE.search(body)
     ident = article_id(link.group("url")) if link else None
     if ident is None:
         raise ValueError("no link back to a qq.com article on its last line")
-    values = yaml.safe_load(front) or {}
-    title = str(values.get("title", "")) if isinstance(values, dict) else ""
-    return Record(ident, path.relative_to(root).as_posix(), content_fingerprint(title, body))
+    return Record(ident, path.relative_to(root).as_posix(), "")
 
 
 def rebuild(root: Path, store_path: Path) -> tuple[int, int]:
@@ -52,7 +71,7 @@ def rebuild(root: Path, store_path: Path) -> tuple[int, int]:
         for path in sorted(root.rglob("*.md")):
             try:
                 record = record_of(root, path)
-            except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
                 skipped += 1
                 logger.warning("Skipped %s: %s", path, exc)
                 continue

@@ -6,6 +6,11 @@ across all of them. Keys, under ``STORE_REDIS_PREFIX`` (default ``qq:articles``)
 
 * ``<prefix>:id``: hash, article id -> JSON ``{"path": ..., "fingerprint": ...}``;
 * ``<prefix>:fingerprint``: hash, fingerprint -> article id;
+* ``<prefix>:path``: hash, file path -> article id;
+* ``<prefix>:claims``: hash, article id -> the token of the crawl process fetching it; a claim is
+  alive while ``<prefix>:owner:<token>`` exists, a key each process renews every few seconds
+  (``keep_alive``) with a lease of ``STORE_REDIS_CLAIM_LEASE`` seconds, so a killed process's
+  claims lapse by themselves;
 * ``<prefix>:lock:<key>``: redis-py's ``Lock`` (a token with a lease, so a crashed holder's lock
   expires after ``lease`` seconds instead of blocking everyone forever).
 
@@ -19,6 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,11 +37,21 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import LockError, RedisError
 from redis.retry import Retry
 
+from scrapy.settings import BaseSettings
+
 from crawler.store.base import Record, StoreError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "qq:articles"
+
+# KEYS: claims hash; ARGV: article id, our token, owner key prefix. 1 when claimed.
+CLAIM_SCRIPT = """
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner and owner ~= ARGV[2] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
 
 def safe_url(url: str) -> str:
@@ -66,20 +84,37 @@ class RedisStore:
 
     def __init__(
         self, url: str, prefix: str = DEFAULT_PREFIX, *, lock_wait: float = 30.0, lease: float = 120.0,
-        retries: int = 3, timeout: float = 5.0,
+        retries: int = 3, timeout: float = 5.0, claim_lease: float = 60.0,
     ) -> None:  # fmt: skip
         self.url = safe_url(url)
         self.prefix = prefix
         self.lock_wait = lock_wait
         self.lease = lease
+        self.claim_lease = claim_lease
         self.client = redis_client(url, retries=retries, timeout=timeout)
         self._ids = f"{prefix}:id"
         self._fingerprints = f"{prefix}:fingerprint"
+        self._paths = f"{prefix}:path"
+        self._claims = f"{prefix}:claims"
+        self._owners = f"{prefix}:owner:"
+        self.token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._claim_script = self.client.register_script(CLAIM_SCRIPT)
+        self._alive = False  # whether our owner key has been set
         try:
             self.client.ping()
         except RedisError as exc:
             self.client.close()
             raise self._error("is unreachable", exc) from exc
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RedisStore:
+        url = settings["STORE_REDIS_URL"] or settings["REDIS_URL"]
+        if not url:
+            raise StoreError("STORE_BACKEND is 'redis' but neither STORE_REDIS_URL nor REDIS_URL is set")
+        return cls(
+            url, prefix=settings["STORE_REDIS_PREFIX"], retries=settings.getint("REDIS_RETRIES"),
+            lock_wait=settings.getfloat("STORE_LOCK_TIMEOUT"), claim_lease=settings.getfloat("STORE_REDIS_CLAIM_LEASE"),
+        )  # fmt: skip
 
     def _error(self, what: str, exc: Exception) -> StoreError:
         return StoreError(
@@ -114,6 +149,13 @@ class RedisStore:
         # A fingerprint whose article has since changed content no longer identifies it.
         return record if record is not None and record.fingerprint == fingerprint else None
 
+    def path_owner(self, path: str) -> str | None:
+        try:
+            owner = self.client.hget(self._paths, path)
+        except RedisError as exc:
+            raise self._error("failed to read", exc) from exc
+        return owner.decode("utf-8") if owner is not None else None
+
     def put(self, record: Record) -> None:
         value = json.dumps({"path": record.path, "fingerprint": record.fingerprint}, ensure_ascii=False)
         old = self.get(record.id)
@@ -121,8 +163,12 @@ class RedisStore:
             with self.client.pipeline(transaction=True) as pipe:
                 if old is not None and old.fingerprint != record.fingerprint:
                     pipe.hdel(self._fingerprints, old.fingerprint)
+                if old is not None and old.path != record.path:
+                    pipe.hdel(self._paths, old.path)
                 pipe.hset(self._ids, record.id, value)
-                pipe.hset(self._fingerprints, record.fingerprint, record.id)
+                if record.fingerprint:
+                    pipe.hset(self._fingerprints, record.fingerprint, record.id)
+                pipe.hset(self._paths, record.path, record.id)
                 pipe.execute()
         except RedisError as exc:
             raise self._error("failed to write", exc) from exc
@@ -150,5 +196,32 @@ class RedisStore:
             except RedisError as exc:
                 raise self._error(f"failed to unlock {key!r}", exc) from exc
 
+    def keep_alive(self) -> None:
+        try:
+            self.client.set(self._owners + self.token, 1, px=int(self.claim_lease * 1000))
+        except RedisError as exc:
+            raise self._error("failed to renew this crawl's claims", exc) from exc
+        self._alive = True
+
+    def claim(self, article_id: str) -> bool:
+        if not self._alive:
+            self.keep_alive()
+        try:
+            return bool(self._claim_script(keys=[self._claims], args=[article_id, self.token, self._owners]))
+        except RedisError as exc:
+            raise self._error(f"failed to claim {article_id}", exc) from exc
+
+    def release(self, article_id: str) -> None:
+        try:
+            if self.client.hget(self._claims, article_id) == self.token.encode():
+                self.client.hdel(self._claims, article_id)
+        except RedisError as exc:
+            raise self._error(f"failed to release {article_id}", exc) from exc
+
     def close(self) -> None:
+        if self._alive:
+            try:
+                self.client.delete(self._owners + self.token)  # our claims are dead from now on
+            except RedisError as exc:
+                logger.warning("Redis article store at %s: claims left to expire (%s)", self.url, exc)
         self.client.close()

@@ -7,6 +7,12 @@ process writes. ``lock(key)`` is an advisory ``flock`` on a small file per key i
 ``<store file>.locks/``: the kernel releases it when a process dies, even by SIGKILL, so a killed
 crawl never leaves a stale lock; waiting for it is bounded by ``STORE_LOCK_TIMEOUT`` too.
 
+Claims (``claim``/``release``) are rows of the ``claims`` table naming their owner, a token of the
+crawl process. Each process holds an exclusive ``flock`` on ``<store file>.locks/owner-<token>``
+for as long as it has the store open; a claim whose owner's file is no longer locked belongs to a
+dead process and is taken over. Claiming is one ``BEGIN IMMEDIATE`` transaction, so two processes
+never both win.
+
 A file that is not a readable SQLite store raises ``StoreError`` naming it and the rebuild command;
 it is never silently replaced by an empty store (which would make the crawl fetch and rewrite
 everything).
@@ -17,8 +23,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import socket
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,15 +39,17 @@ DEFAULT_NAME = ".qq-articles.sqlite3"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path TEXT NOT NULL, fingerprint TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS articles_fingerprint ON articles (fingerprint)",
+    "CREATE INDEX IF NOT EXISTS articles_path ON articles (path)",
+    "CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, owner TEXT NOT NULL)",
 )
 
 
 def sqlite_path(settings: BaseSettings) -> Path:
     """The store file the settings name: ``STORE_SQLITE_PATH`` or the default in ``OUTPUT_ROOT``."""
-    explicit = settings.get("STORE_SQLITE_PATH", "")
+    explicit = settings["STORE_SQLITE_PATH"]
     if explicit:
         return Path(explicit).expanduser()
-    return Path(settings.get("OUTPUT_ROOT", "output")).expanduser() / DEFAULT_NAME
+    return Path(settings["OUTPUT_ROOT"]).expanduser() / DEFAULT_NAME
 
 
 def rebuild_hint(path: Path, root: Path | None = None) -> str:
@@ -59,6 +69,8 @@ class SqliteStore:
         self.root = root
         self.lock_timeout = lock_timeout
         self.locks = path.with_name(path.name + ".locks")
+        self.token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._owner: int | None = None  # fd of our owner file, flocked while the store is open
         if not path.parent.is_dir():
             raise StoreError(f"cannot open the article store {path}: {path.parent} is not a directory")
         try:
@@ -87,8 +99,8 @@ class SqliteStore:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SqliteStore:
-        root = Path(settings.get("OUTPUT_ROOT", "output")).expanduser()
-        return cls(sqlite_path(settings), settings.getfloat("STORE_LOCK_TIMEOUT", 60.0), root)
+        root = Path(settings["OUTPUT_ROOT"]).expanduser()
+        return cls(sqlite_path(settings), settings.getfloat("STORE_LOCK_TIMEOUT"), root)
 
     def _query(self, sql: str, args: tuple[str, ...]) -> Record | None:
         try:
@@ -105,6 +117,10 @@ class SqliteStore:
         return self._query(
             "SELECT id, path, fingerprint FROM articles WHERE fingerprint = ? ORDER BY id LIMIT 1", (fingerprint,)
         )
+
+    def path_owner(self, path: str) -> str | None:
+        record = self._query("SELECT id, path, fingerprint FROM articles WHERE path = ? LIMIT 1", (path,))
+        return record.id if record else None
 
     def put(self, record: Record) -> None:
         try:
@@ -145,5 +161,59 @@ class SqliteStore:
         finally:
             os.close(handle)
 
+    # -- claims -----------------------------------------------------------------------------------
+
+    def _owner_file(self, token: str) -> Path:
+        return self.locks / f"owner-{token}"
+
+    def _alive(self, token: str) -> bool:
+        """Whether the process that holds ``token`` still runs (its owner file is locked)."""
+        try:
+            handle = os.open(self._owner_file(token), os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(handle)
+        self._owner_file(token).unlink(missing_ok=True)  # a dead process's leftover
+        return False
+
+    def claim(self, article_id: str) -> bool:
+        if self._owner is None:
+            self._owner = os.open(self._owner_file(self.token), os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self._owner, fcntl.LOCK_EX)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT owner FROM claims WHERE id = ?", (article_id,)).fetchone()
+                if row is not None and row[0] != self.token and self._alive(row[0]):
+                    return False
+                self._db.execute("INSERT OR REPLACE INTO claims (id, owner) VALUES (?, ?)", (article_id, self.token))
+                return True
+            finally:
+                self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"claiming {article_id} in the article store {self.path} failed ({exc})") from exc
+
+    def release(self, article_id: str) -> None:
+        try:
+            self._db.execute("DELETE FROM claims WHERE id = ? AND owner = ?", (article_id, self.token))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"releasing {article_id} in the article store {self.path} failed ({exc})") from exc
+
+    def keep_alive(self) -> None:
+        """Nothing to do: the owner file's lock lives as long as the process."""
+
     def close(self) -> None:
+        if self._owner is not None:
+            try:
+                self._db.execute("DELETE FROM claims WHERE owner = ?", (self.token,))
+            except sqlite3.DatabaseError:
+                pass  # the claims die with the owner file's lock anyway
+            self._owner_file(self.token).unlink(missing_ok=True)
+            os.close(self._owner)
+            self._owner = None
         self._db.close()

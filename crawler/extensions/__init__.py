@@ -1,0 +1,5 @@
+"""Small crawl-wide extensions (see each class)."""
+
+from crawler.extensions.statsfile import StatsFile
+
+__all__ = ["StatsFile"]

@@ -1,0 +1,121 @@
+"""Where an article's files go: planned once, from the article, the layout and the store's record (pure).
+
+``plan_paths`` is the one place that decides the Markdown file's path and the name and link of
+every image of an article. The plan pipeline (``crawler.pipelines.plan``) calls it before any
+file is written and puts the result on the item (``Article.paths``); the thumbnails pipeline and
+the writer only read it.
+
+* The Markdown file: the profile's path template (``OUTPUT_PATH``; hugo ``content/posts/{date}-{slug}.md``)
+  with ``{date}`` (YYYY-MM-DD), ``{year}``, ``{month}``, ``{day}``, ``{slug}`` and ``{id}``. The slug is
+  python-slugify's transliteration of the title cut at ``OUTPUT_SLUG_MAX_LENGTH``, or the id when
+  that is empty. An article the store already has keeps its recorded path (even after a title
+  change); a new article whose path is taken by another article gets ``-<id>`` at the end of its
+  slug (a bundle's folder is renamed, never its ``index.md``).
+* Images: named by id from ``THUMBNAILS_PATH`` (``images/qq/{id}``) and ``THUMBNAILS_BODY_PATH``
+  (``images/qq/{id}-{n}``, ``n`` the image's place among the article's distinct body images), under
+  ``THUMBNAILS_STORE`` (``static``) and linked as ``THUMBNAILS_URL_PREFIX`` + that name. A profile that
+  keeps images beside the article (``hugo-bundle``) puts them in the article's own folder, named by
+  the template's last part, and links them relatively. The extension is not planned: it comes from
+  the bytes.
+* A path that would leave the output root (``..``, absolute) is a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scrapy.settings import BaseSettings
+from slugify import slugify
+
+from crawler.items import Article, ImagePath, Paths
+from crawler.render.profiles import Profile
+
+# Between Latin letters or digits and Chinese characters: a word boundary for the slug, which
+# transliteration would otherwise glue together ("DeepSeek点燃" -> "deepseekdian-ran").
+_SCRIPT_BOUNDARY_RE = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The path templates of one crawl: the profile's and the ``THUMBNAILS_*`` ones."""
+
+    markdown: str
+    slug_max_length: int = 80
+    bundle_images: str | None = None  # the profile's image_dir: None, or a folder relative to the file
+    image_store: str = "static"
+    thumbnail: str = "images/qq/{id}"
+    body: str = "images/qq/{id}-{n}"
+    url_prefix: str = "/"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, profile: Profile) -> Layout:
+        return cls(
+            markdown=profile.path,
+            slug_max_length=settings.getint("OUTPUT_SLUG_MAX_LENGTH"),
+            bundle_images=profile.image_dir,
+            image_store=settings["THUMBNAILS_STORE"],
+            thumbnail=settings["THUMBNAILS_PATH"],
+            body=settings["THUMBNAILS_BODY_PATH"],
+            url_prefix=settings["THUMBNAILS_URL_PREFIX"],
+        )
+
+
+def article_slug(title: str, max_length: int = 80) -> str:
+    """python-slugify's transliteration of the title, words separated at script changes too."""
+    return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True)
+
+
+def markdown_path(article: Article, template: str, slug_max_length: int = 80, suffix: str = "") -> str:
+    """The Markdown file's path relative to the output root; ``suffix`` ends the slug."""
+    slug = (article_slug(article.title, slug_max_length) or article.id.lower()) + suffix
+    published = article.published
+    path = template.format(
+        date=published.strftime("%Y-%m-%d"),
+        year=published.strftime("%Y"),
+        month=published.strftime("%m"),
+        day=published.strftime("%d"),
+        slug=slug,
+        id=article.id,
+    )
+    return checked(path)
+
+
+def checked(path: str) -> str:
+    """``path`` normalised, or ValueError when it would leave the output root."""
+    normal = posixpath.normpath(path)
+    if normal.startswith(("/", "../")) or normal in (".", ".."):
+        raise ValueError(f"path {path!r} leaves the output root")
+    return normal
+
+
+def image_paths(article: Article, markdown: str, layout: Layout) -> tuple[ImagePath, tuple[ImagePath, ...]]:
+    """The thumbnail's and each distinct body image's file (under the root) and link, no extension."""
+
+    def image(template: str, n: int = 0) -> ImagePath:
+        name = template.format(id=article.id, n=n)
+        if layout.bundle_images is None:
+            return ImagePath(checked(posixpath.join(layout.image_store, name)), layout.url_prefix + name)
+        folder = posixpath.dirname(markdown)
+        file = checked(posixpath.join(folder, layout.bundle_images, posixpath.basename(name)))
+        return ImagePath(file, posixpath.relpath(file, folder))
+
+    body = tuple(image(layout.body, n) for n in range(1, len(dict.fromkeys(article.images)) + 1))
+    return image(layout.thumbnail), body
+
+
+def plan_paths(
+    article: Article, layout: Layout, recorded: str | None = None, taken: Callable[[str], bool] = lambda path: False
+) -> Paths:
+    """Every path of the article: ``recorded`` (the store's path for it) wins; a path ``taken`` by
+    another article gets the ``-<id>`` suffix."""
+    if recorded is not None:
+        markdown = checked(recorded)
+    else:
+        markdown = markdown_path(article, layout.markdown, layout.slug_max_length)
+        if taken(markdown):
+            markdown = markdown_path(article, layout.markdown, layout.slug_max_length, f"-{article.id.lower()}")
+    thumbnail, body = image_paths(article, markdown, layout)
+    return Paths(markdown, thumbnail, body)

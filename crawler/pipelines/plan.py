@@ -1,0 +1,99 @@
+"""Planning: where each article's files go, decided once, before any of them is written.
+
+Under the store's lock (so parallel crawls agree), for each article:
+
+1. an article the store has no record of, whose content (``content_fingerprint``: title and block
+   text) is already written under another id, is a duplicate: dropped (``plan/duplicate``), no file;
+2. ``crawler.paths.plan_paths`` plans the Markdown file and every image from the article, the
+   layout (``OUTPUT_PROFILE``, ``OUTPUT_PATH``, ``THUMBNAILS_*``) and the store's record: an
+   article already recorded keeps its path (even after a title change); a path another article
+   holds (in the store, or a file on disk that is not this article's) gets ``-<id>``
+   (``plan/renamed``);
+3. the record (id -> path, fingerprint) is put in the store, which reserves the path; the article
+   counts as written once its file is on disk (the writer's job).
+
+A path that would leave the output root is dropped (``plan/dropped/bad_path``); a store that fails
+(e.g. its lock timed out) drops the article (``plan/dropped/store``): nothing was recorded, so the
+next run fetches it again. Sets ``Article.paths``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.items import Article, Paths
+from crawler.paths import Layout, plan_paths
+from crawler.render.profiles import profile_from_settings
+from crawler.store import ArticleStore, Record, StoreError, content_fingerprint
+from crawler.store.extension import store_of
+
+logger = logging.getLogger(__name__)
+
+
+class PlanPipeline:
+    # One lock for every plan: two crawls planning two articles whose slugs collide, or the same
+    # content under two ids, must not interleave. A plan takes a millisecond.
+    LOCK_KEY = "write"
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.layout = Layout.from_settings(crawler.settings, profile_from_settings(crawler.settings))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PlanPipeline:
+        return cls(crawler)
+
+    def _drop(self, reason: str, item: Article, detail: str, level: int = logging.WARNING) -> DropItem:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"plan/{reason}")
+        logger.log(level, "Dropped %s (%s): %s", item.id, item.source_url, detail)
+        return DropItem(f"{reason}: {detail}", log_level="DEBUG")
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        store = store_of(self.crawler).store
+        fingerprint = content_fingerprint(item.title, item.blocks)
+        try:
+            with store.lock(self.LOCK_KEY):
+                item.paths = self._plan(store, item, fingerprint)
+        except StoreError as exc:
+            raise self._drop("dropped/store", item, str(exc), logging.ERROR) from exc
+        return item
+
+    def _plan(self, store: ArticleStore, item: Article, fingerprint: str) -> Paths:
+        record = store.get(item.id)
+        if record is None:
+            duplicate = store.find_fingerprint(fingerprint)
+            # A duplicate whose file was removed by hand is no reason to lose the content.
+            if duplicate is not None and duplicate.id != item.id and (self.root / duplicate.path).is_file():
+                raise self._drop("duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
+        try:
+            paths = plan_paths(item, self.layout, record.path if record else None, lambda path: self._taken(store, path, item))
+        except ValueError as exc:
+            raise self._drop("dropped/bad_path", item, str(exc), logging.ERROR) from exc
+        if record is None and paths.markdown != plan_paths(item, self.layout).markdown:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("plan/renamed")
+            logger.info("Another article has %s's name: writing it to %s", item.id, paths.markdown)
+        store.put(Record(item.id, paths.markdown, fingerprint))
+        return paths
+
+    def _taken(self, store: ArticleStore, path: str, item: Article) -> bool:
+        """Whether ``path`` belongs to another article: recorded for another id, or a file on disk
+        that is not this article's (its link back names another article)."""
+        owner = store.path_owner(path)
+        if owner is not None:
+            return owner != item.id
+        try:
+            return f"({item.url})" not in (self.root / path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return False
+        except (OSError, UnicodeDecodeError):
+            return True

@@ -1,0 +1,138 @@
+"""The crawl's output root and its article store, opened once per crawl and shared by every component.
+
+``StoreExtension`` (in ``EXTENSIONS``) checks ``OUTPUT_ROOT`` and opens the store
+(``crawler.store.open_store``) when the spider opens, before any request; components get it with
+``crawler.get_extension(StoreExtension)`` (``store_of(crawler)``) and never open a store of their
+own. So one crawl has one connection, one set of claims, and one answer to "written?".
+
+* The output root must already exist and be a writable directory: it is never created, so a
+  mistyped path, or a relative ``output`` under a Scrapyd whose working directory is unknown, stops
+  the crawl instead of writing somewhere else. If it is not, the crawl closes at once with the
+  reason ``bad_output_root`` and one ERROR line, and nothing is created.
+* A store that cannot be used (corrupt, unreadable, Redis unreachable) closes the crawl at once
+  with the reason ``bad_store`` and an error naming it and how to mend it; it is never replaced by
+  an empty one (which would fetch and rewrite every article).
+* Claims of this process are released when its article leaves the pipelines (written or dropped)
+  and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
+  seconds.
+
+Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``store/bad_store``,
+``store/errors`` (a release or keep-alive that failed; the claim then lapses by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+from twisted.internet import task
+
+from crawler.items import Article
+from crawler.store import ArticleStore, StoreError, is_written, open_store
+
+logger = logging.getLogger(__name__)
+
+
+def root_problem(root: Path) -> str | None:
+    """Why ``root`` cannot take the crawl's files, or None when it is a writable directory."""
+    if not root.exists():
+        return "does not exist"
+    if not root.is_dir():
+        return "is not a directory"
+    try:
+        # Creating a file the way the writer does is the only reliable test (os.access misses
+        # read-only mounts, ACLs and root's privileges).
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc})"
+    return None
+
+
+class StoreExtension:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.interval = crawler.settings.getfloat("STORE_KEEPALIVE_INTERVAL")
+        self._store: ArticleStore | None = None
+        self._keepalive: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoreExtension:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(extension.item_done, signal=signal)
+        return extension
+
+    @property
+    def store(self) -> ArticleStore:
+        if self._store is None:
+            raise RuntimeError("the article store is opened when the spider opens")
+        return self._store
+
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    def spider_opened(self) -> None:
+        problem = root_problem(self.root)
+        if problem is not None:
+            self._inc("store/bad_output_root")
+            where = str(self.root) if self.root.is_absolute() else f"{self.root} (in {Path.cwd()})"
+            logger.error(
+                "OUTPUT_ROOT %s %s: nothing crawled. Create it, or set OUTPUT_ROOT (-s, or Scrapyd's "
+                "-d setting=OUTPUT_ROOT=...) or the environment's QQ_OUTPUT_ROOT to an absolute path.",
+                where, problem,
+            )  # fmt: skip
+            raise CloseSpider("bad_output_root")
+        try:
+            self._store = open_store(self.crawler.settings)
+        except StoreError as exc:
+            self._inc("store/bad_store")
+            logger.error("%s: nothing crawled", exc)
+            raise CloseSpider("bad_store") from exc
+        if self.interval > 0:
+            self._keepalive = task.LoopingCall(self._keep_alive)
+            self._keepalive.start(self.interval, now=False)
+        logger.info("Writing under %s", self.root.absolute())
+
+    def _keep_alive(self) -> None:
+        try:
+            self.store.keep_alive()
+        except StoreError as exc:
+            self._inc("store/errors")
+            logger.warning("%s", exc)
+
+    def item_done(self, item: Any) -> None:
+        if self._store is not None and isinstance(item, Article):
+            try:
+                self._store.release(item.id)
+            except StoreError as exc:
+                self._inc("store/errors")
+                logger.warning("%s", exc)
+
+    def spider_closed(self) -> None:
+        if self._keepalive is not None and self._keepalive.running:
+            self._keepalive.stop()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def is_written(self, article_id: str) -> bool:
+        """The store has the article and its file is on disk."""
+        return is_written(self.store, self.root, article_id)
+
+
+def store_of(crawler: Crawler) -> StoreExtension:
+    """The crawl's store extension (``EXTENSIONS`` must enable it)."""
+    extension = crawler.get_extension(StoreExtension)
+    if extension is None:
+        raise RuntimeError("crawler.store.extension.StoreExtension is not enabled in EXTENSIONS")
+    return extension
