@@ -7,10 +7,7 @@ work; the work is fed through the start-URLs list, as a scheduler would push it.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +21,10 @@ from crawler import settings as project_settings
 from crawler.distributed import DistributedAddon, RedisFeed
 from crawler.spiders.qq import QqSpider
 from tests.conftest import EXPECTED
-from tests.mirror.handler import mirror_settings
 from tests.mirror.server import Mirror, Reply
 from tests.redis_server import RedisServer, free_port
-from tests.test_crawl import INPUTS, WRITTEN, by_id, stat
+from tests.support.crawl import Crawl, Running, by_id, start, stat
+from tests.test_crawl import INPUTS, WRITTEN
 
 ROOT = Path(__file__).resolve().parents[1]
 FETCHED = 10  # requests made for INPUTS: 12 entries, one a second form of another, one not an article
@@ -59,40 +56,20 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
-def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> subprocess.Popen[str]:
-    output.mkdir(parents=True, exist_ok=True)  # the crawl refuses a missing output root
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "qq",
-        *mirror_settings(mirror_url),
-        "-s", f"OUTPUT_ROOT={output}",
-        "-s", f"REDIS_URL={redis_url}",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS=2",
-        "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=1",
-        "-s", "REDIS_RETRIES=1",
-        *args,
-    ]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ}
-    )
+def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> Running:
+    return start(
+        mirror_url, output, "-s", f"REDIS_URL={redis_url}", "-s", "CONCURRENT_REQUESTS=2",
+        "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=1", "-s", "REDIS_RETRIES=1", *args,
+    )  # fmt: skip
 
 
-def finish(process: subprocess.Popen[str], timeout: float = 120) -> str:
-    try:
-        _, log = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, log = process.communicate()
-        pytest.fail(f"crawler still running after {timeout} s:\n{log[-3000:]}")
-    assert process.returncode == 0, log[-3000:]
+def finish(crawler: Running, timeout: float = 120) -> Crawl:
+    result = crawler.finish(timeout)
+    log = result.log
+    assert result.returncode == 0, log[-3000:]
     assert "Traceback" not in log, log[-5000:]
     assert "Warning" not in log, log[-5000:]  # e.g. a deprecation warning from scrapy-redis
-    return log
-
-
-def finish_reason(log: str) -> str:
-    return log.rsplit("'finish_reason': '", 1)[1].split("'", 1)[0]
+    return result
 
 
 def push(server: RedisServer, entries: list[str]) -> None:
@@ -111,9 +88,9 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     output = tmp_path / "shared-output"  # one directory both write to, as on a shared mount
     push(redis_server, INPUTS)
     crawlers = [start_crawler(slow_mirror, output, redis_server.url) for _ in range(2)]
-    logs = [finish(crawler) for crawler in crawlers]
+    logs = [finish(crawler) for crawler in crawlers]  # each one's result
 
-    assert [finish_reason(log) for log in logs] == ["finished", "finished"]
+    assert [stat(log, "finish_reason") for log in logs] == ["finished", "finished"]
     files = by_id(output)
     assert sorted(files) == sorted(WRITTEN)
     goldens = {p.stem.rsplit("-", 1)[1]: p for p in EXPECTED.glob("*.md")}
@@ -127,19 +104,18 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     assert all(stat(log, "scheduler/dequeued/redis") >= 1 for log in logs), [
         stat(log, "scheduler/dequeued/redis") for log in logs
     ]
-    assert sum(stat(log, "write/rewritten") for log in logs) == 0
+    assert not any("write/rewritten" in log.stats for log in logs)
 
-    # A third run given the same work fetches and writes nothing: the article store skips the five
-    # written articles, the shared dupefilter the rest (the deleted, the missing, the bad pages).
+    # A third run given the same work fetches and writes nothing: the shared dupefilter still knows
+    # every request (within REDIS_DUPEFILTER_TTL); past it, the dedup middleware skips the written.
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in output.rglob("*.md")}
     push(redis_server, INPUTS)
     third = finish(start_crawler(slow_mirror, output, redis_server.url))
-    assert finish_reason(third) == "finished"
+    assert stat(third, "finish_reason") == "finished"
     assert stat(third, "redis/fed") == len(INPUTS)
-    assert stat(third, "scheduler/dequeued/redis") == 0
-    assert stat(third, "write/written") == 0
-    assert stat(third, "dedup/skipped") == len(WRITTEN)
-    assert stat(third, "dupefilter/filtered") == FETCHED - len(WRITTEN)
+    assert "scheduler/dequeued/redis" not in third.stats
+    assert "write/written" not in third.stats
+    assert stat(third, "dupefilter/filtered") == FETCHED
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in output.rglob("*.md")} == before
 
 
@@ -148,45 +124,49 @@ def test_redis_unreachable_at_start_is_a_clear_error(mirror, tmp_path) -> None: 
     log = finish(start_crawler(mirror[1], tmp_path / "out", url, "-a", "ids=20250207A090J800"), timeout=60)
     # The writer opens the Redis article store first, or the scheduler meets Redis first: either
     # way the crawl closes at start with an error naming the URL.
-    assert finish_reason(log) in ("redis_unreachable", "bad_store")
-    assert re.search(rf"ERROR: .*{re.escape(url)}", log), log[-3000:]
-    assert stat(log, "downloader/request_count") == 0
+    assert stat(log, "finish_reason") in ("redis_unreachable", "bad_store")
+    assert re.search(rf"ERROR: .*{re.escape(url)}", log.log), log.log[-3000:]
+    assert "downloader/request_count" not in log.stats
     assert not list((tmp_path / "out").iterdir())
 
 
 def test_redis_lost_mid_crawl_stops_then_recovers_without_loss(slow_mirror, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "out"
     push(redis_server, INPUTS)
-    crawler = start_crawler(slow_mirror, output, redis_server.url, "-s", "REDIS_LOST_TIMEOUT=2", "-s", "REDIS_DUPEFILTER_TTL=3")
+    crawler = start_crawler(
+        slow_mirror, output, redis_server.url, "-s", "REDIS_LOST_TIMEOUT=2", "-s", "REDIS_DUPEFILTER_TTL=3",
+        "-s", "STORE_REDIS_CLAIM_LEASE=3", "-s", "STORE_KEEPALIVE_INTERVAL=1",
+    )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not list(output.rglob("*.md")) and time.monotonic() < deadline and crawler.poll() is None:
+    while not list(output.rglob("*.md")) and time.monotonic() < deadline and crawler.process.poll() is None:
         time.sleep(0.05)
     redis_server.kill()
     killed = time.monotonic()
     log = finish(crawler, timeout=60)
     assert time.monotonic() - killed < 30  # REDIS_LOST_TIMEOUT, the 5 s engine tick, the retries
-    assert finish_reason(log) == "redis_lost"
-    assert f"Redis at {redis_server.url} unreachable for more than 2 s (REDIS_LOST_TIMEOUT): closing the crawl" in log
+    assert stat(log, "finish_reason") == "redis_lost"
+    assert f"Redis at {redis_server.url} unreachable for more than 2 s (REDIS_LOST_TIMEOUT): closing the crawl" in log.log
     written_first = stat(log, "write/written")
     assert 1 <= written_first < len(WRITTEN)
     assert len(by_id(output)) == written_first
 
     # Redis back (its append-only file kept the queue, the dupefilter and the unread work). The
     # articles in flight when it went were queued (in the dupefilter) but not written: once the
-    # dupefilter has expired (REDIS_DUPEFILTER_TTL) they are fetched again; the store skips the rest.
+    # dupefilter has expired (REDIS_DUPEFILTER_TTL) and the dead crawler's claims have lapsed
+    # (STORE_REDIS_CLAIM_LEASE) they are fetched again; the store skips the rest.
     redis_server.start()
     client = redis_server.client()
     deadline = time.monotonic() + 20
-    while client.exists("qq:dupefilter") and time.monotonic() < deadline:
+    while (client.exists("qq:dupefilter") or client.keys("qq:articles:owner:*")) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not client.exists("qq:dupefilter")
+    assert not client.exists("qq:dupefilter") and not client.keys("qq:articles:owner:*")
     push(redis_server, INPUTS)
     log = finish(start_crawler(slow_mirror, output, redis_server.url))
-    assert finish_reason(log) == "finished"
+    assert stat(log, "finish_reason") == "finished"
     assert stat(log, "dedup/skipped") >= written_first  # the store skips what was written
     assert written_first + stat(log, "write/written") == len(WRITTEN)  # none twice
     assert sorted(by_id(output)) == sorted(WRITTEN)  # none lost
-    assert stat(log, "write/rewritten") == 0
+    assert "write/rewritten" not in log.stats
     assert not leftovers(output)
 
 
@@ -232,4 +212,3 @@ def test_feed_entries_become_requests(redis_server, tmp_path) -> None:  # type: 
     assert json.loads(requests[1].body)["channel_id"] == "news_news_tech"
     assert requests[1].dont_filter  # a feed page is read again on every run
     assert crawler.stats.get_value("qq/bad_input") == 2  # type: ignore[union-attr]
-    spider.closed("finished")

@@ -20,9 +20,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,13 +31,15 @@ import pytest
 
 from tests.conftest import EXPECTED
 from tests.mirror.handler import MIRROR_HANDLERS
-from tests.test_crawl import WRITTEN, by_id, stat
+from tests.support.crawl import Crawl, by_id, stat
+from tests.test_crawl import WRITTEN
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 USERNAME, PASSWORD = "qq-deployer", "s3cret-pass"
 # Fast crawls against the mirror; every job gets these.
-FAST = ["QQ_MIRROR_URL={mirror}", f"DOWNLOAD_HANDLERS={json.dumps(MIRROR_HANDLERS)}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
+FAST = ["QQ_MIRROR_URL={mirror}", "DOWNLOAD_HANDLERS={handlers}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
+HANDLERS = json.dumps(MIRROR_HANDLERS)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Scrapyd:
     site: Path  # the server's QQ_OUTPUT_ROOT
     env: dict[str, str]  # what a user deploying to it exports
     project: Path  # a copy of the project, deployed from
+    stats_files: dict[str, Path] = field(default_factory=dict)  # job -> its STATS_FILE
 
     def fetch(self, path: str, data: list[tuple[str, str]] | None = None, auth: str | None = "ok") -> bytes:
         """GET (or POST ``data``) a path of the server, with the right password, another or none."""
@@ -61,13 +65,25 @@ class Scrapyd:
     def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, auth: str | None = "ok") -> dict:
         return dict(json.loads(self.fetch(endpoint, data, auth)))
 
+    def stats_setting(self) -> tuple[str, Path]:
+        """A ``STATS_FILE`` setting of a job's own, and the file it names."""
+        path = self.home / "stats" / f"{uuid.uuid4().hex}.json"
+        return f"STATS_FILE={path}", path
+
     def schedule(self, *args: str, settings: list[str] = ()) -> str:  # type: ignore[assignment]
         """schedule.json as curl would post it: ``-d spider=qq -d setting=A=B -d name=value``."""
+        stats, path = self.stats_setting()
         data = [("project", "crawler"), ("spider", "qq")]
-        data += [("setting", s) for s in settings] + [tuple(a.split("=", 1)) for a in args]  # type: ignore[misc]
+        data += [("setting", s) for s in [*settings, stats]] + [tuple(a.split("=", 1)) for a in args]  # type: ignore[misc]
         reply = self.call("schedule.json", data)
         assert reply["status"] == "ok", reply
+        self.stats_files[str(reply["jobid"])] = path
         return str(reply["jobid"])
+
+    def result(self, job: str) -> Crawl:
+        """A finished job's log and final stats (its exit code is not kept by Scrapyd)."""
+        stats = json.loads(self.stats_files[job].read_text(encoding="utf-8"))
+        return Crawl(0, self.log(job), stats)
 
     def wait(self, *jobs: str, timeout: float = 60) -> dict[str, dict]:
         deadline = time.monotonic() + timeout
@@ -158,11 +174,13 @@ poll_interval = 0.2
             process.wait()
 
 
-def assert_clean(log: str) -> None:
+def assert_clean(result: Crawl) -> None:
+    log = result.log
     assert "Spider closed (finished)" in log
     assert not re.search(r"^\S+ \S+ \[[^\]]+\] (ERROR|CRITICAL):", log, flags=re.M), log
     assert "Traceback" not in log
-    assert stat(log, "mirror/requests") == stat(log, "downloader/request_count") > 0
+    # Everything fetched came from the mirror (a job that found every article claimed fetched nothing).
+    assert result.stats.get("mirror/requests") == result.stats.get("downloader/request_count")
     # An unattended job opens no port: neither extension is enabled.
     assert "TelnetConsole" not in log and "RemoteControl" not in log
 
@@ -181,19 +199,22 @@ def assert_goldens(root: Path) -> None:
 def test_deploy_schedule_with_scrapyd_client_and_crawl(scrapyd: Scrapyd, mirror, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site = tmp_path / "site"
     site.mkdir()
-    settings = [s.format(mirror=mirror[1]) for s in FAST] + [f"OUTPUT_ROOT={site}"]
+    stats, stats_file = scrapyd.stats_setting()
+    settings = [s.format(mirror=mirror[1], handlers=HANDLERS) for s in FAST] + [f"OUTPUT_ROOT={site}", stats]
     command = [str(BIN / "scrapyd-client"), "schedule", "-t", "server", "-p", "crawler", "qq",
                *[f"--arg=setting={s}" for s in settings], "--arg=ids=" + ",".join(WRITTEN)]  # fmt: skip
     result = subprocess.run(command, cwd=scrapyd.project, env=scrapyd.env, capture_output=True, text=True, timeout=60)
     match = re.search(r"crawler / qq => (\w+)", result.stdout)
     assert result.returncode == 0 and match, result.stdout + result.stderr
     job = match.group(1)
+    scrapyd.stats_files[job] = stats_file
     finished = scrapyd.wait(job)[job]
     log = scrapyd.log(job)
     assert scrapyd.fetch(finished["log_url"]).decode() == log  # the log as the README shows to read it
     assert scrapyd.call(f"status.json?job={job}")["currstate"] == "finished"
-    assert_clean(log)
-    assert stat(log, "write/written") == len(WRITTEN)
+    assert_clean(scrapyd.result(job))
+    assert stat(scrapyd.result(job), "downloader/request_count") > 0
+    assert stat(scrapyd.result(job), "write/written") == len(WRITTEN)
     assert f"Writing under {site}" in log
     assert_goldens(site)
     # Scrapyd's items_dir keeps a JSON-lines record of the job's articles.
@@ -205,38 +226,39 @@ def test_deploy_schedule_with_scrapyd_client_and_crawl(scrapyd: Scrapyd, mirror,
 def test_two_jobs_at_once_write_each_article_once(scrapyd: Scrapyd, mirror) -> None:  # type: ignore[no-untyped-def]
     # No OUTPUT_ROOT: both jobs write to the server's QQ_OUTPUT_ROOT. A small delay per host keeps
     # each crawl going long enough for the two to write at the same time.
-    settings = [s.format(mirror=mirror[1]) for s in FAST] + ["DOWNLOAD_DELAY=0.3"]
+    settings = [s.format(mirror=mirror[1], handlers=HANDLERS) for s in FAST] + ["DOWNLOAD_DELAY=0.3"]
     first = scrapyd.schedule("ids=" + ",".join(WRITTEN), settings=settings)
     second = scrapyd.schedule("ids=" + ",".join(reversed(WRITTEN)), settings=settings)
     jobs = scrapyd.wait(first, second)
     # Scrapyd ran them at the same time: each started before the other ended.
     started = max(datetime.fromisoformat(j["start_time"]) for j in jobs.values())
     assert started < min(datetime.fromisoformat(j["end_time"]) for j in jobs.values()), jobs
-    logs = [scrapyd.log(job) for job in jobs]
-    for log in logs:
-        assert_clean(log)
-        assert stat(log, "plan/renamed") == 0
-    assert len(WRITTEN) <= sum(stat(log, "write/written") for log in logs) <= 2 * len(WRITTEN)
+    results = [scrapyd.result(job) for job in jobs]
+    for result in results:
+        assert_clean(result)
+        assert "plan/renamed" not in result.stats
+    # Between them, each article was written once (the other found it claimed or written).
+    assert sum(result.stats.get("write/written", 0) for result in results) == len(WRITTEN)
     assert_goldens(scrapyd.site)
     assert not list(scrapyd.site.rglob(".*.tmp"))
 
 
 def test_bad_arguments_and_bad_output_root_fail_at_start(scrapyd: Scrapyd, mirror, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fast = [s.format(mirror=mirror[1]) for s in FAST]
+    fast = [s.format(mirror=mirror[1], handlers=HANDLERS) for s in FAST]
     unknown = scrapyd.schedule("ids=20250207A090J800", "chanels=tech", settings=fast)
     missing = scrapyd.schedule("ids=20250207A090J800", settings=[*fast, f"OUTPUT_ROOT={tmp_path / 'nowhere'}"])
     scrapyd.wait(unknown, missing)
     log = scrapyd.log(unknown)
     assert "ERROR: Bad spider arguments, nothing crawled: unknown argument chanels='tech' (accepted: " in log
     assert "Spider closed (bad_arguments)" in log
-    assert stat(log, "qq/bad_arguments") == 1
+    assert stat(scrapyd.result(unknown), "qq/bad_arguments") == 1
     log = scrapyd.log(missing)
     assert f"ERROR: OUTPUT_ROOT {tmp_path / 'nowhere'}" in log and "does not exist: nothing crawled" in log
     assert "Spider closed (bad_output_root)" in log
-    assert stat(log, "store/bad_output_root") == 1
-    for log in (scrapyd.log(unknown), scrapyd.log(missing)):
-        assert stat(log, "downloader/request_count") == 0  # refused before any request
-        assert "Traceback" not in log
+    assert stat(scrapyd.result(missing), "store/bad_output_root") == 1
+    for result in (scrapyd.result(unknown), scrapyd.result(missing)):
+        assert "downloader/request_count" not in result.stats  # refused before any request
+        assert "Traceback" not in result.log
     assert not (tmp_path / "nowhere").exists()
 
 
