@@ -71,8 +71,10 @@ class PlanPipeline:
         record = store.get(item.id)
         if record is None:
             duplicate = store.find_fingerprint(fingerprint)
-            # A duplicate whose file was removed by hand is no reason to lose the content.
-            if duplicate is not None and duplicate.id != item.id and (self.root / duplicate.path).is_file():
+            # Its file may not be on disk yet (still in the pipelines) or any more (removed by hand, a
+            # failed write): either way that id is fetched again until it is written, so the content
+            # is not lost by dropping this copy.
+            if duplicate is not None and duplicate.id != item.id:
                 raise self._drop("duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
         try:
             paths = plan_paths(item, self.layout, record.path if record else None, lambda path: self._taken(store, path, item))
