@@ -118,7 +118,8 @@ def test_every_url_form_of_one_article_gives_one_file(site, tmp_path) -> None:  
 
 def test_bad_feeds_and_sitemaps_are_counted_and_the_crawl_goes_on(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    log = run(site, tmp_path, "-a", "channels=nojson,error,nodata,finance", "-a", "sitemap=1")
+    # The mirror's broken feeds are channels no table knows: named by their ids.
+    log = run(site, tmp_path, "-a", "channels=news_news_nojson,news_news_error,news_news_nodata,finance", "-a", "sitemap=1")
     assert stat(log, "qq/feed/bad/not_json") == 1
     assert stat(log, "qq/feed/bad/code") == 1
     assert stat(log, "qq/feed/bad/no_data") == 1
@@ -157,7 +158,7 @@ def test_a_page_that_turns_out_to_be_a_video_is_skipped(site, tmp_path) -> None:
     assert by_id(tmp_path) == {}
     assert stat(log, "qq/skipped/video") == 1
     assert stat(log, "qq/skipped/paid") == 1
-    assert "Skipped 20260810V07PA300 (https://news.qq.com/rain/a/20260810V07PA300): a video" in log
+    assert fetched(site[0]) == Counter({"20260810V07PA300": 1, "20260809A0PD0100": 1})  # judged by their pages
 
 
 @pytest.mark.parametrize(
@@ -166,6 +167,8 @@ def test_a_page_that_turns_out_to_be_a_video_is_skipped(site, tmp_path) -> None:
         (("-a", "since=yesterday"), "since='yesterday': expected YYYY-MM-DD"),
         (("-a", "pages=0"), "pages='0': expected a whole number"),
         (("-a", "channels=tech;rm"), "not a channel name or id"),
+        (("-a", "channels=nosuchchannel"), "channels: unknown channel name 'nosuchchannel' (known: top, tech,"),
+        (("-a", "urls="), "urls='': empty; give comma-separated article URLs, or leave urls out"),
         (("-a", "url_file=/nonexistent/urls.txt"), "url_file='/nonexistent/urls.txt': cannot be read"),
         (("-s", "QQ_VIDEOS=maybe"), "QQ_VIDEOS='maybe': expected one of skip, write"),
     ],
@@ -176,5 +179,7 @@ def test_bad_arguments_stop_the_crawl_before_any_request(site, tmp_path, args, m
     assert "Bad spider arguments, nothing crawled" in result.stderr
     assert message in result.stderr
     assert "'finish_reason': 'bad_arguments'" in result.stderr
+    assert stat(result.stderr, "qq/bad_arguments") == 1
     assert "Traceback" not in result.stderr
     assert mirror.requests == []
+    assert not (tmp_path / "content").exists()  # nothing written

@@ -43,9 +43,13 @@ def test_a_page_asks_for_its_articles_and_the_next_page() -> None:
 
 def test_already_written_articles_end_the_paging() -> None:
     qq = spider()
-    qq.already_written = lambda ident: True  # type: ignore[method-assign]
+    asked: list[str] = []
+    qq.already_written = lambda ident: asked.append(ident) or True  # type: ignore[method-assign]
     assert feed_page(qq, SAMPLE.read_bytes()) == []
-    assert qq.crawler.stats.get_value("qq/skipped/written") == 4  # the video too  # type: ignore[union-attr]
+    assert qq.crawler.stats.get_value("qq/skipped/written") == 3  # type: ignore[union-attr]
+    # The video is skipped by the rule, before the store is asked (the paging asks of every entry).
+    assert qq.crawler.stats.get_value("qq/skipped/video") == 1  # type: ignore[union-attr]
+    assert asked.count("20260810V07PA300") == 1
 
 
 def test_the_last_page_asks_for_no_more() -> None:
