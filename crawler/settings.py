@@ -174,6 +174,8 @@ SPIDER_MIDDLEWARES = {
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 567, 403, 501]
 RETRY_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
+    # Holds a request back by meta["qq_retry_delay"] seconds (busy feed retries) before the rest look at it.
+    "crawler.middlewares.delay.DelayMiddleware": 50,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
     "crawler.middlewares.throttle.ThrottleMiddleware": 560,
 }

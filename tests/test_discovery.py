@@ -56,6 +56,7 @@ def test_no_arguments_writes_every_article_of_the_default_channels(site, tmp_pat
     assert set(asks) == expected_pages
     assert set(asks.values()) == {2}
     assert stat(log, "qq/feed/busy/count") == len(expected_pages)
+    assert stat(log, "delay/count") == len(expected_pages)  # each retry held back in the downloader
     assert stat(log, "qq/feed/pages") == len(expected_pages)
     # Each article fetched once although SH01 is listed by two channels in two URL forms.
     counts = fetched(mirror)

@@ -22,6 +22,11 @@ the article store: a record whose file is still on disk; never with ``refresh=1`
 ``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
 is fetched whatever its date (its page is judged by the same rule without ``since``).
 
+A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
+``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
+doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
+``crawler.middlewares.delay`` in the downloader, so no callback sleeps.
+
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap).
@@ -33,7 +38,6 @@ Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -240,17 +244,13 @@ class QqSpider(scrapy.Spider):
                 continue
             yield self.feed_request(channel, 0)
 
-    async def parse_feed(
-        self, response: Response, channel: str, page: int, busy: int = 0
-    ) -> AsyncIterator[scrapy.Request]:
+    def parse_feed(self, response: Response, channel: str, page: int, busy: int = 0) -> Iterator[scrapy.Request]:
         try:
             feed = parse_feed(response.body)
         except SourceError as error:
             if error.reason == "busy":
                 retry = self.busy_retry(response, busy)
                 if retry is not None:
-                    # Back off exponentially: the feed says busy when asked too fast.
-                    await asyncio.sleep(self.busy_delay * 2**busy)
                     yield retry
                     return
             self._stat(f"qq/feed/bad/{error.reason}")
@@ -276,6 +276,8 @@ class QqSpider(scrapy.Spider):
     def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
         """Scrapy's retry of a busy answer (stats, give-up log), or None after QQ_FEED_BUSY_RETRIES.
 
+        The retry waits ``QQ_FEED_BUSY_DELAY * 2**busy`` seconds (the feed says busy when asked too
+        fast) in the downloader, through ``meta["qq_retry_delay"]`` (``crawler.middlewares.delay``).
         The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
         request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
         """
@@ -286,6 +288,7 @@ class QqSpider(scrapy.Spider):
         )
         if retry is not None:
             retry.meta.pop("retry_times", None)
+            retry.meta["qq_retry_delay"] = self.busy_delay * 2**busy
             retry.cb_kwargs["busy"] = busy + 1
         return retry
 
