@@ -108,6 +108,7 @@ def test_channel_names_come_from_the_table_and_ids_pass_as_given() -> None:
     with pytest.raises(ValueError) as unknown:
         channel_id("nosuchchannel")
     assert str(unknown.value).startswith("unknown channel name 'nosuchchannel' (known: top, tech, finance,")
+    assert ";" not in str(unknown.value)  # the spider joins argument errors with "; "
     for bad in ["", "news_news_", "tech;rm"]:
         with pytest.raises(ValueError, match="not a channel name or id"):
             channel_id(bad)

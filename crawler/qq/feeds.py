@@ -106,7 +106,7 @@ def channel_id(name: str) -> str:
     if name.startswith(CHANNEL_PREFIX):
         return name
     if name not in CHANNELS:
-        raise ValueError(f"unknown channel name {name!r} (known: {', '.join(CHANNELS)}; or an id {CHANNEL_PREFIX}<name>)")
+        raise ValueError(f"unknown channel name {name!r} (known: {', '.join(CHANNELS)}, or any id {CHANNEL_PREFIX}<name>)")
     return CHANNEL_PREFIX + name
 
 
