@@ -164,6 +164,8 @@ DOWNLOADER_MIDDLEWARES = {
     # First of all: an article already written or being fetched elsewhere is never downloaded
     # (not even its robots.txt), whatever path its request came by.
     "crawler.middlewares.dedup.DedupMiddleware": 50,
+    # Holds a request back by meta["qq_retry_delay"] seconds (busy feed retries) before the rest look at it.
+    "crawler.middlewares.delay.DelayMiddleware": 60,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
     "crawler.middlewares.throttle.ThrottleMiddleware": 560,
 }

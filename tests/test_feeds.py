@@ -1,4 +1,5 @@
-"""Feed and sitemap parsing (crawler.qq.feeds) on the real feed sample and the mirror's sitemaps."""
+"""Feed and sitemap requests and parsing (crawler.qq.feeds) on the real feed sample and the mirror's
+sitemaps, and the skip rule (crawler.qq.rules) they and the pages share."""
 
 from __future__ import annotations
 
@@ -9,17 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from scrapy.http import JsonRequest
+
+from crawler.items import Article
+from crawler.qq.arguments import parse_since
 from crawler.qq.feeds import (
+    CHANNELS,
     Entry,
     SourceError,
     channel_id,
+    entry_kind,
     feed_body,
     feed_entry,
+    feed_request,
     parse_feed,
-    parse_since,
     parse_sitemap,
+    sitemap_request,
 )
 from crawler.qq.pages import BEIJING
+from crawler.qq.rules import page_entry, skip_reason
 
 SAMPLE = Path(__file__).parent / "fixtures" / "feeds" / "2026_getPCList_news_news_fx.SUBSET.json"
 SITEMAPS = Path(__file__).parent / "mirror" / "sitemap"
@@ -91,12 +100,43 @@ def test_channel_names_and_request_body() -> None:
     assert feed_body("news_news_fx", 3)["forward"] == "1"
 
 
-def test_since_forms() -> None:
-    assert parse_since("2026-08-09") == datetime(2026, 8, 9, tzinfo=BEIJING)
-    assert parse_since("2026-08-09 12:30") == datetime(2026, 8, 9, 12, 30, tzinfo=BEIJING)
-    for bad in ["yesterday", "2026-13-01", "09/08/2026", "2026-08-09T12:30+08:00x"]:
-        with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
-            parse_since(bad)
+def test_channel_names_come_from_the_table_and_ids_pass_as_given() -> None:
+    # Every channel of the mirror's feed and of the real sample is a known name.
+    for name in ["top", "tech", "finance", "world", "ent", "fx"]:
+        assert name in CHANNELS and channel_id(name) == f"news_news_{name}"
+    assert channel_id("news_news_xyz") == "news_news_xyz"  # a channel the table does not know yet
+    with pytest.raises(ValueError) as unknown:
+        channel_id("nosuchchannel")
+    assert str(unknown.value).startswith("unknown channel name 'nosuchchannel' (known: top, tech, finance,")
+    assert ";" not in str(unknown.value)  # the spider joins argument errors with "; "
+    for bad in ["", "news_news_", "tech;rm"]:
+        with pytest.raises(ValueError, match="not a channel name or id"):
+            channel_id(bad)
+
+
+def callback(*args: object) -> None: ...
+
+
+def errback(*args: object) -> None: ...
+
+
+def test_feed_request_posts_the_page_and_is_never_filtered() -> None:
+    request = feed_request("https://i.news.qq.com/web_feed/getPCList", "news_news_tech", 2, callback, errback)
+    assert isinstance(request, JsonRequest) and request.method == "POST"
+    assert json.loads(request.body) == feed_body("news_news_tech", 2)
+    assert request.headers["Referer"] == b"https://news.qq.com/ch/tech"
+    assert request.cb_kwargs == {"channel": "news_news_tech", "page": 2}
+    assert (request.callback, request.errback) == (callback, errback)
+    assert request.meta["qq_source_stats"] == "qq/feed/bad"
+    assert request.dont_filter
+
+
+def test_sitemap_request_is_never_filtered() -> None:
+    request = sitemap_request("https://news.qq.com/sitemap/index.xml", callback, errback)
+    assert (request.method, request.url) == ("GET", "https://news.qq.com/sitemap/index.xml")
+    assert (request.callback, request.errback) == (callback, errback)
+    assert request.meta["qq_source_stats"] == "qq/sitemap/bad"
+    assert request.dont_filter
 
 
 def test_older_than_by_date_else_by_the_day_in_the_id() -> None:
@@ -165,3 +205,59 @@ def test_a_video_page_body_is_its_video() -> None:
     assert [(b.kind, b.src, b.text) for b in article.blocks] == [
         ("video", "https://v.qq.com/x/page/g1282xvickc.html", "认知科学家Joscha Bach：人类本身就是AI")
     ]
+
+
+SINCE = datetime(2026, 8, 9, 12, tzinfo=BEIJING)
+
+
+@pytest.mark.parametrize(
+    ("entry", "videos", "reason"),
+    [
+        (Entry("20260810A0TP0100"), "skip", None),
+        (Entry("20260808A0TP0100"), "skip", "old"),  # by the day in its id
+        (Entry("20260809A0TP0100", published=datetime(2026, 8, 9, 11, tzinfo=BEIJING)), "skip", "old"),
+        (Entry("20260809V0TP0100", published=datetime(2026, 8, 9, 11, tzinfo=BEIJING), kind="video"), "write", "old"),
+        (Entry("20260810V07PA300", kind="video", type="4"), "skip", "video"),
+        (Entry("20260810V07PA300", kind="video", type="4"), "write", None),
+        (Entry("20260810V07PA300", kind="video", type="4", paid=True), "write", "paid"),
+        (Entry("20260810A0TP0100", kind="other", type="56"), "skip", "type_56"),
+        (Entry("20260810A0TP0100", kind="other", type="56", paid=True), "skip", "type_56"),
+        (Entry("20260810A0PD0200", paid=True), "skip", "paid"),
+    ],
+)
+def test_skip_rule(entry: Entry, videos: str, reason: str | None) -> None:
+    assert skip_reason(entry, SINCE, videos) == reason
+
+
+def test_skip_rule_without_since_never_says_old() -> None:
+    assert skip_reason(Entry("20160101A0TP0100"), None, "skip") is None
+
+
+def article(**fields: object) -> Article:
+    values: dict = {"id": "x", "url": "u", "source_url": "s", "template": "t", "title": "T", "published": SINCE}
+    return Article(**{**values, **fields})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ident", "fields", "reason"),
+    [
+        ("20260810A0TP0100", {}, None),
+        ("20260810A0TP0100", {"article_type": "4"}, "video"),
+        ("20260810A0TP0100", {"article_type": "118"}, "video"),
+        ("20260810V07PA300", {"article_type": "0"}, "video"),  # the id says so
+        ("20260810A0TP0100", {"article_type": "56"}, "type_56"),
+        ("20260810A0TP0100", {"is_paid": True}, "paid"),
+        ("20260801A0TP0100", {"published": datetime(2026, 8, 1, tzinfo=BEIJING)}, "old"),
+    ],
+)
+def test_a_page_is_judged_by_the_same_rule(ident: str, fields: dict, reason: str | None) -> None:
+    entry = page_entry(ident, article(**fields))
+    assert entry.id == ident
+    assert skip_reason(entry, SINCE, "skip") == reason
+
+
+def test_entry_kind_of_type_codes_and_ids() -> None:
+    assert [entry_kind(code, "20260810A0TP0100") for code in ["0", "", "4", "118", "56"]] == [
+        "article", "article", "video", "video", "other",
+    ]  # fmt: skip
+    assert entry_kind("0", "20260810V07PA300") == "video"

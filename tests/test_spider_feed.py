@@ -1,13 +1,19 @@
-"""The spider's feed paging, unit-tested on the real feed sample (no reactor, no mirror)."""
+"""The spider's feed paging and busy retries, unit-tested on the real feed sample (no reactor, no
+mirror), and the downloader middleware that holds a busy retry back."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+from scrapy import Request
 from scrapy.http import JsonRequest, TextResponse
+
+from crawler import settings as project_settings
+from crawler.middlewares.delay import DelayMiddleware
 from crawler.spiders.qq import QqSpider
 from tests.support.components import opened_store, project_crawler
 
@@ -24,11 +30,7 @@ def spider(**arguments: str) -> QqSpider:
 def feed_page(qq: QqSpider, body: bytes, page: int = 0) -> list[Any]:
     request = qq.feed_request("news_news_fx", page)
     response = TextResponse(request.url, body=body, request=request, encoding="utf-8")
-
-    async def collect() -> list[Any]:
-        return [r async for r in qq.parse_feed(response, "news_news_fx", page)]
-
-    return asyncio.run(collect())
+    return list(qq.parse_feed(response, **request.cb_kwargs))
 
 
 def test_a_page_asks_for_its_articles_and_the_next_page() -> None:
@@ -48,6 +50,7 @@ def test_already_written_articles_end_the_paging() -> None:
     # The articles are still asked for (the dedup middleware drops them), but not the next page.
     assert [r for r in requests if isinstance(r, JsonRequest)] == []
     assert len(requests) == 3
+    assert qq.crawler.stats.get_value("qq/skipped/video") == 1  # type: ignore[union-attr]
 
 
 def test_the_last_page_asks_for_no_more() -> None:
@@ -58,25 +61,61 @@ def test_the_last_page_asks_for_no_more() -> None:
 
 def test_busy_is_retried_with_backoff_then_given_up() -> None:
     qq = spider()
-    qq.busy_delay = 0.001
+    assert (qq.busy_retries, qq.busy_delay) == (3, 2.0)  # the settings' defaults
     request = qq.feed_request("news_news_fx", 0)
     busy = b'{"code":1,"message":"busy"}'
+    delays = []
     for attempt in range(1, qq.busy_retries + 1):
         response = TextResponse(request.url, body=busy, request=request, encoding="utf-8")
-
-        async def collect() -> list[Any]:
-            return [r async for r in qq.parse_feed(response, **request.cb_kwargs)]
-
-        (request,) = asyncio.run(collect())
-        assert request.cb_kwargs["busy"] == attempt and request.dont_filter
+        started = time.monotonic()
+        (request,) = qq.parse_feed(response, **request.cb_kwargs)
+        assert time.monotonic() - started < 0.5  # the callback never waits: the downloader does
+        assert request.cb_kwargs == {"channel": "news_news_fx", "page": 0, "busy": attempt} and request.dont_filter
         assert "retry_times" not in request.meta
+        delays.append(request.meta["qq_retry_delay"])
+    assert delays == [2.0, 4.0, 8.0]
     response = TextResponse(request.url, body=busy, request=request, encoding="utf-8")
-
-    async def last() -> list[Any]:
-        return [r async for r in qq.parse_feed(response, **request.cb_kwargs)]
-
-    assert asyncio.run(last()) == []
+    assert list(qq.parse_feed(response, **request.cb_kwargs)) == []
     stats = qq.crawler.stats
     assert stats.get_value("qq/feed/busy/count") == 3  # type: ignore[union-attr]
     assert stats.get_value("qq/feed/busy/max_reached") == 1  # type: ignore[union-attr]
     assert stats.get_value("qq/feed/bad/busy") == 1  # type: ignore[union-attr]
+
+
+def delay_middleware() -> DelayMiddleware:
+    crawler = project_crawler()
+    crawler.stats.open_spider()
+    return DelayMiddleware.from_crawler(crawler)
+
+
+def test_a_delayed_request_waits_without_holding_others_back() -> None:
+    middleware = delay_middleware()
+    delayed = Request("https://i.news.qq.com/web_feed/getPCList", meta={"qq_retry_delay": 0.3})
+    other = Request("https://news.qq.com/rain/a/20260810A0TP0100")
+    done: list[tuple[str, float]] = []
+
+    async def send(request: Request) -> None:
+        started = time.monotonic()
+        assert await middleware.process_request(request) is None  # the request goes on
+        done.append((request.url, time.monotonic() - started))
+
+    async def both() -> None:
+        await asyncio.gather(send(delayed), send(other))
+
+    asyncio.run(both())
+    assert [url for url, _ in done] == [other.url, delayed.url]
+    assert done[0][1] < 0.1 and done[1][1] >= 0.29
+    assert "qq_retry_delay" not in delayed.meta  # a later retry of it does not wait again
+    stats = middleware.crawler.stats
+    assert stats.get_value("delay/count") == 1 and stats.get_value("delay/seconds") == 0.3  # type: ignore[union-attr]
+
+
+def test_requests_without_a_delay_pass_at_once() -> None:
+    middleware = delay_middleware()
+    for meta in [{}, {"qq_retry_delay": 0}, {"qq_retry_delay": None}]:
+        assert asyncio.run(middleware.process_request(Request("https://news.qq.com/", meta=meta))) is None
+    assert middleware.crawler.stats.get_value("delay/count") is None  # type: ignore[union-attr]
+
+
+def test_the_delay_middleware_is_enabled() -> None:
+    assert project_settings.DOWNLOADER_MIDDLEWARES["crawler.middlewares.delay.DelayMiddleware"] < 100  # before robots.txt

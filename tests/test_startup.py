@@ -13,6 +13,7 @@ import pytest
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
+from crawler import settings as project_settings
 from crawler.spiders.qq import QqSpider
 from crawler.store.extension import root_problem, store_of
 from tests.support.components import project_crawler
@@ -46,15 +47,21 @@ def test_unusable_root_closes_the_crawl(tmp_path: Path, root: str, problem: str,
 
 
 def spider(**arguments: str) -> QqSpider:
-    crawler = get_crawler(QqSpider)
+    settings = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    crawler = get_crawler(QqSpider, settings)
     crawler.stats.open_spider()
     return QqSpider.from_crawler(crawler, **arguments)
 
 
 def test_known_and_scrapyd_arguments_pass() -> None:
-    qq = spider(ids="20250207A090J800", urls="", _job="6487ec79947edab326d6db28a2d86511e8247444", _version="1")
+    job = "6487ec79947edab326d6db28a2d86511e8247444"
+    qq = spider(ids="20250207A090J800", since="2026-08-09", _job=job, _version="1")
     qq.check_arguments()
-    assert qq.inputs == ["20250207A090J800"]
+    assert qq.args.inputs == ("20250207A090J800",)
+    assert qq.args.channels == ()
+    assert qq._job == job  # type: ignore[attr-defined]  # as Scrapy sets every argument
+    assert not hasattr(qq, "ids") and not hasattr(qq, "since")  # parsed into qq.args, not left as strings
+    assert qq.crawler.stats.get_value("qq/bad_arguments") is None
 
 
 def test_unknown_arguments_close_the_crawl(caplog) -> None:  # type: ignore[no-untyped-def]
@@ -66,4 +73,16 @@ def test_unknown_arguments_close_the_crawl(caplog) -> None:  # type: ignore[no-u
     message = re.search(r"Bad spider arguments, nothing crawled: (.*) \(accepted: (.*)\)", caplog.text)
     assert message, caplog.text
     assert message[1] == "unknown argument chanels='tech'; unknown argument url='https://new.qq.com/rain/a/20250207A090J800'"
-    assert {"ids", "urls"} <= set(message[2].split(", "))
+    assert message[2] == "urls, ids, url_file, channels, pages, since, sitemap, refresh"
+
+
+def test_every_bad_value_is_counted_in_one_error_line(caplog) -> None:  # type: ignore[no-untyped-def]
+    qq = spider(urls="", channels="tech,nosuchchannel", pages="0")
+    with pytest.raises(CloseSpider):
+        qq.check_arguments()
+    assert qq.crawler.stats.get_value("qq/bad_arguments") == 3
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "urls='': empty" in errors[0].message
+    assert "channels: unknown channel name 'nosuchchannel'" in errors[0].message
+    assert "pages='0'" in errors[0].message

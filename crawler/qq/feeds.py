@@ -1,4 +1,7 @@
-"""qq.com discovery sources -> article entries (pure: bytes in, entries or a ``SourceError`` out).
+"""qq.com discovery sources: the requests that read them, and their answers -> article entries.
+
+Pure: request building takes callbacks and returns Scrapy requests; parsing takes bytes and returns
+entries or a ``SourceError``. Nothing here does I/O or reads settings.
 
 * Channel feed: ``POST https://i.news.qq.com/web_feed/getPCList`` with the JSON body of
   ``feed_body()``. The answer is ``{"code": 0, "data": [...]}``; an item is an article
@@ -13,6 +16,9 @@ Every entry is reduced to its canonical id (``crawler.qq.ids``). Errors carry a 
 names a stats counter: ``not_json``, ``busy``, ``code``, ``no_data`` (feed), ``not_xml``,
 ``bad_gzip``, ``too_big`` (sitemap). Feed items without a usable id are returned in
 ``FeedPage.bad_items`` so the caller can count them and use the rest of the page.
+
+Channels are named by ``CHANNELS`` (the short names qq.com uses, channel id ``news_news_<name>``);
+``channel_id()`` refuses a name outside it but takes a full channel id as given.
 """
 
 from __future__ import annotations
@@ -20,18 +26,30 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Literal
 
 from lxml.etree import XMLSyntaxError
+from scrapy import Request
+from scrapy.http import JsonRequest
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
 from crawler.qq.ids import article_id, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
 
 FEED_URL = "https://i.news.qq.com/web_feed/getPCList"
 CHANNEL_PREFIX = "news_news_"
+# The channels qq.com's feed serves, by short name (channel id news_news_<name>): the channel list of
+# go-mizu/mizu (blueprints/search/pkg/scrape/qq/config.go) and the four more that the pages'
+# window.channelInfo names (fx, bj, qa, weather), as gathered in SITE.md section 2.
+CHANNELS = (
+    "top", "tech", "finance", "ent", "sports", "world", "mil", "auto", "game", "kepu", "antip", "history",
+    "edu", "nba", "football", "house", "digi", "esport", "baby", "lic", "istock", "video", "nchupin",
+    "fx", "bj", "qa", "weather",
+)  # fmt: skip
 GROUP_TYPE = "525"
 ARTICLE_TYPES = frozenset(["0", ""])
 VIDEO_TYPES = frozenset(["4", "118"])
@@ -80,11 +98,36 @@ class FeedPage:
 
 
 def channel_id(name: str) -> str:
-    """``tech`` -> ``news_news_tech``; full ids pass; anything else is ValueError."""
+    """``tech`` -> ``news_news_tech``; a full channel id passes as given (a channel ``CHANNELS`` does
+    not know yet); an unknown name or anything else is ValueError naming what is accepted."""
     name = name.strip().lower()
-    if not _CHANNEL_RE.match(name):
-        raise ValueError(f"not a channel name or id: {name!r} (e.g. tech, finance, news_news_top)")
-    return name if name.startswith(CHANNEL_PREFIX) else CHANNEL_PREFIX + name
+    if not _CHANNEL_RE.match(name) or name == CHANNEL_PREFIX:
+        raise ValueError(f"not a channel name or id: {name!r} (a name such as tech, or an id {CHANNEL_PREFIX}<name>)")
+    if name.startswith(CHANNEL_PREFIX):
+        return name
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel name {name!r} (known: {', '.join(CHANNELS)}, or any id {CHANNEL_PREFIX}<name>)")
+    return CHANNEL_PREFIX + name
+
+
+def feed_request(
+    url: str, channel: str, page: int, callback: Callable[..., Any], errback: Callable[[Failure], Any]
+) -> JsonRequest:
+    """The POST for page ``page`` of a channel's feed; the callback gets ``channel`` and ``page``.
+
+    ``dont_filter``: a feed page is news each time it is read, and a dupefilter that persists
+    across runs (distributed mode's) would otherwise read it only once.
+    """
+    return JsonRequest(
+        url,
+        data=feed_body(channel, page),
+        headers=feed_headers(channel),
+        callback=callback,
+        errback=errback,
+        cb_kwargs={"channel": channel, "page": page},
+        meta={"qq_source_stats": "qq/feed/bad"},
+        dont_filter=True,
+    )
 
 
 def feed_body(channel: str, page: int) -> dict[str, Any]:
@@ -141,11 +184,6 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
     if ident is None:
         return None
     kind_code = str(item.get("articletype", "0"))
-    kind: EntryKind = "article"
-    if kind_code in VIDEO_TYPES or is_video_id(ident):
-        kind = "video"
-    elif kind_code not in ARTICLE_TYPES:
-        kind = "other"
     payment = item.get("payment_info") if isinstance(item.get("payment_info"), dict) else {}
     # No paid item was seen in a real feed; the page's flag is article_is_pay, assumed the same here.
     paid = bool(item.get("article_is_pay") or payment.get("article_is_pay") or payment.get("is_pay"))
@@ -153,11 +191,18 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
         id=ident,
         url=url,
         published=parse_time(str(item.get("publish_time") or "")),
-        kind=kind,
+        kind=entry_kind(kind_code, ident),
         type=kind_code,
         paid=paid,
         title=str(item.get("title") or ""),
     )
+
+
+def entry_kind(type_code: str, ident: str) -> EntryKind:
+    """What an article type code (a feed item's ``articletype``, a page's ``article_type``) says."""
+    if type_code in VIDEO_TYPES or is_video_id(ident):
+        return "video"
+    return "article" if type_code in ARTICLE_TYPES else "other"
 
 
 # -- sitemaps -----------------------------------------------------------------------------------
@@ -169,6 +214,11 @@ class SitemapLink:
 
     url: str
     lastmod: datetime | None
+
+
+def sitemap_request(url: str, callback: Callable[..., Any], errback: Callable[[Failure], Any]) -> Request:
+    """The GET of a sitemap index or urlset, read again on every run like a feed page."""
+    return Request(url, callback=callback, errback=errback, meta={"qq_source_stats": "qq/sitemap/bad"}, dont_filter=True)
 
 
 def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
@@ -230,21 +280,3 @@ def id_date(ident: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3])) if match else None
     except ValueError:
         return None
-
-
-# -- arguments ----------------------------------------------------------------------------------
-
-
-def parse_since(value: str) -> datetime:
-    """``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM[:SS]`` in Beijing time, else ValueError."""
-    value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return datetime.combine(date.fromisoformat(value), time(), BEIJING)
-        except ValueError:
-            pass
-    else:
-        parsed = parse_time(value)
-        if parsed is not None:
-            return parsed
-    raise ValueError(f"since={value!r}: expected YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (Beijing time)")

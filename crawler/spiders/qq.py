@@ -1,107 +1,77 @@
-"""The ``qq`` spider: discovers articles (arguments, channel feeds, sitemaps) and hands pages to
-``crawler.qq.pages``.
+"""The ``qq`` spider: reads what the crawl was asked for, discovers articles (named ones, channel
+feeds, sitemaps) and hands their pages to ``crawler.qq.pages``.
 
-It is thin on purpose: parsing feeds and sitemaps is ``crawler.qq.feeds``, extraction is
-``crawler.qq.pages``, cleaning and writing are pipelines.
+It is thin on purpose; each decision has its own module:
 
-Arguments (``-a name=value``), all optional:
+* arguments: ``crawler.qq.arguments`` (``parse_arguments()`` -> ``Arguments`` and errors; the
+  accepted arguments and what each means are listed there);
+* feed and sitemap requests and their parsing, the channel table: ``crawler.qq.feeds``;
+* what is skipped (old, video, paid, other article types), for feed entries, sitemap entries and
+  pages alike: ``crawler.qq.rules.skip_reason()``;
+* extraction: ``crawler.qq.pages``; cleaning and writing: the pipelines.
 
-* ``urls``: comma-separated qq.com article URLs, any form (``news.qq.com/rain/a/<id>``,
-  ``new.qq.com/omn/<date>/<id>.html``, ``view.inews.qq.com/a/<id>``, ``<site>.qq.com/a/<date>/<n>.htm``);
-* ``ids``: comma-separated article ids (``20250207A090J800``);
-* ``url_file``: a file with one URL or id a line (blank lines and ``#`` comments ignored);
-* ``channels``: comma-separated channel names or ids (``tech,finance``, ``news_news_top``); ``none``
-  for no feeds. Without it the feeds of ``QQ_CHANNELS`` are read unless ``urls``/``ids``/``url_file``
-  name the articles;
-* ``pages``: feed pages per channel (default ``QQ_FEED_PAGES``);
-* ``since``: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` (Beijing): older articles are not fetched;
-* ``sitemap=1``: also read the sitemap index ``QQ_SITEMAP_URL``;
-* ``refresh=1``: fetch and rewrite articles already written (see ``crawler.middlewares.dedup``).
+A bad argument closes the crawl when it opens, before any request, with the reason
+``bad_arguments``, the stat ``qq/bad_arguments`` (the number of errors) and one ERROR line naming
+every bad value and the accepted arguments.
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
 forms and sources gave it. A channel's paging stops at ``pages``, at an empty page, or at a page
-whose every entry is older than ``since`` or already written (``already_written()``, the hook for
-the article store: a record whose file is still on disk; never with ``refresh=1`` or
-``DEDUP_ENABLED`` off). Article requests carry their id in ``meta["qq_id"]`` for the dedup middleware.
+whose every entry is older than ``since`` or already written (``already_written()``: the crawl's
+article store says so; never with ``refresh``). Whether an article is fetched at all is the dedup
+middleware's decision (``crawler.middlewares.dedup``): article requests carry their id in
+``meta["qq_id"]`` for it.
+``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
+is fetched whatever its date (its page is judged by the same rule without ``since``).
 
-Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``,
-``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``, ``QQ_VIDEOS`` (``skip``|``write``), ``QQ_FETCH_URL``,
-``QQ_ARTICLE_URL``.
+A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
+``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
+doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
+``crawler.middlewares.delay`` in the downloader, so no callback sleeps.
+
+Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
+``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
+``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap).
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/articles``,
-``qq/skipped/{video,paid,old,written,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
+``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``.
-
-Unknown arguments are refused: the crawl closes when it opens, before any request, with the
-reason ``bad_arguments`` and one ERROR line naming them (a mistyped ``-a`` or Scrapyd ``-d`` would
-otherwise be silently ignored); so does a bad ``since``/``pages``/``channels``/``url_file`` or
-``QQ_VIDEOS``. Scrapyd's own ``_job`` and ``_version`` are accepted.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider, IgnoreRequest
-from scrapy.http import JsonRequest, Response, TextResponse
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import Article
-from crawler.qq.feeds import (
-    Entry,
-    SourceError,
-    channel_id,
-    feed_body,
-    feed_headers,
-    parse_feed,
-    parse_since,
-    parse_sitemap,
-)
+from crawler.qq import feeds
+from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
+from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
 from crawler.qq.ids import article_id, fetch_url
 from crawler.qq.pages import PageError, parse_article
+from crawler.qq.rules import page_entry, skip_reason
 from crawler.store.extension import store_of
 
 logger = logging.getLogger(__name__)
 
 DELETED_MARKER = "babygohome"
-T = TypeVar("T")
-VIDEO_MODES = ("skip", "write")
-VIDEO_TYPES = ("4", "118")
-# Spider arguments Scrapyd adds to every job it launches.
-SCRAPYD_ARGUMENTS = frozenset({"_job", "_version"})
-
-
-def split_arg(value: str | None) -> list[str]:
-    """A comma-separated spider argument as a list of non-empty items."""
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def read_url_file(path: str) -> list[str]:
-    """The URLs or ids of a file, one a line; blank lines and ``#`` comments are ignored."""
-    try:
-        text = Path(path).expanduser().read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"url_file={path!r}: cannot be read ({exc})") from exc
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 class QqSpider(scrapy.Spider):
     name = "qq"
-    # Read from the settings once, in from_crawler.
-    videos: str
-    channels: list[str]
-    pages: int
+    # Set in from_crawler: the parsed arguments (and their errors), then settings read once.
+    args: Arguments
+    argument_errors: list[str]
+    refresh: bool  # read by already_written() and the dedup middleware
     feed_url: str
     busy_retries: int
     busy_delay: float
@@ -110,65 +80,26 @@ class QqSpider(scrapy.Spider):
     link_template: str
     max_size: int
 
-    def __init__(
-        self, urls: str = "", ids: str = "", url_file: str = "", channels: str = "", pages: str = "",
-        since: str = "", sitemap: str = "", refresh: str = "", **kwargs: Any,
-    ) -> None:  # fmt: skip
-        super().__init__(**kwargs)
-        # Every bad argument is collected here; check_arguments closes the crawl at start with them all.
-        self.argument_errors: list[str] = [
-            f"unknown argument {name}={value!r}" for name, value in sorted(kwargs.items()) if name not in SCRAPYD_ARGUMENTS
-        ]
-        self.inputs = split_arg(urls) + split_arg(ids) + self._checked(read_url_file, url_file, [])
-        self.channel_arg = self._checked(
-            lambda v: [channel_id(c) for c in split_arg(v) if c.lower() != "none"], channels, []
-        )
-        self.no_channels = channels.strip().lower() == "none"
-        self.explicit = bool(urls or ids or url_file)
-        self.pages_arg = self._checked(lambda v: self._positive(v, "pages"), pages, None)
-        self.since: datetime | None = self._checked(parse_since, since, None)
-        self.sitemap = sitemap.strip().lower() in ("1", "true", "yes")
-        self.refresh = refresh.strip().lower() in ("1", "true", "yes")
+    def __init__(self, **arguments: str) -> None:
+        # Only Scrapyd's own arguments become attributes, as Scrapy does with every argument; the
+        # rest are parsed in from_crawler, where the settings they fall back to are known.
+        super().__init__(**{k: v for k, v in arguments.items() if k in SCRAPYD_ARGUMENTS})
+        self.given = arguments
         self.seen: set[str] = set()
-
-    def _checked(self, parse: Callable[[str], T], value: str, default: T) -> T:
-        """``parse(value)`` for a given argument; a ValueError is recorded as an argument error."""
-        if not value:
-            return default
-        try:
-            return parse(value)
-        except ValueError as error:
-            self.argument_errors.append(str(error))
-            return default
-
-    @staticmethod
-    def _positive(value: str, name: str) -> int:
-        if not value.strip().isdigit() or int(value) < 1:
-            raise ValueError(f"{name}={value!r}: expected a whole number of at least 1")
-        return int(value)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
         spider: QqSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.videos = settings.get("QQ_VIDEOS", "skip")
-        if spider.videos not in VIDEO_MODES:
-            spider.argument_errors.append(f"QQ_VIDEOS={spider.videos!r}: expected one of {', '.join(VIDEO_MODES)}")
-        if spider.channel_arg:
-            spider.channels = spider.channel_arg
-        elif spider.no_channels or spider.explicit or settings.get("REDIS_URL"):
-            # Distributed crawlers take their work from Redis, not from the default channels.
-            spider.channels = []
-        else:
-            spider.channels = [channel_id(c) for c in settings.getlist("QQ_CHANNELS")]
-        spider.pages = spider.pages_arg or settings.getint("QQ_FEED_PAGES", 5)
+        spider.args, spider.argument_errors = parse_arguments(spider.given, settings)
+        spider.refresh = spider.args.refresh
         spider.feed_url = settings.get("QQ_FEED_URL")
-        spider.busy_retries = settings.getint("QQ_FEED_BUSY_RETRIES", 3)
-        spider.busy_delay = settings.getfloat("QQ_FEED_BUSY_DELAY", 2.0)
+        spider.busy_retries = settings.getint("QQ_FEED_BUSY_RETRIES")
+        spider.busy_delay = settings.getfloat("QQ_FEED_BUSY_DELAY")
         spider.sitemap_url = settings.get("QQ_SITEMAP_URL")
         spider.fetch_template = settings.get("QQ_FETCH_URL")
         spider.link_template = settings.get("QQ_ARTICLE_URL")
-        spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        spider.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         return spider
 
@@ -177,9 +108,10 @@ class QqSpider(scrapy.Spider):
         if not self.argument_errors:
             return
         self._stat("qq/bad_arguments", len(self.argument_errors))
-        accepted = ", ".join(sorted(set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}))
         logger.error(
-            "Bad spider arguments, nothing crawled: %s (accepted: %s)", "; ".join(self.argument_errors), accepted
+            "Bad spider arguments, nothing crawled: %s (accepted: %s)",
+            "; ".join(self.argument_errors),
+            ", ".join(ARGUMENTS),
         )
         raise CloseSpider("bad_arguments")
 
@@ -188,19 +120,19 @@ class QqSpider(scrapy.Spider):
         self.crawler.stats.inc_value(key, count)
 
     def already_written(self, ident: str) -> bool:
-        """Whether the crawl's article store has the article written (for feed paging only: the
+        """Whether the crawl's article store has the article written: for feed paging only (the
         dedup middleware alone decides what is fetched)."""
         if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
             return False
         return store_of(self.crawler).is_written(ident)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for request in self.article_requests(self.inputs):
+        for request in self.article_requests(list(self.args.inputs)):
             await self._room()
             yield request
-        for channel in self.channels:
+        for channel in self.args.channels:
             yield self.feed_request(channel, 0)
-        if self.sitemap:
+        if self.args.sitemap:
             yield self.sitemap_request(self.sitemap_url)
 
     # -- articles ---------------------------------------------------------------------------------
@@ -238,23 +170,16 @@ class QqSpider(scrapy.Spider):
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written: such a page of a feed ends the paging."""
-        return (self.since is not None and entry.older_than(self.since)) or self.already_written(entry.id)
+        since = self.args.since
+        return (since is not None and entry.older_than(since)) or self.already_written(entry.id)
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
         """The request for a discovered entry, or None (seen this run, or skipped and counted)."""
         if entry.id in self.seen:
             return None
         self.seen.add(entry.id)
-        skip = ""
-        if self.since is not None and entry.older_than(self.since):
-            skip = "old"
-        elif entry.kind == "video" and self.videos == "skip":
-            skip = "video"
-        elif entry.kind == "other":
-            skip = f"type_{entry.type}"
-        elif entry.paid:
-            skip = "paid"
-        if skip:
+        skip = skip_reason(entry, self.args.since, self.args.videos)
+        if skip is not None:
             self._stat(f"qq/skipped/{skip}")
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
@@ -275,13 +200,12 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
             return
-        if article.article_type in VIDEO_TYPES and self.videos == "skip":
-            self._stat("qq/skipped/video")
-            logger.info("Skipped %s (%s): a video (QQ_VIDEOS=skip)", ident, response.url)
-            return
-        if article.is_paid:
-            self._stat("qq/skipped/paid")
-            logger.info("Skipped %s (%s): a paid article", ident, response.url)
+        # The rule feeds and sitemaps are judged by, on what the page says; without since: an
+        # article named by the arguments is fetched whatever its date, and a listed one was judged.
+        skip = skip_reason(page_entry(ident, article), None, self.args.videos)
+        if skip is not None:
+            self._stat(f"qq/skipped/{skip}")
+            logger.info("Skipped %s (%s): %s", ident, response.url, skip)
             return
         self._stat("qq/articles")
         yield article
@@ -302,18 +226,7 @@ class QqSpider(scrapy.Spider):
     # -- channel feeds ----------------------------------------------------------------------------
 
     def feed_request(self, channel: str, page: int) -> scrapy.Request:
-        return JsonRequest(
-            self.feed_url,
-            data=feed_body(channel, page),
-            headers=feed_headers(channel),
-            callback=self.parse_feed,
-            errback=self.failed,
-            cb_kwargs={"channel": channel, "page": page},
-            meta={"qq_source_stats": "qq/feed/bad"},
-            # A feed page is news each time it is read: never filtered as seen (a dupefilter that
-            # persists across runs, as in distributed mode, would otherwise read it only once).
-            dont_filter=True,
-        )
+        return feeds.feed_request(self.feed_url, channel, page, self.parse_feed, self.failed)
 
     def channel_requests(self, names: list[str]) -> Iterator[scrapy.Request]:
         """First feed pages of channels named at run time (distributed mode's ``channel:<name>``)."""
@@ -326,17 +239,13 @@ class QqSpider(scrapy.Spider):
                 continue
             yield self.feed_request(channel, 0)
 
-    async def parse_feed(
-        self, response: Response, channel: str, page: int, busy: int = 0
-    ) -> AsyncIterator[scrapy.Request]:
+    def parse_feed(self, response: Response, channel: str, page: int, busy: int = 0) -> Iterator[scrapy.Request]:
         try:
             feed = parse_feed(response.body)
         except SourceError as error:
             if error.reason == "busy":
                 retry = self.busy_retry(response, busy)
                 if retry is not None:
-                    # Back off exponentially: the feed says busy when asked too fast.
-                    await asyncio.sleep(self.busy_delay * 2**busy)
                     yield retry
                     return
             self._stat(f"qq/feed/bad/{error.reason}")
@@ -354,14 +263,16 @@ class QqSpider(scrapy.Spider):
             logger.info("Feed %s ends at page %s: empty", channel, page)
         elif all(self.stale(e) for e in feed.entries):
             logger.info("Feed %s ends at page %s: every entry older than since or already written", channel, page)
-        elif page + 1 >= self.pages:
-            logger.info("Feed %s ends at page %s: pages=%s", channel, page, self.pages)
+        elif page + 1 >= self.args.pages:
+            logger.info("Feed %s ends at page %s: pages=%s", channel, page, self.args.pages)
         else:
             yield self.feed_request(channel, page + 1)
 
     def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
         """Scrapy's retry of a busy answer (stats, give-up log), or None after QQ_FEED_BUSY_RETRIES.
 
+        The retry waits ``QQ_FEED_BUSY_DELAY * 2**busy`` seconds (the feed says busy when asked too
+        fast) in the downloader, through ``meta["qq_retry_delay"]`` (``crawler.middlewares.delay``).
         The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
         request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
         """
@@ -372,16 +283,14 @@ class QqSpider(scrapy.Spider):
         )
         if retry is not None:
             retry.meta.pop("retry_times", None)
+            retry.meta["qq_retry_delay"] = self.busy_delay * 2**busy
             retry.cb_kwargs["busy"] = busy + 1
         return retry
 
     # -- sitemaps ---------------------------------------------------------------------------------
 
     def sitemap_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse_sitemap, errback=self.failed, meta={"qq_source_stats": "qq/sitemap/bad"},
-            dont_filter=True,  # read again on every run, like a feed page
-        )
+        return feeds.sitemap_request(url, self.parse_sitemap, self.failed)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         try:
@@ -390,8 +299,9 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/sitemap/bad/{error.reason}")
             logger.warning("Bad sitemap %s: %s", response.url, error)
             return
+        since = self.args.since
         for link in links:
-            if self.since is not None and link.lastmod is not None and link.lastmod < self.since:
+            if since is not None and link.lastmod is not None and link.lastmod < since:
                 self._stat("qq/sitemap/skipped_old")
                 continue
             yield self.sitemap_request(link.url)

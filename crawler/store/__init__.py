@@ -14,7 +14,16 @@ from scrapy.settings import BaseSettings
 
 from crawler.store.base import ArticleStore, Record, StoreError, content_fingerprint, is_written
 
-__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "is_written", "open_store"]
+__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "is_written", "open_store", "store_exists"]
+
+
+def store_exists(settings: BaseSettings) -> bool:
+    """Whether opening the store would only read what is there (an SQLite file not yet made: no)."""
+    if settings["STORE_BACKEND"] == "sqlite":
+        from crawler.store.sqlite import sqlite_path
+
+        return sqlite_path(settings).exists()
+    return True
 
 
 def open_store(settings: BaseSettings) -> ArticleStore:

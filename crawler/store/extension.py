@@ -11,7 +11,9 @@ own. So one crawl has one connection, one set of claims, and one answer to "writ
   reason ``bad_output_root`` and one ERROR line, and nothing is created.
 * A store that cannot be used (corrupt, unreadable, Redis unreachable) closes the crawl at once
   with the reason ``bad_store`` and an error naming it and how to mend it; it is never replaced by
-  an empty one (which would fetch and rewrite every article).
+  an empty one (which would fetch and rewrite every article). A store that does not exist yet (a
+  first crawl) is made on first use, so a crawl refused at start (e.g. ``bad_arguments``) leaves
+  nothing behind.
 * Claims of this process are released when its article leaves the pipelines (written or dropped)
   and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
   seconds.
@@ -33,7 +35,7 @@ from scrapy.exceptions import CloseSpider
 from twisted.internet import task
 
 from crawler.items import Article
-from crawler.store import ArticleStore, StoreError, is_written, open_store
+from crawler.store import ArticleStore, StoreError, is_written, open_store, store_exists
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class StoreExtension:
         self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
         self.interval = crawler.settings.getfloat("STORE_KEEPALIVE_INTERVAL")
         self._store: ArticleStore | None = None
+        self._opened = False  # spider_opened checked the root and the store
         self._keepalive: task.LoopingCall | None = None
 
     @classmethod
@@ -74,7 +77,9 @@ class StoreExtension:
     @property
     def store(self) -> ArticleStore:
         if self._store is None:
-            raise RuntimeError("the article store is opened when the spider opens")
+            if not self._opened:
+                raise RuntimeError("the article store is opened when the spider opens")
+            self._store = open_store(self.crawler.settings)
         return self._store
 
     def _inc(self, key: str) -> None:
@@ -93,19 +98,23 @@ class StoreExtension:
             )  # fmt: skip
             raise CloseSpider("bad_output_root")
         try:
-            self._store = open_store(self.crawler.settings)
+            if store_exists(self.crawler.settings):
+                self._store = open_store(self.crawler.settings)
         except StoreError as exc:
             self._inc("store/bad_store")
             logger.error("%s: nothing crawled", exc)
             raise CloseSpider("bad_store") from exc
+        self._opened = True
         if self.interval > 0:
             self._keepalive = task.LoopingCall(self._keep_alive)
             self._keepalive.start(self.interval, now=False)
         logger.info("Writing under %s", self.root.absolute())
 
     def _keep_alive(self) -> None:
+        if self._store is None:
+            return
         try:
-            self.store.keep_alive()
+            self._store.keep_alive()
         except StoreError as exc:
             self._inc("store/errors")
             logger.warning("%s", exc)
@@ -124,6 +133,7 @@ class StoreExtension:
         if self._store is not None:
             self._store.close()
             self._store = None
+        self._opened = False
 
     def is_written(self, article_id: str) -> bool:
         """The store has the article and its file is on disk."""
