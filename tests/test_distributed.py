@@ -18,7 +18,10 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.distributed import DistributedAddon, RedisFeed
+from crawler.distributed import DistributedAddon
+from crawler.distributed.feed import RedisFeed, WorkSpider
+from scrapy.exceptions import CloseSpider
+from tests.support.components import project_crawler
 from crawler.spiders.qq import QqSpider
 from tests.conftest import EXPECTED
 from tests.mirror.server import Mirror, Reply
@@ -175,16 +178,16 @@ def test_addon_switches_only_with_redis_url() -> None:
     alone.setmodule(project_settings, priority="project")
     DistributedAddon().update_settings(alone)
     assert alone["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
-    assert "crawler.distributed.RedisFeed" not in alone["EXTENSIONS"]
+    assert "crawler.distributed.feed.RedisFeed" not in alone["EXTENSIONS"]
 
     shared = Settings()
     shared.setmodule(project_settings, priority="project")
     shared.set("REDIS_URL", "redis://127.0.0.1:6379/0", priority="cmdline")
     shared.set("STORE_BACKEND", "sqlite", priority="cmdline")  # an explicit choice is kept
     DistributedAddon().update_settings(shared)
-    assert shared["SCHEDULER"] == "crawler.distributed.RedisScheduler"
-    assert shared["DUPEFILTER_CLASS"] == "crawler.distributed.RedisDupeFilter"
-    assert "crawler.distributed.RedisFeed" in shared["EXTENSIONS"]
+    assert shared["SCHEDULER"] == "crawler.distributed.scheduler.RedisScheduler"
+    assert shared["DUPEFILTER_CLASS"] == "crawler.distributed.scheduler.RedisDupeFilter"
+    assert "crawler.distributed.feed.RedisFeed" in shared["EXTENSIONS"]
     assert shared.getbool("SCHEDULER_PERSIST") is True
     assert shared["STORE_BACKEND"] == "sqlite"
 
@@ -212,3 +215,13 @@ def test_feed_entries_become_requests(redis_server, tmp_path) -> None:  # type: 
     assert json.loads(requests[1].body)["channel_id"] == "news_news_tech"
     assert requests[1].dont_filter  # a feed page is read again on every run
     assert crawler.stats.get_value("qq/bad_input") == 2  # type: ignore[union-attr]
+
+
+def test_the_feed_talks_to_the_spider_through_its_declared_interface(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    crawler = project_crawler(tmp_path, QqSpider, REDIS_URL=redis_server.url)
+    assert isinstance(QqSpider.from_crawler(crawler), WorkSpider)
+    other = project_crawler(tmp_path, REDIS_URL=redis_server.url)  # Scrapy's default spider
+    other.spider = other._create_spider("plain")
+    with pytest.raises(CloseSpider) as closed:
+        RedisFeed(other).spider_opened(other.spider)
+    assert closed.value.reason == "bad_spider"
