@@ -19,7 +19,9 @@ Arguments (``-a name=value``), all optional:
 * ``refresh=1``: fetch and rewrite articles already written (see ``crawler.middlewares.dedup``).
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms and sources gave it. A channel's paging stops at ``pages``, at an empty page, or at a page
+forms and sources gave it; it is fetched at the URL given (``crawler.qq.ids.article_input``), and
+once more at its canonical current URL if that one is gone (404/410, the deleted-article page). A
+page whose own id is not the requested article's is dropped. A channel's paging stops at ``pages``, at an empty page, or at a page
 whose every entry is older than ``since`` or already written (``already_written()``, the hook for
 the article store: a record whose file is still on disk; never with ``refresh=1`` or
 ``DEDUP_ENABLED`` off). Article requests carry their id in ``meta["qq_id"]`` for the dedup middleware.
@@ -27,7 +29,9 @@ the article store: a record whose file is still on disk; never with ``refresh=1`
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``,
 ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``, ``QQ_VIDEOS`` (``skip``|``write``), ``QQ_FETCH_URL``,
 ``QQ_ARTICLE_URL``.
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/articles``,
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>`` (``id_mismatch``: the
+page is another article), ``qq/fallback`` (a given URL gone, the canonical one tried),
+``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{video,paid,old,written,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``.
@@ -67,8 +71,8 @@ from crawler.qq.feeds import (
     parse_since,
     parse_sitemap,
 )
-from crawler.qq.ids import article_id, fetch_url
-from crawler.qq.pages import PageError, parse_article
+from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
+from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.store import ArticleStore, is_written, open_store
 
 logger = logging.getLogger(__name__)
@@ -222,24 +226,41 @@ class QqSpider(scrapy.Spider):
 
     def article_requests(self, inputs: list[str]) -> Iterator[scrapy.Request]:
         for raw in inputs:
-            ident = article_id(raw)
-            if ident is None:
+            found = article_input(raw, self.fetch_template)
+            if found is None:
                 self._stat("qq/bad_input")
                 logger.error("Not a qq.com article URL or id, skipped: %r", raw)
                 continue
+            ident, url = found
             if ident not in self.seen:
                 self.seen.add(ident)
-                yield self.article_request(ident)
+                yield self.article_request(ident, url)
 
-    def article_request(self, ident: str) -> scrapy.Request:
+    def article_request(self, ident: str, url: str = "") -> scrapy.Request:
+        """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``."""
         self._stat("qq/requested")
+        url = url or fetch_url(ident, self.fetch_template)
+        return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template))
+
+    def _article_get(self, ident: str, url: str, fallback: str | None) -> scrapy.Request:
         return scrapy.Request(
-            fetch_url(ident, self.fetch_template),
+            url,
             callback=self.parse_article,
-            errback=self.failed,
+            errback=self.article_failed,
             cb_kwargs={"ident": ident},
-            meta={"qq_id": ident},  # read by crawler.middlewares.dedup
+            # qq_id is read by crawler.middlewares.dedup; qq_fallback is the canonical current URL
+            # tried once when this one is gone (None: it is that URL, or the retry).
+            meta={"qq_id": ident, "qq_fallback": fallback},
         )
+
+    def at_canonical_url(self, ident: str, request: scrapy.Request, why: str) -> scrapy.Request | None:
+        """The one retry of an article whose given URL is gone, at its canonical current URL."""
+        url = request.meta.get("qq_fallback")
+        if not url:
+            return None
+        self._stat("qq/fallback")
+        logger.info("Article %s: %s at %s; trying %s", ident, why, request.url, url)
+        return self._article_get(ident, url, None)
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written: such a page of a feed ends the paging."""
@@ -265,10 +286,15 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/skipped/{skip}")
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
-        return self.article_request(entry.id)
+        return self.article_request(entry.id, entry.url)
 
-    def parse_article(self, response: Response, ident: str) -> Iterator[Article]:
+    def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
         if DELETED_MARKER in response.url:
+            assert response.request is not None
+            retry = self.at_canonical_url(ident, response.request, "redirected to the deleted-article page")
+            if retry is not None:
+                yield retry
+                return
             self._stat("qq/deleted")
             logger.info("Deleted article %s: redirected to %s", ident, response.url)
             return
@@ -276,11 +302,19 @@ class QqSpider(scrapy.Spider):
             self._stat("qq/dropped/not_html")
             logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
             return
+        response, mismatch = true_charset(response)
+        if mismatch:
+            self._stat("qq/charset_mismatch")
+            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, response.url, mismatch)
         try:
             article = parse_article(response, self.link_template)
         except PageError as error:
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
+            return
+        if not same_article(ident, article.id):
+            self._stat("qq/dropped/id_mismatch")
+            logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
             return
         if article.article_type in VIDEO_TYPES and self.videos == "skip":
             self._stat("qq/skipped/video")
@@ -292,6 +326,17 @@ class QqSpider(scrapy.Spider):
             return
         self._stat("qq/articles")
         yield article
+
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """An article request failed: a given URL that is gone (404/410) is tried at the canonical one."""
+        response = getattr(failure.value, "response", None)
+        if response is not None and response.status in (404, 410):
+            request = failure.request  # type: ignore[attr-defined]
+            retry = self.at_canonical_url(request.meta["qq_id"], request, f"HTTP {response.status}")
+            if retry is not None:
+                yield retry
+                return
+        self.failed(failure)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
