@@ -242,7 +242,7 @@ class QqSpider(scrapy.Spider):
         url = url or fetch_url(ident, self.fetch_template)
         return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template))
 
-    def _article_get(self, ident: str, url: str, fallback: str | None) -> scrapy.Request:
+    def _article_get(self, ident: str, url: str, fallback: str | None, *, retry: bool = False) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
@@ -251,6 +251,9 @@ class QqSpider(scrapy.Spider):
             # qq_id is read by crawler.middlewares.dedup; qq_fallback is the canonical current URL
             # tried once when this one is gone (None: it is that URL, or the retry).
             meta={"qq_id": ident, "qq_fallback": fallback},
+            # The retry is never filtered: nor is its redirect to the deleted-article page, which
+            # the first request of this article (or of another deleted one) has already asked for.
+            dont_filter=retry,
         )
 
     def at_canonical_url(self, ident: str, request: scrapy.Request, why: str) -> scrapy.Request | None:
@@ -260,7 +263,7 @@ class QqSpider(scrapy.Spider):
             return None
         self._stat("qq/fallback")
         logger.info("Article %s: %s at %s; trying %s", ident, why, request.url, url)
-        return self._article_get(ident, url, None)
+        return self._article_get(ident, url, None, retry=True)
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written: such a page of a feed ends the paging."""
