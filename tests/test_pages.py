@@ -211,3 +211,18 @@ def test_gbk_page_is_decoded_from_gbk_bytes() -> None:
     assert article.title == "DeepMind新电脑已可利用记忆自学 人工智能迈上新台阶"
     assert article.media == "TNW中文站"
     assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"
+
+
+def test_article_info_strings_are_read_as_javascript_reads_them() -> None:
+    """Every JavaScript string escape of an old page's ``ARTICLE_INFO``, in either quote."""
+    page = (FIXTURES / "pages" / "old-gbk-20161014006270.html").read_bytes().decode("gbk")
+    title = "title: 'DeepMind新电脑已可利用记忆自学 人工智能迈上新台阶',"
+    assert title in page
+    escaped = (
+        "title: '\\u300aAI\\u300b \\x41\\'s \\\"brain\\\" a\\\\b http:\\/\\/qq.com {not} [an] 续\\\n行 \\uD83D\\uDE00',"
+    )
+    changed = page.replace(title, escaped).replace("site: 'tech',", '"site": "te\\"ch}",')
+    article = parse_article(page_response("old-gbk-20161014006270", changed.encode("gbk")))
+    assert article.title == '《AI》 A\'s "brain" a\\b http://qq.com {not} [an] 续行 😀'
+    assert article.channel == 'te"ch}'
+    assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"  # fields after them still read
