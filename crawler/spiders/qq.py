@@ -174,6 +174,7 @@ class QqSpider(scrapy.Spider):
         spider.link_template = settings.get("QQ_ARTICLE_URL")
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
     def check_arguments(self) -> None:
@@ -262,8 +263,26 @@ class QqSpider(scrapy.Spider):
         if not url:
             return None
         self._stat("qq/fallback")
-        logger.info("Article %s: %s at %s; trying %s", ident, why, request.url, url)
+        given = request.meta.get("redirect_urls", [request.url])[0]
+        logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
         return self._article_get(ident, url, None, retry=True)
+
+    def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
+        """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
+        retry = self.at_canonical_url(ident, request, "redirected to the deleted-article page")
+        if retry is None:
+            self._stat("qq/deleted")
+            logger.info("Deleted article %s: redirected to %s", ident, request.url)
+        return retry
+
+    def dropped(self, request: scrapy.Request) -> None:
+        """On request_dropped: every deleted article redirects to the same page, so the dupefilter
+        drops that redirect after the first one of a run, and no callback would ever see it."""
+        ident = request.meta.get("qq_id")
+        if ident and DELETED_MARKER in request.url:
+            retry = self.deleted(ident, request)
+            if retry is not None and self.crawler.engine is not None:
+                self.crawler.engine.crawl(retry)
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written: such a page of a feed ends the paging."""
@@ -294,12 +313,9 @@ class QqSpider(scrapy.Spider):
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
         if DELETED_MARKER in response.url:
             assert response.request is not None
-            retry = self.at_canonical_url(ident, response.request, "redirected to the deleted-article page")
+            retry = self.deleted(ident, response.request)
             if retry is not None:
                 yield retry
-                return
-            self._stat("qq/deleted")
-            logger.info("Deleted article %s: redirected to %s", ident, response.url)
             return
         if not isinstance(response, TextResponse):
             self._stat("qq/dropped/not_html")
