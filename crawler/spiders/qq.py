@@ -21,10 +21,10 @@ Arguments (``-a name=value``), all optional:
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
 forms and sources gave it; it is fetched at the URL given (``crawler.qq.ids.article_input``), and
 once more at its canonical current URL if that one is gone (404/410, the deleted-article page). A
-page whose own id is not the requested article's is dropped. A channel's paging stops at ``pages``, at an empty page, or at a page
-whose every entry is older than ``since`` or already written (``already_written()``, the hook for
-the article store: a record whose file is still on disk; never with ``refresh=1`` or
-``DEDUP_ENABLED`` off). Article requests carry their id in ``meta["qq_id"]`` for the dedup middleware.
+page whose own id is not the requested article's is dropped. A channel's paging stops at
+``pages``, at an empty page, or at a page whose every entry is older than ``since`` or already
+written (``already_written()``, the hook for the article store: a record whose file is still on
+disk; never with ``refresh=1`` or ``DEDUP_ENABLED`` off). Article requests carry their id in ``meta["qq_id"]`` for the dedup middleware.
 
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``,
 ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``, ``QQ_VIDEOS`` (``skip``|``write``), ``QQ_FETCH_URL``,
