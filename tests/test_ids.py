@@ -73,6 +73,7 @@ def test_every_form_gives_one_id(form: str, expected: str) -> None:
         "20201130A0G1JJ0",
         "20201130A0G1JJ01",
         "https://new.qq.com/rain/a/20201130A0G1JJ/extra",
+        "https://news.qq.com/omn/author/8QIf3n5c7IYcuDvY4ws%3D",
         "",
     ],
 )
