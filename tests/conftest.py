@@ -25,7 +25,11 @@ def case_id(case: str) -> str:
 
 
 def page_url(case: str) -> str:
+    """The page's URL: the first of the mirror's ``urls`` for it, else built from its id."""
     ident = case_id(case)
+    urls = SITE["articles"].get(ident, {}).get("urls")
+    if urls:
+        return urls[0]
     if len(ident) == 14 and ident < "20190101":
         return f"https://tech.qq.com/a/{ident[:8]}/{ident[8:]}.htm"
     return f"https://news.qq.com/rain/a/{ident}"

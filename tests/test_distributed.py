@@ -211,7 +211,9 @@ def test_feed_entries_become_requests(redis_server, tmp_path) -> None:  # type: 
     feed = RedisFeed(crawler)
     entries = ["https://new.qq.com/rain/a/20250207A090J800", "channel:tech", "channel:no such", "junk"]
     requests = list(feed.requests(spider, entries))
-    assert [r.url for r in requests] == ["https://news.qq.com/rain/a/20250207A090J800", project_settings.QQ_FEED_URL]
+    # An article URL is fetched as given (crawler.qq.ids.article_input), under its canonical id.
+    assert [r.url for r in requests] == ["https://new.qq.com/rain/a/20250207A090J800", project_settings.QQ_FEED_URL]
+    assert requests[0].meta["qq_id"] == "20250207A090J800"
     assert json.loads(requests[1].body)["channel_id"] == "news_news_tech"
     assert requests[1].dont_filter  # a feed page is read again on every run
     assert crawler.stats.get_value("qq/bad_input") == 2  # type: ignore[union-attr]

@@ -82,6 +82,26 @@ def test_item_id_from_its_link_when_the_id_is_missing() -> None:
     assert entry is not None and entry.id == "20260810A08QTT00"
 
 
+def test_an_item_keeps_the_link_it_gives_to_be_fetched_at() -> None:
+    page = parse_feed(SAMPLE.read_bytes())
+    assert [e.url for e in page.entries[:3]] == [
+        "https://view.inews.qq.com/a/20260810A0BO7100",
+        "https://view.inews.qq.com/a/20260810A07QG300",
+        "https://new.qq.com/rain/a/20260810A08QTT00",
+    ]
+    # Normalised only; a link to another article is not used (the item is fetched by its id).
+    cut = feed_entry({"id": "20260810A08QTT00", "link_info": {"url": "http://view.inews.qq.com/a/20260810A08QTT00?uid=1#c"}})
+    assert cut is not None and cut.url == "https://view.inews.qq.com/a/20260810A08QTT00"
+    other = feed_entry({"id": "20260810A08QTT00", "link_info": {"url": "https://view.inews.qq.com/a/20260810A0BO7100"}})
+    assert other is not None and (other.id, other.url) == ("20260810A08QTT00", "")
+
+
+def test_an_item_with_a_14_character_id_is_an_article() -> None:
+    entry = feed_entry({"id": "20201130A0G1JJ", "articletype": "0", "link_info": {"url": "https://new.qq.com/rain/a/20201130A0G1JJ"}})
+    assert entry is not None
+    assert (entry.id, entry.url, entry.kind) == ("20201130A0G1JJ00", "https://new.qq.com/rain/a/20201130A0G1JJ", "article")
+
+
 def test_item_kinds_and_paid_flag() -> None:
     assert feed_entry({"id": "20260810A08QTT00", "articletype": "118"}).kind == "video"  # type: ignore[union-attr]
     assert feed_entry({"id": "20260810V08QTT00", "articletype": "0"}).kind == "video"  # type: ignore[union-attr]
@@ -166,6 +186,12 @@ def test_sitemap_skips_locs_that_are_not_articles() -> None:
     xml = b'<urlset><url><loc>https://news.qq.com/ch/tech</loc></url><url><loc>https://news.qq.com/rain/a/20260810V07PA300</loc></url></urlset>'
     _, entries = parse_sitemap(xml)
     assert [(e.id, e.kind) for e in entries] == [("20260810V07PA300", "video")]
+
+
+def test_sitemap_entries_keep_their_loc_normalised() -> None:
+    xml = b"<urlset><url><loc>https://new.qq.com/omn/TWF20200/TWF2020041300303000.html?pgv_ref=x</loc></url></urlset>"
+    _, entries = parse_sitemap(xml)
+    assert [(e.id, e.url) for e in entries] == [("20200413003030", "https://new.qq.com/omn/TWF20200/TWF2020041300303000.html")]
 
 
 @pytest.mark.parametrize(

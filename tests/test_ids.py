@@ -2,7 +2,16 @@
 
 import pytest
 
-from crawler.qq.ids import article_id, canonical_url, fetch_url, is_video_id
+from crawler.qq.ids import (
+    article_id,
+    article_input,
+    canonical_url,
+    clean_url,
+    fallback_url,
+    fetch_url,
+    is_video_id,
+    same_article,
+)
 
 FORMS = [
     ("https://news.qq.com/rain/a/20250207A090J800", "20250207A090J800"),
@@ -28,6 +37,16 @@ FORMS = [
     ("https://news.qq.com/a/20161014/006270.htm", "20161014006270"),
     ("http://tech.qq.com/a/20161014/006270.htm#p=1", "20161014006270"),
     ("https://new.qq.com/omn/20201130/20201130A0G1JJ00.html", "20201130A0G1JJ00"),
+    # 14-character ids (2017-2020 article_id): one article with their 16-character cms id.
+    ("https://new.qq.com/rain/a/20201130A0G1JJ", "20201130A0G1JJ00"),
+    ("https://new.qq.com/omn/20201130/20201130A0G1JJ.html", "20201130A0G1JJ00"),
+    ("20201130A0G1JJ", "20201130A0G1JJ00"),
+    ("20201130a0g1jj", "20201130A0G1JJ00"),
+    ("20171129V077OD", "20171129V077OD00"),
+    # The real URL of a 2020 numeric-id page: /omn/<first 8 of the TWF id>/<TWF id>.html.
+    ("https://new.qq.com/omn/TWF20200/TWF2020041300303000.html", "20200413003030"),
+    ("https://new.qq.com/omn/20200413/20200413003030.html", "20200413003030"),
+    ("https://xw.qq.com/cmsid/20190331A0E97900", "20190331A0E97900"),
     # Forms the channel feed and the sitemaps give (link_info.url, share_url, <loc>).
     ("https://view.inews.qq.com/a/20260810V07PA300", "20260810V07PA300"),
     ("https://news.qq.com/rain/a/20260810A0BO7100?uid=&chlid=news_news_fx", "20260810A0BO7100"),
@@ -49,6 +68,12 @@ def test_every_form_gives_one_id(form: str, expected: str) -> None:
         "https://news.qq.com/ch/tech",
         "not an id",
         "20250207X090J800",
+        "20201130X0G1JJ",
+        "20201130A0G1J",
+        "20201130A0G1JJ0",
+        "20201130A0G1JJ01",
+        "https://new.qq.com/rain/a/20201130A0G1JJ/extra",
+        "https://news.qq.com/omn/author/8QIf3n5c7IYcuDvY4ws%3D",
         "",
     ],
 )
@@ -70,3 +95,48 @@ def test_fetch_url_per_generation() -> None:
 def test_video_ids() -> None:
     assert is_video_id("20260810V07PA300")
     assert not is_video_id("20250207A090J800")
+
+
+def test_an_input_gives_its_canonical_id_and_the_url_to_fetch() -> None:
+    # A URL is fetched as given, normalised only: https, no fragment, no query.
+    assert article_input("https://new.qq.com/omn/20200413/20200413003030.html") == (
+        "20200413003030", "https://new.qq.com/omn/20200413/20200413003030.html"
+    )
+    assert article_input("http://new.qq.com/rain/a/20201130A0G1JJ?suid=1#comments") == (
+        "20201130A0G1JJ00", "https://new.qq.com/rain/a/20201130A0G1JJ"
+    )
+    assert article_input("//view.inews.qq.com/a/20260810A0BO7100?uid=&chlid=news_news_fx") == (
+        "20260810A0BO7100", "https://view.inews.qq.com/a/20260810A0BO7100"
+    )
+    assert article_input("tech.qq.com/a/20161014/006270.htm") == ("20161014006270", "https://tech.qq.com/a/20161014/006270.htm")
+    # A bare id at the fetch template, as written (upper case); old numeric ids at their /a/ path.
+    assert article_input(" 20201130a0g1jj ") == ("20201130A0G1JJ00", "https://news.qq.com/rain/a/20201130A0G1JJ")
+    assert article_input("20250207A090J800", "https://example.org/{id}") == ("20250207A090J800", "https://example.org/20250207A090J800")
+    assert article_input("20161014006270") == ("20161014006270", "https://news.qq.com/a/20161014/006270.htm")
+    for bad in ("not an id", "https://example.com/rain/a/20250207A090J800", "https://news.qq.com/ch/tech", ""):
+        assert article_input(bad) is None
+
+
+def test_clean_url_keeps_the_form() -> None:
+    assert clean_url("HTTP://New.QQ.com/omn/TWF20200/TWF2020041300303000.html?x=1") == (
+        "https://new.qq.com/omn/TWF20200/TWF2020041300303000.html"
+    )
+    assert clean_url("https://www.qq.com/babygohome/?pgv_ref=apub") is None
+
+
+def test_fallback_is_the_canonical_current_url_unless_already_fetched() -> None:
+    given = "https://view.inews.qq.com/a/20260810A0BO7100"
+    assert fallback_url(given, "20260810A0BO7100") == "https://news.qq.com/rain/a/20260810A0BO7100"
+    assert fallback_url("https://news.qq.com/rain/a/20260810A0BO7100", "20260810A0BO7100") is None
+    assert fallback_url("https://news.qq.com/rain/a/20201130A0G1JJ", "20201130A0G1JJ00") == (
+        "https://news.qq.com/rain/a/20201130A0G1JJ00"
+    )
+
+
+def test_a_page_is_the_requested_article_under_any_of_its_forms() -> None:
+    assert same_article("20201130A0G1JJ00", "20201130A0G1JJ")
+    assert same_article("20201130A0G1JJ00", "20201130A0G1JJ00")
+    assert same_article("20210426003469", "TWF2021042600346900")
+    assert not same_article("20250207A0MIS100", "20250207A0BAD400")
+    assert not same_article("20201130A0G1JJ00", "20201130A0G1JK00")
+    assert not same_article("20250207A090J800", "")

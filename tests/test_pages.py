@@ -1,8 +1,14 @@
-"""Saved pages -> Markdown, without a reactor: one golden file per fixture page.
+"""Saved pages -> Article and Markdown, without a reactor: two expected files per fixture page.
 
-Goldens live in ``tests/fixtures/expected/<case>.md``. They were produced by the code and then read
-line by line against their page (see the README's "Tests" section). To regenerate after a deliberate
-change: ``UPDATE_GOLDEN=1 python -m pytest tests/test_pages.py``, then read the diff.
+Beside each page ``tests/fixtures/pages/<case>.html``:
+
+* ``tests/fixtures/expected/<case>.json``: the Article extraction gives (``crawler.qq.pages``,
+  before cleaning), field by field, so a site change names the field that broke (web-poet style);
+* ``tests/fixtures/expected/<case>.md``: the file written for it (cleaned and rendered).
+
+Both were produced by the code and then read against their page (see the README's "Tests"
+section). To regenerate after a deliberate change: ``UPDATE_GOLDEN=1 python -m pytest
+tests/test_pages.py``, then read the diff.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from crawler.items import Article, Block
 from crawler.pipelines.clean import clean_article
-from crawler.qq.pages import PageError, parse_article
+from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.render import RenderOptions, render_article
 from tests.conftest import EXPECTED, FIXTURES, all_cases, page_response
 
@@ -54,6 +62,90 @@ def test_golden(case: str, settings) -> None:  # type: ignore[no-untyped-def]
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(output, encoding="utf-8", newline="\n")
     assert output == golden.read_text(encoding="utf-8")
+
+
+def block_data(block: Block) -> dict[str, object]:
+    """A block as expected data: its kind and text, and only the other fields its kind uses."""
+    data: dict[str, object] = {"kind": block.kind, "text": block.text}
+    if block.src:
+        data["src"] = block.src
+    if block.kind == "heading":
+        data["level"] = block.level
+    if block.kind == "list":
+        data["items"] = ["".join(span.text for span in item) for item in block.items]
+        data["ordered"] = block.ordered
+    styled = [s for s in block.spans if s.bold or s.code or s.href]
+    if styled:
+        data["styled"] = [{"text": s.text, "bold": s.bold, "code": s.code, "href": s.href} for s in styled]
+    return data
+
+
+def article_data(article: Article) -> dict[str, Any]:
+    """What the page says, as JSON: every extracted field but the URL it was read from."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "template": article.template,
+        "title": article.title,
+        "published": article.published.isoformat(),
+        "media": article.media,
+        "channel": article.channel,
+        "keywords": article.keywords,
+        "share_image": article.share_image,
+        "article_type": article.article_type,
+        "is_paid": article.is_paid,
+        "images": article.images,
+        "blocks": [block_data(b) for b in article.blocks],
+    }
+
+
+@pytest.mark.parametrize("case", GOOD)
+def test_expected_article(case: str, settings) -> None:  # type: ignore[no-untyped-def]
+    path = EXPECTED / f"{case}.json"
+    actual = article_data(parse_article(page_response(case), settings.get("QQ_ARTICLE_URL")))
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(json.dumps(actual, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert sorted(actual) == sorted(expected), case
+    assert not broken_fields(actual, expected), f"{case}: " + "; ".join(
+        f"{name} is {value!r}" for name, value in broken_fields(actual, expected).items()
+    )
+
+
+def broken_fields(actual: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """Field (or ``blocks[i]``) -> the value extraction gave, for each that differs from expected."""
+    broken = {f: actual.get(f) for f in expected if f != "blocks" and actual.get(f) != expected[f]}
+    got, want = actual.get("blocks", []), expected.get("blocks", [])
+    for i in range(max(len(got), len(want))):
+        if got[i : i + 1] != want[i : i + 1]:
+            broken[f"blocks[{i}]"] = got[i] if i < len(got) else None
+    return broken
+
+
+def test_a_broken_field_is_named(settings) -> None:  # type: ignore[no-untyped-def]
+    """The comparison names the field: a page whose media changed fails on ``media`` alone."""
+    case = "omn-short-20201130A0G1JJ00"
+    body = (FIXTURES / "pages" / f"{case}.html").read_bytes().replace('"较真"'.encode(), '"别的媒体"'.encode())
+    actual = article_data(parse_article(page_response(case, body), settings.get("QQ_ARTICLE_URL")))
+    expected = json.loads((EXPECTED / f"{case}.json").read_text(encoding="utf-8"))
+    assert list(broken_fields(actual, expected)) == ["media"]
+
+
+@pytest.mark.parametrize("case", GOOD)
+def test_charset_mismatch_only_where_the_label_is_wrong(case: str) -> None:
+    _, mismatch = true_charset(page_response(case))
+    if case.startswith("charset-"):
+        assert mismatch, case
+    else:
+        assert mismatch == "", (case, mismatch)
+
+
+@pytest.mark.parametrize("case", ["charset-gbk-label-20250207A0CS0100", "charset-utf8-label-20250207A0CS0200"])
+def test_a_wrong_label_would_give_mojibake(case: str) -> None:
+    """Without reading the bytes, the declared charset garbles the title: the fixtures test something."""
+    response = page_response(case)
+    assert "字符集测试" not in response.text
+    assert parse_article(response).title.startswith("字符集测试")
 
 
 @pytest.mark.parametrize(("case", "reason"), sorted(BAD.items()))
@@ -119,3 +211,18 @@ def test_gbk_page_is_decoded_from_gbk_bytes() -> None:
     assert article.title == "DeepMind新电脑已可利用记忆自学 人工智能迈上新台阶"
     assert article.media == "TNW中文站"
     assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"
+
+
+def test_article_info_strings_are_read_as_javascript_reads_them() -> None:
+    """Every JavaScript string escape of an old page's ``ARTICLE_INFO``, in either quote."""
+    page = (FIXTURES / "pages" / "old-gbk-20161014006270.html").read_bytes().decode("gbk")
+    title = "title: 'DeepMind新电脑已可利用记忆自学 人工智能迈上新台阶',"
+    assert title in page
+    escaped = (
+        "title: '\\u300aAI\\u300b \\x41\\'s \\\"brain\\\" a\\\\b http:\\/\\/qq.com {not} [an] 续\\\n行 \\uD83D\\uDE00',"
+    )
+    changed = page.replace(title, escaped).replace("site: 'tech',", '"site": "te\\"ch}",')
+    article = parse_article(page_response("old-gbk-20161014006270", changed.encode("gbk")))
+    assert article.title == '《AI》 A\'s "brain" a\\b http://qq.com {not} [an] 续行 😀'
+    assert article.channel == 'te"ch}'
+    assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"  # fields after them still read

@@ -37,7 +37,14 @@ def test_a_page_asks_for_its_articles_and_the_next_page() -> None:
     qq = spider()
     requests = feed_page(qq, SAMPLE.read_bytes())
     urls = [r.url for r in requests]
-    assert urls[:3] == [f"https://news.qq.com/rain/a/{i}" for i in ("20260810A0BO7100", "20260810A07QG300", "20260810A08QTT00")]
+    # Each at the link the feed gave (link_info.url), not at a URL rebuilt from its id.
+    assert urls[:3] == [
+        "https://view.inews.qq.com/a/20260810A0BO7100",
+        "https://view.inews.qq.com/a/20260810A07QG300",
+        "https://new.qq.com/rain/a/20260810A08QTT00",
+    ]
+    assert [r.meta["qq_id"] for r in requests[:3]] == ["20260810A0BO7100", "20260810A07QG300", "20260810A08QTT00"]
+    assert requests[0].meta["qq_fallback"] == "https://news.qq.com/rain/a/20260810A0BO7100"
     assert isinstance(requests[3], JsonRequest) and b'"page": 1' in requests[3].body
     assert len(requests) == 4  # the video is skipped
     assert qq.crawler.stats.get_value("qq/skipped/video") == 1  # type: ignore[union-attr]

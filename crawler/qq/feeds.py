@@ -12,7 +12,9 @@ entries or a ``SourceError``. Nothing here does I/O or reads settings.
   plain or gzip; parsed with Scrapy's ``Sitemap``. An entry's date is its ``<lastmod>``, else the
   date inside its id.
 
-Every entry is reduced to its canonical id (``crawler.qq.ids``). Errors carry a ``reason`` that
+Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the URL the source gave
+(``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt
+from the id. Errors carry a ``reason`` that
 names a stats counter: ``not_json``, ``busy``, ``code``, ``no_data`` (feed), ``not_xml``,
 ``bad_gzip``, ``too_big`` (sitemap). Feed items without a usable id are returned in
 ``FeedPage.bad_items`` so the caller can count them and use the rest of the page.
@@ -37,7 +39,7 @@ from scrapy.http import JsonRequest
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from crawler.qq.ids import article_id, is_video_id
+from crawler.qq.ids import article_id, clean_url, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
 
 FEED_URL = "https://i.news.qq.com/web_feed/getPCList"
@@ -70,7 +72,11 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    """An article a source lists: canonical id, the URL it gave, and what it says about it."""
+    """An article a source lists: canonical id, the URL to fetch it at, and what the source says.
+
+    ``url`` is the source's own link to the article, normalised; empty when the source gives none
+    (or a link to another article), and the article is then fetched by its id.
+    """
 
     id: str
     url: str = ""
@@ -180,7 +186,8 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
     """One feed item as an Entry, or None when neither its ``id`` nor its link gives an id."""
     link = item.get("link_info") if isinstance(item.get("link_info"), dict) else {}
     url = str(link.get("url") or "")
-    ident = article_id(str(item.get("id") or "")) or (article_id(url) if url else None)
+    link_id = article_id(url) if url else None
+    ident = article_id(str(item.get("id") or "")) or link_id
     if ident is None:
         return None
     kind_code = str(item.get("articletype", "0"))
@@ -189,7 +196,7 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
     paid = bool(item.get("article_is_pay") or payment.get("article_is_pay") or payment.get("is_pay"))
     return Entry(
         id=ident,
-        url=url,
+        url=(clean_url(url) or "") if link_id == ident else "",
         published=parse_time(str(item.get("publish_time") or "")),
         kind=entry_kind(kind_code, ident),
         type=kind_code,
@@ -260,7 +267,7 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], li
         ident = article_id(d.get("loc", ""))
         if ident is not None:
             kind: EntryKind = "video" if is_video_id(ident) else "article"
-            entries.append(Entry(id=ident, url=d["loc"], published=parse_lastmod(d.get("lastmod", "")), kind=kind))
+            entries.append(Entry(id=ident, url=clean_url(d["loc"]) or "", published=parse_lastmod(d.get("lastmod", "")), kind=kind))
     return [], entries
 
 

@@ -1,42 +1,106 @@
-"""qq.com URL forms -> one canonical article id -> the canonical link.
+"""qq.com URL forms -> one canonical article id -> the canonical link; what to fetch for an input.
 
-Every form of an article URL that Tencent has used maps to one id, so the crawler fetches an
-article once per run and the output links back to it the same way whatever host served it:
+Every id form Tencent has used maps to one canonical id, so the crawler fetches an article once per
+run, dedups, stores and names its file by that id, and links back to it the same way whatever host
+served it. The forms (sources: ``../shared/qq/SITE.md`` §1c, §2 and the fixtures):
 
-* current ids: ``YYYYMMDD`` + ``A`` (article) or ``V`` (video) + 5 characters + ``00``
-  (``20250207A090J800``), under ``news.qq.com/rain/a/``, ``new.qq.com/rain/a/``,
-  ``new.qq.com/omn/YYYYMMDD/<id>.html`` and ``view.inews.qq.com/a/``;
-* 2019-2021 numeric ids (``20210426003469``), also written as cms ids ``TWF2021042600346900``;
-* old CMS pages ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, whose id (as in ``ARTICLE_INFO.id``) is the
-  date followed by the number: ``20161014006270``.
+==========================  ==========================  ====================  =========================
+form                        example                     where seen            canonical id
+==========================  ==========================  ====================  =========================
+current (16 characters)     ``20250207A090J800``        every page, feed and  itself
+  ``YYYYMMDD`` + ``A``/``V``                            sitemap since 2019
+  + 5 alphanumerics + ``00``                            (pacaio ``app_id``
+                                                        2019, kv_srv 2021,
+                                                        ``article_id`` 2024+)
+short (14 characters)       ``20201130A0G1JJ``          ``article_id`` of     + ``00``:
+  ``YYYYMMDD`` + ``A``/``V``  ``20171129V077OD``        2020 pages (whose     ``20201130A0G1JJ00``
+  + 5 alphanumerics                                     ``cms_id`` is the id
+                                                        + ``00``); 2017 app
+                                                        API video ids
+numeric (14 digits)         ``20210426003469``          ``article_id`` of     itself
+  ``YYYYMMDD`` + 6 digits                               2019-2021 pages;
+                                                        ``ARTICLE_INFO.id``
+                                                        of old CMS pages
+TWF cms id                  ``TWF2021042600346900``     ``cms_id`` of pages   the 14 digits:
+  ``TWF`` + numeric + ``00``                            with numeric ids      ``20210426003469``
+old CMS path                ``/a/20161014/006270.htm``  ``<site>.qq.com``     date + number:
+                                                        until 2018            ``20161014006270``
+==========================  ==========================  ====================  =========================
+
+Why these canonical forms: the 16-character id is what every current page, feed item, sitemap and
+the article store already use, and it is the ``cms_id`` of the 2020 page whose own ``article_id`` is
+the 14-character form (one article, SITE.md §1c); the numeric id is the page's own ``article_id``
+(and the old pages' ``ARTICLE_INFO.id``), which its TWF ``cms_id`` only wraps. The ``A``/``V`` letter
+is the only one any source shows (article/video), so no other letter is taken for an id.
+
+URL paths that carry an id, on any ``*.qq.com`` host: ``/rain/a/<id>``, ``/omn/<8 chars>/<id>.html``
+(the 8 chars are the date, or the first 8 of a TWF id: ``/omn/TWF20200/TWF2020041300303000.html``),
+``/omn/<id>``, ``/a/<id>`` (``view.inews.qq.com``), ``/cmsid/<id>`` (``xw.qq.com``) and
+``/a/YYYYMMDD/NNNNNN.htm``.
+
+What is fetched (``article_input``): a URL is fetched as given, normalised only (``https``, no
+fragment, no query: every known form carries its id in the path, and the queries seen, ``suid``,
+``media_id``, ``uid``, ``chlid``, ``pgv_ref``, only track the share); a bare id is fetched at
+``QQ_FETCH_URL`` as written. When that answers 404/410 or the deleted-article page, the canonical
+current URL (``fallback_url``) is tried once. A page is the requested article when its own id is
+the requested id in any of its forms (``same_article``).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-# An id as it appears alone: a current id, a numeric 14-digit id, or a TWF cms id.
+# An id as it appears alone (upper case).
 _CURRENT_ID = r"\d{8}[AV][0-9A-Z]{5}00"
-_ID_RE = re.compile(rf"^(?:{_CURRENT_ID}|\d{{14}}|TWF\d{{14}}00)$")
+_SHORT_ID = r"\d{8}[AV][0-9A-Z]{5}"
+_ID_RE = re.compile(rf"^(?:{_CURRENT_ID}|{_SHORT_ID}|\d{{14}}|TWF\d{{14}}00)$")
 _OLD_PATH_RE = re.compile(r"^/a/(\d{8})/(\d{6})\.htm$")
 _PATH_RE = re.compile(
-    r"^/(?:rain/a|omn/\d{8}|omn|a|cmsid)/(?P<id>[0-9A-Z]+?)(?:\.html?)?/?$"
+    r"^/(?:rain/a|omn/[0-9A-Za-z]{8}|omn|a|cmsid)/(?P<id>[0-9A-Za-z]+?)(?:\.html?)?/?$"
 )
 
 QQ_HOST_SUFFIX = "qq.com"
 # The old CMS (/a/YYYYMMDD/NNNNNN.htm) served articles until the omn/rain templates of 2019.
 OLD_TEMPLATE_UNTIL = "20190101"
+FETCH_TEMPLATE = "https://news.qq.com/rain/a/{id}"
+
+
+def _bare_id(raw: str) -> str | None:
+    """A bare id in upper case, as written, or None if it is not one of the known forms."""
+    raw = raw.strip().upper()
+    return raw if _ID_RE.match(raw) else None
 
 
 def normalise_id(raw: str) -> str | None:
     """Return the canonical form of a bare article id, or None if it is not one."""
-    raw = raw.strip().upper()
-    if not _ID_RE.match(raw):
+    bare = _bare_id(raw)
+    if bare is None:
         return None
-    if raw.startswith("TWF"):
-        return raw[3:-2]
-    return raw
+    if bare.startswith("TWF"):
+        return bare[3:-2]
+    if len(bare) == 14 and not bare.isdigit():
+        return bare + "00"
+    return bare
+
+
+def _qq_url(text: str) -> tuple[str, str, str] | None:
+    """(host, path, https URL without query and fragment) of a qq.com URL, else None."""
+    parts = urlsplit(text if "//" in text else f"https://{text}")
+    host = (parts.hostname or "").lower()
+    if not (host == QQ_HOST_SUFFIX or host.endswith("." + QQ_HOST_SUFFIX)):
+        return None
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return host, parts.path, urlunsplit(("https", netloc, parts.path, "", ""))
+
+
+def _path_id(path: str) -> str | None:
+    """The id a qq.com URL path carries, as written (upper case), else None."""
+    old = _OLD_PATH_RE.match(path)
+    if old:
+        return old.group(1) + old.group(2)
+    match = _PATH_RE.match(path)
+    return _bare_id(match.group("id")) if match else None
 
 
 def article_id(url_or_id: str) -> str | None:
@@ -45,17 +109,47 @@ def article_id(url_or_id: str) -> str | None:
     bare = normalise_id(text)
     if bare is not None:
         return bare
-    parts = urlsplit(text if "//" in text else f"https://{text}")
-    host = (parts.hostname or "").lower()
-    if not (host == QQ_HOST_SUFFIX or host.endswith("." + QQ_HOST_SUFFIX)):
+    found = _qq_url(text)
+    if found is None:
         return None
-    old = _OLD_PATH_RE.match(parts.path)
-    if old:
-        return old.group(1) + old.group(2)
-    match = _PATH_RE.match(parts.path)
-    if match:
-        return normalise_id(match.group("id"))
-    return None
+    written = _path_id(found[1])
+    return normalise_id(written) if written else None
+
+
+def clean_url(url: str) -> str | None:
+    """An article URL as fetched: ``https``, no query, no fragment; None if not a qq.com article URL."""
+    found = _qq_url(url.strip())
+    if found is None or _path_id(found[1]) is None:
+        return None
+    return found[2]
+
+
+def article_input(raw: str, fetch_template: str = FETCH_TEMPLATE) -> tuple[str, str] | None:
+    """One input (a URL of any form or a bare id) -> (canonical id, URL to fetch), else None.
+
+    A URL is fetched as given (``clean_url``); a bare id at ``fetch_template``, as written.
+    """
+    text = raw.strip()
+    bare = _bare_id(text)
+    if bare is not None:
+        return normalise_id(bare) or bare, fetch_url(bare, fetch_template)
+    url = clean_url(text)
+    ident = article_id(text)
+    if url is None or ident is None:
+        return None
+    return ident, url
+
+
+def fallback_url(url: str, ident: str, fetch_template: str = FETCH_TEMPLATE) -> str | None:
+    """The canonical current URL of ``ident`` to try once when ``url`` is gone; None if the same."""
+    canonical = fetch_url(ident, fetch_template)
+    return None if canonical == url else canonical
+
+
+def same_article(requested: str, page_id: str) -> bool:
+    """Whether a page's own id is the requested article: the same canonical id (a documented alias)."""
+    own = article_id(page_id)
+    return own is not None and own == article_id(requested)
 
 
 def is_video_id(article: str) -> bool:
@@ -68,7 +162,7 @@ def canonical_url(article: str, template: str = "https://new.qq.com/rain/a/{id}"
     return template.format(id=article)
 
 
-def fetch_url(article: str, template: str = "https://news.qq.com/rain/a/{id}") -> str:
+def fetch_url(article: str, template: str = FETCH_TEMPLATE) -> str:
     """The URL to fetch for an id: numeric ids from before 2019 live under the old /a/ path."""
     if re.fullmatch(r"\d{14}", article) and article[:8] < OLD_TEMPLATE_UNTIL:
         return f"https://news.qq.com/a/{article[:8]}/{article[8:]}.htm"

@@ -7,7 +7,12 @@
   metadata, the body in ``div.content-article`` (``p.one-p``, ``img.content-picture``, videos
   pushed onto ``videoArr`` by inline scripts).
 * ``old`` (until 2018, ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, GB2312/GBK bytes): the
-  ``ARTICLE_INFO`` JavaScript object (single quotes, not JSON) and ``#Cnt-Main-Article-QQ``.
+  ``ARTICLE_INFO`` JavaScript object (not JSON: its strings are read as JavaScript reads them,
+  ``js_unescape``) and ``#Cnt-Main-Article-QQ``.
+
+The text is decoded from what the bytes are (``true_charset``): a page whose declared charset
+(header or ``<meta>``) disagrees with its bytes (says GBK, is UTF-8, or the reverse) is read as its
+bytes, never as mojibake; the caller logs and counts the mismatch.
 
 A page that yields no article raises ``PageError`` whose ``reason`` names the stats counter
 (``qq/dropped/<reason>``).
@@ -15,6 +20,7 @@ A page that yields no article raises ``PageError`` whose ``reason`` names the st
 
 from __future__ import annotations
 
+import codecs
 import html
 import json
 import re
@@ -32,7 +38,15 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 TITLE_SUFFIXES = ("_腾讯新闻", "_腾讯网")
 _DATA_RE = re.compile(r"window\.DATA\s*=\s*")
 _ARTICLE_INFO_RE = re.compile(r"ARTICLE_INFO\s*=\s*(?:window\.ARTICLE_INFO\s*\|\|\s*)?\{")
-_JS_STRING_FIELD_RE = re.compile(r"""(?m)^\s*([A-Za-z_]\w*)\s*:\s*'((?:[^'\\]|\\.)*)'""")
+_JS_STRING = r"""'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*\""""
+# Tokens of a JavaScript object literal: a key (name or string, then ``:``), a string, a bracket.
+_JS_TOKEN_RE = re.compile(
+    rf"(?P<key>(?:[A-Za-z_$][\w$]*|{_JS_STRING})\s*:)|(?P<str>{_JS_STRING})|(?P<open>[{{\[])|(?P<close>[}}\]])"
+)
+_JS_ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|0(?![0-9])|\r\n|[\s\S])")
+_JS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+# A backslash before a line terminator is a line continuation: both vanish.
+_JS_CONTINUATIONS = frozenset(["\n", "\r", "\r\n", "\u2028", "\u2029"])
 _PLACEHOLDER_RE = re.compile(r"<!--\s*(IMG|VIDEO)_(\d+)\s*-->")
 
 
@@ -47,6 +61,7 @@ class PageError(ValueError):
 
 def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
     """Extract the article of a qq.com page of any template generation, or raise PageError."""
+    response, _ = true_charset(response)
     sel = response.selector
     if sel.css("#Cnt-Main-Article-QQ") or _ARTICLE_INFO_RE.search(response.text):
         return _parse_old(response, sel, link_template)
@@ -54,6 +69,37 @@ def parse_article(response: TextResponse, link_template: str = "https://new.qq.c
     if data is not None and not data.get("originContent") and sel.css("div.content-article p.one-p, div.LEFT"):
         return _parse_omn(response, sel, data, link_template)
     return _parse_current(response, sel, data, data_error, link_template)
+
+
+def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
+    """The response read as what its bytes are, and how the declaration was wrong ("" if it was not).
+
+    Decided with the bytes: bytes that decode as strict UTF-8 (and are not plain ASCII) are UTF-8
+    whatever is declared; bytes declared UTF-8 that are not UTF-8 but decode as strict GB18030 (a
+    superset of GBK and GB2312) are GB18030, unless the UTF-8 only breaks at the very end (a cut
+    download, not another charset). Anything else is read as declared. No detector library: on a
+    site whose pages are either UTF-8 or GBK, two strict decodes decide.
+    """
+    body = response.body
+    if body.isascii():
+        return response, ""
+    declared = codecs.lookup(response.encoding).name
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        cut = error.reason == "unexpected end of data"
+        if declared != "utf-8" or cut:
+            return response, ""
+        try:
+            body.decode("gb18030")
+        except UnicodeDecodeError:
+            return response, ""
+        actual = "gb18030"
+    else:
+        if declared == "utf-8":
+            return response, ""
+        actual = "utf-8"
+    return response.replace(encoding=actual), f"declared {response.encoding}, but the bytes are {actual}"
 
 
 # -- window.DATA ------------------------------------------------------------------------------
@@ -257,17 +303,58 @@ def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link
 
 
 def _article_info(text: str) -> dict[str, str]:
-    """The string fields of ``ARTICLE_INFO = window.ARTICLE_INFO || {...}`` (a JS object, not JSON)."""
+    """The top-level string fields of ``ARTICLE_INFO = window.ARTICLE_INFO || {...}``.
+
+    A JavaScript object literal, not JSON: keys bare or quoted, strings in either quote with
+    JavaScript escapes. Nested objects and arrays (``topic``, ``tpl``, ``tags``) are skipped whole,
+    brackets inside strings included.
+    """
     match = _ARTICLE_INFO_RE.search(text)
     if not match:
         return {}
-    depth, end = 1, match.end()
-    while depth and end < len(text):
-        depth += {"{": 1, "}": -1}.get(text[end], 0)
-        end += 1
-    body = text[match.end() : end]
-    top_level = re.sub(r"\{[^{}]*\}", "", body)  # nested objects (topic, tpl ...) are not needed
-    return {k: v.replace("\\'", "'") for k, v in _JS_STRING_FIELD_RE.findall(top_level)}
+    fields: dict[str, str] = {}
+    depth, key = 1, ""
+    for token in _JS_TOKEN_RE.finditer(text, match.end()):
+        if token["open"]:
+            depth, key = depth + 1, ""
+        elif token["close"]:
+            depth, key = depth - 1, ""
+            if depth == 0:
+                break
+        elif token["key"]:
+            name = token["key"][:-1].strip()
+            key = js_unescape(name[1:-1]) if name[0] in "'\"" else name
+            key = key if depth == 1 else ""
+        else:
+            if key:
+                fields[key] = js_unescape(token["str"][1:-1])
+            key = ""
+    return fields
+
+
+def js_unescape(value: str) -> str:
+    """The text of a JavaScript string literal's body, escapes read as JavaScript reads them.
+
+    ``\\n``-style escapes, ``\\xHH``, ``\\uHHHH`` (surrogate pairs joined), ``\\u{H...}``, line
+    continuations (removed); any other escaped character stands for itself (``\\'``, ``\\"``,
+    ``\\\\``, ``\\/``).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape in _JS_CONTINUATIONS:
+            return ""
+        if escape in _JS_ESCAPES:
+            return _JS_ESCAPES[escape]
+        if escape[0] in "ux" and len(escape) > 1:
+            code = int(escape.strip("ux{}"), 16)
+            return chr(code) if code <= 0x10FFFF else escape
+        return escape
+
+    text = _JS_ESCAPE_RE.sub(one, value)
+    if re.search("[\ud800-\udfff]", text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _parse_old(response: TextResponse, sel: Selector, link_template: str) -> Article:

@@ -15,7 +15,10 @@ A bad argument closes the crawl when it opens, before any request, with the reas
 every bad value and the accepted arguments.
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms and sources gave it. A channel's paging stops at ``pages``, at an empty page, or at a page
+forms and sources gave it; it is fetched at the URL given (``crawler.qq.ids.article_input``), and
+once more at its canonical current URL if that one is gone (404/410, the deleted-article page). A
+page whose own id is not the requested article's is dropped (``qq/dropped/id_mismatch``); a page
+whose declared charset is not what its bytes are is read as its bytes (``qq/charset_mismatch``). A channel's paging stops at ``pages``, at an empty page, or at a page
 whose every entry is older than ``since`` or already written (``already_written()``: the crawl's
 article store says so; never with ``refresh``). Whether an article is fetched at all is the dedup
 middleware's decision (``crawler.middlewares.dedup``): article requests carry their id in
@@ -31,7 +34,8 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap).
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/articles``,
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/fallback``
+(a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``.
@@ -56,8 +60,8 @@ from crawler.items import Article
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
-from crawler.qq.ids import article_id, fetch_url
-from crawler.qq.pages import PageError, parse_article
+from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
+from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.rules import page_entry, skip_reason
 from crawler.store.extension import store_of
 
@@ -101,6 +105,7 @@ class QqSpider(scrapy.Spider):
         spider.link_template = settings.get("QQ_ARTICLE_URL")
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
     def check_arguments(self) -> None:
@@ -149,24 +154,62 @@ class QqSpider(scrapy.Spider):
 
     def article_requests(self, inputs: list[str]) -> Iterator[scrapy.Request]:
         for raw in inputs:
-            ident = article_id(raw)
-            if ident is None:
+            found = article_input(raw, self.fetch_template)
+            if found is None:
                 self._stat("qq/bad_input")
                 logger.error("Not a qq.com article URL or id, skipped: %r", raw)
                 continue
+            ident, url = found
             if ident not in self.seen:
                 self.seen.add(ident)
-                yield self.article_request(ident)
+                yield self.article_request(ident, url)
 
-    def article_request(self, ident: str) -> scrapy.Request:
+    def article_request(self, ident: str, url: str = "") -> scrapy.Request:
+        """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``."""
         self._stat("qq/requested")
+        url = url or fetch_url(ident, self.fetch_template)
+        return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template))
+
+    def _article_get(self, ident: str, url: str, fallback: str | None, *, retry: bool = False) -> scrapy.Request:
         return scrapy.Request(
-            fetch_url(ident, self.fetch_template),
+            url,
             callback=self.parse_article,
-            errback=self.failed,
+            errback=self.article_failed,
             cb_kwargs={"ident": ident},
-            meta={"qq_id": ident},  # read by crawler.middlewares.dedup
+            # qq_id is read by crawler.middlewares.dedup; qq_fallback is the canonical current URL
+            # tried once when this one is gone (None: it is that URL, or the retry).
+            meta={"qq_id": ident, "qq_fallback": fallback},
+            # The retry is never filtered: nor is its redirect to the deleted-article page, which
+            # the first request of this article (or of another deleted one) has already asked for.
+            dont_filter=retry,
         )
+
+    def at_canonical_url(self, ident: str, request: scrapy.Request, why: str) -> scrapy.Request | None:
+        """The one retry of an article whose given URL is gone, at its canonical current URL."""
+        url = request.meta.get("qq_fallback")
+        if not url:
+            return None
+        self._stat("qq/fallback")
+        given = request.meta.get("redirect_urls", [request.url])[0]
+        logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
+        return self._article_get(ident, url, None, retry=True)
+
+    def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
+        """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
+        retry = self.at_canonical_url(ident, request, "redirected to the deleted-article page")
+        if retry is None:
+            self._stat("qq/deleted")
+            logger.info("Deleted article %s: redirected to %s", ident, request.url)
+        return retry
+
+    def dropped(self, request: scrapy.Request) -> None:
+        """On request_dropped: every deleted article redirects to the same page, so the dupefilter
+        drops that redirect after the first one of a run, and no callback would ever see it."""
+        ident = request.meta.get("qq_id")
+        if ident and DELETED_MARKER in request.url:
+            retry = self.deleted(ident, request)
+            if retry is not None and self.crawler.engine is not None:
+                self.crawler.engine.crawl(retry)
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written: such a page of a feed ends the paging."""
@@ -183,22 +226,32 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/skipped/{skip}")
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
-        return self.article_request(entry.id)
+        return self.article_request(entry.id, entry.url)
 
-    def parse_article(self, response: Response, ident: str) -> Iterator[Article]:
+    def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
         if DELETED_MARKER in response.url:
-            self._stat("qq/deleted")
-            logger.info("Deleted article %s: redirected to %s", ident, response.url)
+            assert response.request is not None
+            retry = self.deleted(ident, response.request)
+            if retry is not None:
+                yield retry
             return
         if not isinstance(response, TextResponse):
             self._stat("qq/dropped/not_html")
             logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
             return
+        response, mismatch = true_charset(response)
+        if mismatch:
+            self._stat("qq/charset_mismatch")
+            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, response.url, mismatch)
         try:
             article = parse_article(response, self.link_template)
         except PageError as error:
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
+            return
+        if not same_article(ident, article.id):
+            self._stat("qq/dropped/id_mismatch")
+            logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
             return
         # The rule feeds and sitemaps are judged by, on what the page says; without since: an
         # article named by the arguments is fetched whatever its date, and a listed one was judged.
@@ -209,6 +262,17 @@ class QqSpider(scrapy.Spider):
             return
         self._stat("qq/articles")
         yield article
+
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """An article request failed: a given URL that is gone (404/410) is tried at the canonical one."""
+        response = getattr(failure.value, "response", None)
+        if response is not None and response.status in (404, 410):
+            request = failure.request  # type: ignore[attr-defined]
+            retry = self.at_canonical_url(request.meta["qq_id"], request, f"HTTP {response.status}")
+            if retry is not None:
+                yield retry
+                return
+        self.failed(failure)
 
     def failed(self, failure: Failure) -> None:
         if failure.check(IgnoreRequest) and not failure.check(HttpError):

@@ -95,6 +95,11 @@ GOOD: dict[str, tuple[str, int, int]] = {
     "/inews.gtimg.com/newsapp_bt/0/13455075334/1000": ("JPEG", 1000, 750),
     "/inews.gtimg.com/newsapp_bt/0/13455074969/1000": ("PNG", 1000, 563),
     "/img1.gtimg.com/tech/pics/hv1/168/240/2140/139214868.jpg": ("JPEG", 500, 300),
+    "/inews.gtimg.com/newsapp_bt/0/12844449145/1000": ("JPEG", 1000, 1500),
+    "/inews.gtimg.com/newsapp_bt/0/12844451110/1000": ("PNG", 1000, 1500),
+    "/inews.gtimg.com/newsapp_bt/0/12844451917/1000": ("JPEG", 1000, 1500),
+    "/inews.gtimg.com/newsapp_bt/0/12837514775/1000": ("PNG", 1000, 563),
+    "/inews.gtimg.com/news_ls/OQa0FQOYdHPjGEJQ8J-vqwFKVsZ6At5YtL7iA2EoQqmZsAA_640330/0": ("JPEG", 640, 330),
 }
 IMAGES: dict[str, bytes] = {path: draw(kind, w, h, seed) for seed, (path, (kind, w, h)) in enumerate(GOOD.items())}
 TINY_PATH = "/inews.gtimg.com/om_bt/BadTinySpacer/641"

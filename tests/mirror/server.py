@@ -7,7 +7,10 @@ serves is listed in ``tests/mirror/site.json``:
 * ``articles``: id -> page file in ``tests/fixtures/pages`` (and its ``charset``; GBK pages are
   stored and served as GBK bytes with ``Content-Type: text/html; charset=gb2312``), served at
   every path form qq.com uses: ``/rain/a/<id>``, ``/omn/<date>/<id>.html``, ``/a/<id>`` and, for
-  old numeric ids, ``/a/<date>/<n>.htm``;
+  old numeric ids, ``/a/<date>/<n>.htm``; an article with ``urls`` is served at those URLs only
+  (the forms a source is known to link it by), so a crawl that fetches another form gets a 404;
+* ``redirects``: URL -> ``Location`` of a 302 (a move between forms of one article, to another
+  article, or to the deleted-article page); ``gone``: URLs answered 404 whatever they name;
 * ``deleted``: ids answered as qq.com answers deleted articles, ``302`` to
   ``https://www.qq.com/babygohome/?pgv_ref=apub`` (whose page is served too);
 * ``/robots.txt`` on every host allows everything.
@@ -25,6 +28,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.mirror.faults import Faults
 
@@ -36,6 +40,12 @@ HOME_PAGE = (
     '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>腾讯首页</title></head>'
     '<body><div id="root"><div class="home">腾讯网 · 公益寻人</div></div></body></html>'
 )
+
+
+def path_of(url: str) -> str:
+    """Where a qq.com URL arrives on the mirror: ``/<host><path>`` (see ``crawler/mirror.py``)."""
+    parts = urlsplit(url)
+    return f"/{parts.netloc}{parts.path or '/'}"
 
 
 class Reply:
@@ -62,6 +72,9 @@ class Mirror:
         self.pages = pages
         self.articles: dict[str, dict[str, str]] = site.get("articles", {})
         self.deleted: set[str] = set(site.get("deleted", []))
+        self.redirects = {path_of(url): location for url, location in site.get("redirects", {}).items()}
+        self.gone = {path_of(url) for url in site.get("gone", [])}
+        self.only_at = {path_of(url): ident for ident, entry in self.articles.items() for url in entry.get("urls", [])}
         self.routes: list[tuple[re.Pattern[str], Route]] = [
             (re.compile(r"^/[^/]+/robots\.txt$"), lambda m, s: Reply(200, b"User-agent: *\nAllow: /\n", "text/plain")),
             (re.compile(r"^/www\.qq\.com/babygohome/?$"), lambda m, s: Reply(200, HOME_PAGE.encode("utf-8"))),
@@ -79,14 +92,24 @@ class Mirror:
 
         feeds.register(self)
 
-    def article(self, ident: str) -> Reply:
+    def exact(self, path: str) -> Reply | None:
+        """The answer of a URL ``site.json`` names exactly (``gone``, ``redirects``, ``urls``), else None."""
+        if path in self.gone:
+            return Reply(404, b"<html><body>404</body></html>")
+        if path in self.redirects:
+            return Reply(302, b"", headers={"Location": self.redirects[path]})
+        if path in self.only_at:
+            return self.article(self.only_at[path], exact=True)
+        return None
+
+    def article(self, ident: str, exact: bool = False) -> Reply:
         ident = ident.upper()
         if ident.startswith("TWF"):
             ident = ident[3:-2]
         if ident in self.deleted:
             return Reply(302, b"", headers={"Location": DELETED_LOCATION})
         entry = self.articles.get(ident)
-        if entry is None:
+        if entry is None or ("urls" in entry and not exact):
             return Reply(404, b"<html><body>404</body></html>")
         body = (self.pages / entry["file"]).read_bytes()
         return Reply(200, body, f"text/html; charset={entry.get('charset', 'utf-8')}")
@@ -100,6 +123,9 @@ class Mirror:
         with self._lock:
             self.requests.append(path)
         route_path = path.split("?", 1)[0]
+        exact = self.exact(route_path)
+        if exact is not None:
+            return exact
         for pattern, route in self.routes:
             match = pattern.match(route_path)
             if match:
