@@ -87,6 +87,10 @@ class Article:
     blocks: list[Block] = field(default_factory=list)
     article_type: str = "0"
     is_paid: bool = False
+    # The source's update time of what was fetched (a feed's update_time), when it says one.
+    updated: datetime | None = None
+    # When the text was last corrected, for the lastmod key (set by the plan pipeline; None: never).
+    modified: datetime | None = None
     # Where the article's files go (set by the plan pipeline).
     paths: Paths | None = None
     # Link to the local copy of ``thumbnail`` (e.g. ``/images/qq/<id>.jpg``), when downloaded.
