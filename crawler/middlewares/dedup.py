@@ -25,7 +25,9 @@ the crawl's article store (``crawler.store.extension``):
 
 Claiming first and asking the store second leaves no gap: the other process records the article
 before it lets its claim go. A dropped request raises ``IgnoreRequest``, which the spider's errback
-ignores. A retried or redirected request is claimed again by its own process, which succeeds.
+ignores. A request let through is marked (``meta["qq_dedup_passed"]``): its redirects and retries,
+which copy its meta, go on without a second decision (and without counting twice), under the claim
+this process already holds.
 
 Settings: ``DEDUP_ENABLED``; ``DEDUP_REFRESH`` (or the spider argument ``refresh=1``): fetch and
 rewrite every article whatever its state (claims still apply); ``DEDUP_RETRY_DROPPED``;
@@ -88,8 +90,8 @@ class DedupMiddleware:
 
     def process_request(self, request: Request) -> None:
         ident = request.meta.get("qq_id")
-        if not ident or request.meta.get("dont_dedup"):
-            return
+        if not ident or request.meta.get("dont_dedup") or request.meta.get("qq_dedup_passed"):
+            return  # not an article, or a redirect or retry of one already let through
         if self.store is None:
             self.store = store_of(self.crawler)
         try:
@@ -106,6 +108,7 @@ class DedupMiddleware:
         if state is not None:
             self._inc("dedup/skipped")
             self._skip(f"dedup/skipped/{state}", request, f"already {state}")
+        request.meta["qq_dedup_passed"] = True
 
     def _settled(self, ident: str, request: Request) -> str | None:
         """The state that makes fetching the article pointless, or None to fetch it."""

@@ -167,13 +167,14 @@ class QqSpider(scrapy.Spider):
         for request in self.article_requests(list(self.args.inputs)):
             await self._room()
             yield request
+        # Rechecks before the sources: an article both due and listed is then fetched once, as a recheck.
+        for request in self.recheck_requests():
+            await self._room()
+            yield request
         for channel in self.args.channels:
             yield self.feed_request(channel, 0)
         if self.args.sitemap:
             yield self.sitemap_request(self.sitemap_url)
-        for request in self.recheck_requests():
-            await self._room()
-            yield request
 
     def recheck_requests(self) -> Iterator[scrapy.Request]:
         """``UPDATE_WINDOW``: the recent written articles due for a recheck, in their own slot."""
@@ -249,7 +250,8 @@ class QqSpider(scrapy.Spider):
         self._stat("qq/fallback")
         given = request.meta.get("redirect_urls", [request.url])[0]
         logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
-        kept = {key: request.meta[key] for key in ("qq_updated", "qq_recheck", "download_slot") if key in request.meta}
+        # The retry keeps what was decided about the request (qq_* keys, its slot), not its URL's fallback.
+        kept = {k: v for k, v in request.meta.items() if (k.startswith("qq_") or k == "download_slot") and k not in ("qq_id", "qq_fallback")}
         return self._article_get(ident, url, None, kept, retry=True)
 
     def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
