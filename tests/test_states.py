@@ -257,3 +257,23 @@ def test_each_profile_has_its_lastmod_key(profile: str, key: str) -> None:
     values = tomllib.loads(front) if fence == "+++" else yaml.safe_load(front)
     assert list(values).index(key) == list(values).index("date") + 1
     assert str(values[key]).startswith("2026-08-12")
+
+
+def test_rebuild_keeps_lastmod_publish_time_and_drafts(tmp_path: Path) -> None:
+    from crawler.store.__main__ import rebuild
+
+    writer, path = written(tmp_path, DELETED_FILES="draft")
+    corrected = article(blocks=[Block("paragraph", [Span("更正后的正文。")])])
+    corrected.updated = datetime(2026, 8, 12, 18, tzinfo=BEIJING)
+    writer.process_item(corrected)
+    other = article("另一篇", [Block("paragraph", [Span("另一篇的正文。")])])
+    other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
+    writer.process_item(other)
+    record(writer, Outcome(other.id, "deleted"))
+    writer.close()
+    assert rebuild(tmp_path, tmp_path / "rebuilt.sqlite3") == (2, 0)
+    store = SqliteStore(tmp_path / "rebuilt.sqlite3")
+    first, second = store.get(ID), store.get(other.id)
+    assert (first.state, first.modified, first.published) == ("written", "2026-08-12T18:00:00+08:00", "2025-02-07T13:54:12+00:00")
+    assert second.state == "deleted"
+    store.close()
