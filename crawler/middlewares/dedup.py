@@ -42,14 +42,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from pathlib import Path
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.store import StoreError
-from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, duration, parse_time
+from crawler.store.base import DROPPED, VIDEO, WRITTEN, changed_since_written, duration, parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ class DedupMiddleware:
             if request.meta.get("qq_recheck"):
                 self._inc("dedup/recheck")
                 return None
-            if self._changed(record, request.meta.get("qq_updated"), target):
+            if changed_since_written(record, parse_time(request.meta.get("qq_updated") or ""), target):
                 self._inc("dedup/updated")
                 logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
                 return None
@@ -138,13 +137,3 @@ class DedupMiddleware:
             return None
         return record.state
 
-    @staticmethod
-    def _changed(record: Record, updated: str | None, target: Path) -> bool:
-        """Whether the source's update time is newer than what the file was written from."""
-        announced = parse_time(updated or "")
-        if announced is None:
-            return False
-        written_from = parse_time(record.updated)
-        if written_from is None:  # a record made before update times were kept: the file's own time
-            written_from = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
-        return announced > written_from

@@ -151,13 +151,13 @@ class QqSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, count)
 
-    def already_written(self, ident: str) -> bool:
+    def already_written(self, ident: str, updated: datetime | None = None) -> bool:
         """Whether the crawl's article store has nothing to fetch for the article as things stand
-        (written, deleted, paid): for feed paging only (the dedup middleware alone decides what is
-        fetched)."""
+        (written and not updated since, deleted, paid): for feed paging only (the dedup middleware
+        alone decides what is fetched)."""
         if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
             return False
-        return store_of(self.crawler).settled(ident)
+        return store_of(self.crawler).settled(ident, updated)
 
     def outcome(self, ident: str, state: str, reason: str = "") -> None:
         """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""
@@ -273,9 +273,10 @@ class QqSpider(scrapy.Spider):
                 self.crawler.engine.crawl(retry)
 
     def stale(self, entry: Entry) -> bool:
-        """Older than ``since`` or already written: such a page of a feed ends the paging."""
+        """Older than ``since`` or already written (and not updated since): such a page of a feed
+        ends the paging; a page listing an update goes on to the next (updates may be deeper)."""
         since = self.args.since
-        return (since is not None and entry.older_than(since)) or self.already_written(entry.id)
+        return (since is not None and entry.older_than(since)) or self.already_written(entry.id, entry.updated)
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
         """The request for a discovered entry, or None (seen this run, or skipped and counted)."""

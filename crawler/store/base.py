@@ -150,6 +150,17 @@ def content_fingerprint(title: str, blocks: Iterable[Block]) -> str:
     return hashlib.sha256(f"{title.strip()}\n\n{text.strip()}".encode()).hexdigest()
 
 
+def changed_since_written(record: Record, announced: datetime | None, target: Path) -> bool:
+    """Whether a source's update time is newer than what the article's file was written from: the
+    record's ``updated``, else (a record made before update times were kept) the file's mtime."""
+    if announced is None:
+        return False
+    written_from = parse_time(record.updated)
+    if written_from is None:
+        written_from = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
+    return announced > written_from
+
+
 def is_written(store: ArticleStore, root: Path, article_id: str) -> bool:
     """The store has the article written and its file is on disk (a file deleted by hand is fetched again)."""
     record = store.get(article_id)

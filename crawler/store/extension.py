@@ -37,7 +37,7 @@ from twisted.internet import task
 
 from crawler.items import Article
 from crawler.store import ArticleStore, StoreError, is_written, open_store, store_exists
-from crawler.store.base import DELETED, PAID, Record
+from crawler.store.base import DELETED, PAID, Record, changed_since_written
 
 logger = logging.getLogger(__name__)
 
@@ -147,13 +147,15 @@ class StoreExtension:
         """The store has the article written and its file is on disk."""
         return is_written(self.store, self.root, article_id)
 
-    def settled(self, article_id: str) -> bool:
-        """Nothing to fetch for it as things stand: written (file on disk), deleted or paid."""
+    def settled(self, article_id: str, updated: datetime | None = None) -> bool:
+        """Nothing to fetch for it as things stand: written (file on disk) and not changed since
+        (``updated``: its source's update time), deleted or paid."""
         record = self.store.get(article_id)
         if record is None:
             return False
         if record.written:
-            return bool(record.path) and (self.root / record.path).is_file()
+            target = self.root / record.path
+            return bool(record.path) and target.is_file() and not changed_since_written(record, updated, target)
         return record.state in (DELETED, PAID)
 
     def due_rechecks(self, window: float, after: float, budget: int) -> list[Record]:
