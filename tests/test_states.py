@@ -277,3 +277,29 @@ def test_rebuild_keeps_lastmod_publish_time_and_drafts(tmp_path: Path) -> None:
     assert (first.state, first.modified, first.published) == ("written", "2026-08-12T18:00:00+08:00", "2025-02-07T13:54:12+00:00")
     assert second.state == "deleted"
     store.close()
+
+
+def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
+    import json
+
+    from scrapy.http import JsonRequest
+
+    from tests.test_spider_feed import SAMPLE, feed_page, spider
+
+    def written_spider() -> QqSpider:
+        qq = spider()
+        extension = store_of(qq.crawler)
+        for ident in ("20260810A0BO7100", "20260810A07QG300", "20260810A08QTT00"):
+            (extension.root / f"{ident}.md").write_text("x\n", encoding="utf-8")
+            extension.store.put(Record(ident, f"{ident}.md", ident, updated="2026-08-10T20:43:10+08:00"))
+        return qq
+
+    answer = json.loads(SAMPLE.read_bytes())
+    answer["data"] = answer["data"][:2]  # the group and 20260810A08QTT00 (not the video, never written)
+    assert not [r for r in feed_page(written_spider(), json.dumps(answer).encode()) if isinstance(r, JsonRequest)]
+    answer["data"][1]["update_time"] = "2026-08-11 09:00:00"  # 20260810A08QTT00 changed
+    requests = feed_page(written_spider(), json.dumps(answer).encode())
+    assert [r for r in requests if isinstance(r, JsonRequest)]  # the next page is read
+    assert {r.meta["qq_id"]: r.meta.get("qq_updated") for r in requests if "qq_id" in r.meta}["20260810A08QTT00"] == (
+        "2026-08-11T09:00:00+08:00"
+    )
