@@ -35,7 +35,6 @@ from pathlib import Path
 import tomli_w
 import yaml
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 
 from crawler.paths import Layout, image_patterns
 from crawler.pipelines.write import inside, write_atomic
@@ -84,7 +83,8 @@ class OutcomeRecorder:
         self.crawler = crawler
         self.mode = crawler.settings["DELETED_FILES"]
         if self.mode not in DELETED_MODES:
-            raise NotConfigured(f"DELETED_FILES must be one of {', '.join(DELETED_MODES)}, not {self.mode!r}")
+            # Refused at start (the crawl does not run), never switched off in silence.
+            raise ValueError(f"DELETED_FILES must be one of {', '.join(DELETED_MODES)}, not {self.mode!r}")
         self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
         self.profile = profile_from_settings(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, self.profile)
