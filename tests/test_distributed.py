@@ -109,16 +109,22 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     ]
     assert not any("write/rewritten" in log.stats for log in logs)
 
-    # A third run given the same work fetches and writes nothing: the shared dupefilter still knows
-    # every request (within REDIS_DUPEFILTER_TTL); past it, the dedup middleware skips the written.
+    # Nothing left in Redis but what was written: no request queued, no lease, no fingerprint.
+    client = redis_server.client()
+    assert client.zcard("qq:requests") == 0 and client.llen("qq:start_urls") == 0
+    assert client.scard("qq:dupefilter") == 0
+    assert client.keys("qq:leased:*") == []
+    assert sum(stat(log, "redis/acked") for log in logs) == DEQUEUED
+
+    # A third run given the same work writes nothing: the requests are queued again (the dupefilter
+    # forgets a request once it is done) and the article store says what is written.
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in output.rglob("*.md")}
     push(redis_server, INPUTS)
     third = finish(start_crawler(slow_mirror, output, redis_server.url))
     assert stat(third, "finish_reason") == "finished"
     assert stat(third, "redis/fed") == len(INPUTS)
-    assert "scheduler/dequeued/redis" not in third.stats
+    assert stat(third, "dedup/skipped") == len(WRITTEN)
     assert "write/written" not in third.stats
-    assert stat(third, "dupefilter/filtered") == FETCHED
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in output.rglob("*.md")} == before
 
 
