@@ -46,12 +46,13 @@ class RedisFeed:
 
     Entries are article URLs or ids (as ``-a urls=``/``ids=``), or ``channel:<name>`` (the first
     feed page of a channel). Push with ``redis-cli rpush qq:start_urls 20250207A090J800`` (read from
-    the head: first in, first out). An idle crawler *leases* up to ``CONCURRENT_REQUESTS`` entries
-    (``crawler.distributed.leases``: they leave the list and are recorded as this crawler's, in one
-    step), turns them into requests, queues them in the shared queue, and only then acknowledges
-    them; a crawler killed or a Redis lost in between leaves them leased, and they return to the
-    list by themselves (``REDIS_LEASE_SECONDS``). Two crawlers never take the same entry. A spider
-    that is not a ``WorkSpider`` closes the crawl at start (``bad_spider``).
+    the head: first in, first out). A crawler whose shared queue runs dry, or that is idle, leases
+    up to ``CONCURRENT_REQUESTS`` entries (``crawler.distributed.leases``: they leave the list and
+    are recorded as this crawler's, in one step), turns them into requests, queues them in the
+    shared queue, and only then acknowledges them; a crawler killed or a Redis lost in between
+    leaves them leased, and they return to the list by themselves (``REDIS_LEASE_SECONDS``). Two
+    crawlers never take the same entry. A spider that is not a ``WorkSpider`` closes the crawl at
+    start (``bad_spider``).
 
     A crawler is idle when the list is empty and no crawler holds a lease: work leased by a
     crawler that dies comes back, and the survivors are still there to do it. It closes after
@@ -80,6 +81,7 @@ class RedisFeed:
         feed = cls(crawler)
         crawler.signals.connect(feed.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(feed.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(feed.scheduler_empty, signal=signals.scheduler_empty)
         return feed
 
     def spider_opened(self, spider: Spider) -> None:
@@ -116,6 +118,21 @@ class RedisFeed:
             logger.info("Nothing to do for %.0f s (MAX_IDLE_TIME_BEFORE_CLOSE): closing", idle)
             return
         raise DontCloseSpider
+
+    def scheduler_empty(self) -> None:
+        """The shared queue ran dry while this crawler has room for more: lease entries now rather
+        than when it is idle (its last pages done), so the queue never stalls crawlers."""
+        assert self.crawler.engine is not None
+        scheduler = self.crawler.engine.scheduler
+        spider = self.crawler.spider
+        if not getattr(scheduler, "drained", False) or not isinstance(spider, WorkSpider):
+            return
+        try:
+            taken = scheduler.leases.take_entries(self.batch)  # type: ignore[union-attr]
+        except RedisError:
+            return  # counted and handled when the crawler is idle (spider_idle)
+        if taken:
+            self.queue(spider, scheduler, taken)  # type: ignore[arg-type]
 
     def queue(self, spider: WorkSpider, scheduler: RedisScheduler, taken: list[tuple[str, bytes]]) -> None:
         """Queue the requests of leased entries, then acknowledge the entries (if all were queued)."""

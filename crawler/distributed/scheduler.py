@@ -122,6 +122,7 @@ class RedisScheduler(Scheduler):
         self.closing: Any = None
         self.unqueued = 0  # requests not queued because Redis was away (RedisFeed keeps their entries)
         self.unacked: list[tuple[str, str]] = []  # done, but Redis was away when acknowledging
+        self.drained = False  # the shared queue was empty when last asked
         self.leases: Leases
         self._renewal: task.LoopingCall | None = None
         self._enqueue_script = server.register_script(ENQUEUE_SCRIPT)
@@ -327,7 +328,9 @@ class RedisScheduler(Scheduler):
         assert self.crawler.engine is not None
         downloader = self.crawler.engine.downloader
         waiting = self.leases.waiting()
-        for member in self.server.zrange(self.queue.key, 0, PEEK - 1):
+        members = self.server.zrange(self.queue.key, 0, PEEK - 1)
+        self.drained = not members
+        for member in members:
             request = self.queue._decode_request(member)  # noqa: SLF001
             slot = downloader.get_slot_key(request)
             if not has_room(downloader.slots.get(slot), waiting[slot]):

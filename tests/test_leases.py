@@ -1,0 +1,156 @@
+"""Leases end to end: work spreads across crawlers, a killed crawler loses nothing, Redis restarts.
+
+Real ``scrapy crawl qq`` processes on one real redis-server, against the synthetic site answering
+article pages slowly (as a distant host would), with a per-host delay so that fair sharing
+matters: a crawler may only take what its slots can start soon.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.synthetic import SyntheticSite
+from tests.redis_server import RedisServer
+from tests.support.crawl import Crawl, Running, by_id, start, stat
+from tests.support.freeze import POINTS, freeze_settings
+from tests.test_distributed import SHORT_LEASES, finish, push
+
+LEASE = 4.0  # REDIS_LEASE_SECONDS of SHORT_LEASES
+IDLE_PERIOD = 5.0  # Scrapy's engine heartbeat: how often an idle crawler looks for work
+
+
+class SlowSite(SyntheticSite):
+    delay = 0.5
+
+    def article_page(self, ident: str) -> bytes:
+        time.sleep(self.delay)
+        return super().article_page(ident)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[SlowSite, str]]:
+    synthetic = SlowSite(40)
+    server, url = synthetic.serve()
+    yield synthetic, url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis", appendonly=True).start()
+    yield server
+    server.kill()
+
+
+def crawler(url: str, output: Path, redis: RedisServer, *args: str) -> Running:
+    return start(
+        url, output, "-s", f"REDIS_URL={redis.url}", "-s", "REDIS_RETRIES=1", "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=2",
+        "-s", "DOWNLOAD_DELAY=0.3", "-s", "THUMBNAILS_ENABLED=False", *SHORT_LEASES, *args,
+    )  # fmt: skip
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def registered(redis: RedisServer, count: int) -> bool:
+    client = redis.client()
+    try:
+        return int(client.zcard("qq:crawlers")) >= count
+    finally:
+        client.close()
+
+
+def test_two_crawlers_share_thirty_articles(site, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    synthetic, url = site
+    output = tmp_path / "out"
+    ids = synthetic.ids(30)
+    crawlers = [crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=4") for _ in range(2)]
+    wait_for(lambda: registered(redis_server, 2), 60, "both crawlers to start")
+    push(redis_server, ids)
+    results = [finish(c) for c in crawlers]
+
+    assert sorted(by_id(output)) == sorted(ids)  # each written once (by_id fails on a second file)
+    written = [stat(r, "write/written") for r in results]
+    assert sum(written) == 30
+    assert min(written) >= 10, written  # each did at least a third
+    assert sum(stat(r, "redis/acked") for r in results) == 30
+
+
+def test_a_killed_crawler_loses_nothing_at_any_point(site, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One crawler frozen (then killed with kill -9) at each point of an article's life; a new
+    crawler, with nothing pushed again, writes every article exactly once within the bound."""
+    synthetic, url = site
+    output = tmp_path / "out"
+    ids = synthetic.ids(16)
+    markers = {point: tmp_path / f"frozen-{point}" for point in POINTS}
+    frozen = {
+        point: crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=1", *freeze_settings(point, marker))
+        for point, marker in markers.items()
+    }  # fmt: skip
+    wait_for(lambda: registered(redis_server, len(POINTS)), 90, "every crawler to start")
+    push(redis_server, ids)
+    wait_for(lambda: all(m.exists() for m in markers.values()), 60, "every crawler to reach its point")
+    for running in frozen.values():
+        running.process.kill()  # kill -9
+        running.process.wait()
+    killed = time.monotonic()
+    at = {point: marker.read_text().split()[1] for point, marker in markers.items()}
+    # What the killed crawlers left: the written articles' files are on disk (and never rewritten).
+    done_before = {ident: path.stat().st_mtime_ns for ident, path in by_id(output).items()}
+    assert at["written"] in done_before and at["acknowledged"] in done_before
+    assert at["recorded"] not in done_before and at["leased"] not in done_before
+
+    survivor = finish(crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=4"), timeout=120)
+    files = by_id(output)
+    assert sorted(files) == sorted(ids)  # every article, each once
+    last = max(path.stat().st_mtime for path in files.values())
+    assert {i: files[i].stat().st_mtime_ns for i in done_before} == done_before
+    assert stat(survivor, "write/written") == len(ids) - len(done_before)
+    assert "write/rewritten" not in survivor.stats
+    # The killed crawlers' leases came back by themselves (no push), all of them: none is left.
+    assert stat(survivor, "redis/returned") >= len(POINTS) - 1  # the acknowledged one may hold none
+    client = redis_server.client()
+    assert client.keys("qq:leased:*") == [] and client.zcard("qq:requests") == 0
+    assert client.scard("qq:dupefilter") == 0
+    # Within the bound: the lease, one idle period, and the survivor's start and its fetches.
+    print(f"last article written {last - (time.time() - (time.monotonic() - killed)):.1f} s after the kill")
+    assert last - (time.time() - (time.monotonic() - killed)) < LEASE + IDLE_PERIOD + 30
+
+
+@pytest.mark.parametrize("restart", ["empty", "aof"])
+def test_redis_restarted_mid_crawl(site, tmp_path, restart) -> None:  # type: ignore[no-untyped-def]
+    synthetic, url = site
+    output = tmp_path / "out"
+    ids = synthetic.ids(12)
+    redis = RedisServer(tmp_path / "redis", appendonly=restart == "aof").start()
+    try:
+        push(redis, ids)
+        running = crawler(url, output, redis, "-s", "CONCURRENT_REQUESTS=2", "-s", "REDIS_LOST_TIMEOUT=20")
+        wait_for(lambda: len(list(output.rglob("*.md"))) >= 2, 60, "two articles written")
+        redis.kill()
+        if restart == "empty":
+            for path in (tmp_path / "redis").glob("appendonly*"):
+                path.unlink()
+        time.sleep(1)
+        redis.start()
+        first = finish(running, timeout=120)
+        # Redis came back within REDIS_LOST_TIMEOUT: the crawler went on.
+        assert stat(first, "finish_reason") == "finished"
+        if restart == "aof":
+            assert sorted(by_id(output)) == sorted(ids)  # nothing lost: the queue came back with Redis
+        # A rerun with the same work writes what is missing, and every article once.
+        push(redis, ids)
+        rerun = finish(crawler(url, output, redis, "-s", "CONCURRENT_REQUESTS=4"))
+        assert sorted(by_id(output)) == sorted(ids)
+        assert stat(first, "write/written") + rerun.stats.get("write/written", 0) >= len(ids)
+    finally:
+        redis.kill()
