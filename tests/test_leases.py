@@ -101,7 +101,8 @@ def test_a_killed_crawler_loses_nothing_at_any_point(site, redis_server, tmp_pat
     wait_for(lambda: all(m.exists() for m in markers.values()), 60, "every crawler to reach its point")
     for running in frozen.values():
         running.process.kill()  # kill -9
-        running.process.wait()
+        running.process.communicate()
+        running.stats_file.unlink(missing_ok=True)
     killed = time.monotonic()
     at = {point: marker.read_text().split()[1] for point, marker in markers.items()}
     # What the killed crawlers left: the written articles' files are on disk (and never rewritten).
