@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.core.downloader import Slot
 
 from bench.synthetic import SyntheticSite
+from crawler.distributed.leases import Leases
+from crawler.distributed.scheduler import has_room
 from tests.redis_server import RedisServer
 from tests.support.crawl import Crawl, Running, by_id, start, stat
 from tests.support.freeze import POINTS, freeze_settings
@@ -156,3 +160,57 @@ def test_redis_restarted_mid_crawl(site, tmp_path, restart) -> None:  # type: ig
         assert "write/rewritten" not in rerun.stats or restart == "empty"  # an empty store knows no file
     finally:
         redis.kill()
+
+
+# -- the lease scripts and the room rule, on a real Redis without a crawl --------------------------
+
+
+def test_leases_move_return_and_acknowledge(redis_server) -> None:  # type: ignore[no-untyped-def]
+    client = redis_server.client()
+    keys = {"queue": "qq:requests", "start_urls": "qq:start_urls", "dupefilter": "qq:dupefilter"}
+    first, second = (Leases(client, "qq", seconds=0.3, **keys) for _ in range(2))
+    client.zadd("qq:requests", {b"one": 0, b"two": -5})
+    client.sadd("qq:dupefilter", "fp-one", "fp-two")
+    one, two = Request("https://news.qq.com/rain/a/1"), Request("https://news.qq.com/rain/a/2")
+
+    assert first.take_request(b"one", one, "fp-one", "news.qq.com")
+    assert not second.take_request(b"one", one, "fp-one", "news.qq.com")  # taken: never twice
+    assert client.zrange("qq:requests", 0, -1) == [b"two"]
+    assert first.waiting() == {"news.qq.com": 1}
+    first.started(one)
+    assert first.waiting() == {}
+    # Done: the lease and the fingerprint go (the same request may be queued again at once).
+    assert first.ack([(first.held.pop(one).lease, "fp-one")]) == 1
+    assert not client.sismember("qq:dupefilter", "fp-one")
+
+    # Not renewed in time: another crawler returns the lease, with its priority score; the
+    # fingerprint stays (the request is queued again); the late acknowledgement changes nothing.
+    assert first.take_request(b"two", two, "fp-two", "news.qq.com")
+    assert second.return_overdue() == {}  # not overdue yet
+    time.sleep(0.4)
+    assert second.return_overdue() == {first.token: 1}
+    assert client.zrange("qq:requests", 0, -1, withscores=True) == [(b"two", -5.0)]
+    assert first.ack([(first.held.pop(two).lease, "fp-two")]) == 0
+    assert client.sismember("qq:dupefilter", "fp-two")
+    assert not first.renew()  # it learns that its leases lapsed
+    assert first.renew()
+
+    # Entries: leased from the head, returned to the head.
+    client.rpush("qq:start_urls", "a", "b", "c")
+    assert [entry for _, entry in second.take_entries(2)] == [b"a", b"b"]
+    assert second.leased_anywhere() == 2
+    assert second.return_own() == 2
+    assert sorted(client.lrange("qq:start_urls", 0, -1)) == [b"a", b"b", b"c"]
+    assert client.keys("qq:leased:*") == []
+    client.close()
+
+
+def test_a_slot_takes_what_it_can_start_soon() -> None:
+    assert has_room(None, 0) and not has_room(None, 1)  # a new slot: one request makes it
+    delayed = Slot(concurrency=4, delay=2.0)
+    assert has_room(delayed, 0) and not has_room(delayed, 1)  # one per delay
+    delayed.transferring.update(Request(f"https://news.qq.com/{n}") for n in range(4))
+    assert not has_room(delayed, 0)  # all its connections busy
+    free = Slot(concurrency=4, delay=0)
+    free.transferring.add(Request("https://news.qq.com/"))
+    assert has_room(free, 2) and not has_room(free, 3)
