@@ -96,6 +96,7 @@ class RedisFeed:
         scheduler = self.crawler.engine.scheduler
         try:
             scheduler.sweep()  # type: ignore[union-attr]
+            scheduler.return_overdue()  # type: ignore[union-attr]
             taken = scheduler.leases.take_entries(self.batch)  # type: ignore[union-attr]
             leased = 0 if taken else scheduler.leases.leased_anywhere()  # type: ignore[union-attr]
         except RedisError as exc:

@@ -188,7 +188,7 @@ class RedisScheduler(Scheduler):
             if self.flush_on_start:
                 self.flush()
             self.leases.renew()
-            self._return_overdue()
+            self.return_overdue()
             queued = len(self.queue)
         except RedisError as exc:
             assert self.stats is not None
@@ -250,14 +250,14 @@ class RedisScheduler(Scheduler):
                     "crawler returned them to the queue; the article store skips what is written twice",
                     self.lease_seconds,
                 )  # fmt: skip
-            self._return_overdue()
+            self.return_overdue()
             self.sweep()
         except RedisError as exc:
             self._lost(exc, "renewing leases")
             return
         self.outage.recovered()
 
-    def _return_overdue(self) -> None:
+    def return_overdue(self) -> None:
         assert self.stats is not None
         for token, count in self.leases.return_overdue().items():
             if count:
