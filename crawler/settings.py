@@ -195,6 +195,9 @@ REDIS_START_URLS_KEY = "%(name)s:start_urls"
 MAX_IDLE_TIME_BEFORE_CLOSE = 60
 # Redis away for this many seconds mid-crawl: the crawler closes (finish reason redis_lost).
 REDIS_LOST_TIMEOUT = 60
+# `scrapy crawl` (crawler.commands.crawl) exits 1 when the crawl closed for one of these reasons.
+COMMANDS_MODULE = "crawler.commands"
+CRAWL_FAILED_REASONS = ["redis_lost"]
 # Work taken from Redis (a queued request, a start-URLs entry) is leased to the crawler, not
 # popped: it stays recorded until done, and returns to the queue by itself when its crawler stops
 # renewing it (renewed every third of this) for this many seconds. Must exceed 1.5 x

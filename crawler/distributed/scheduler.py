@@ -75,7 +75,7 @@ class RedisDupeFilter(RFPDupeFilter):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("dupefilter/filtered")
         if self.debug or self.logdupes:
-            logger.debug("Filtered duplicate request (seen by this or another crawler): %s", request)
+            logger.debug("Filtered duplicate request (queued or leased by this or another crawler): %s", request)
             self.logdupes = self.debug
 
     def close(self, reason: str = "") -> None:
@@ -274,7 +274,7 @@ class RedisScheduler(Scheduler):
             self.stats.inc_value("redis/acked", acked)
 
     def request_reached_downloader(self, request: Request) -> None:
-        if request in self.leases.held:
+        if self.problem is None and request in self.leases.held:
             self.leases.started(request)
             # Its slot may have room for another now: have the engine ask (as it does when a
             # download ends), or it would wait for the next download or its 5 s heartbeat.
@@ -312,6 +312,8 @@ class RedisScheduler(Scheduler):
 
     def next_request(self) -> Request | None:
         assert self.stats is not None
+        if self.problem is not None:
+            return None
         try:
             self.sweep()
             request = self._take()
