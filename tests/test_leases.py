@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
+from twisted.internet.defer import Deferred
 
 from bench.synthetic import SyntheticSite
 from crawler.distributed.leases import Leases
@@ -209,6 +210,9 @@ def test_a_slot_takes_what_it_can_start_soon() -> None:
     assert has_room(None, 0) and not has_room(None, 1)  # a new slot: one request makes it
     delayed = Slot(concurrency=4, delay=2.0)
     assert has_room(delayed, 0) and not has_room(delayed, 1)  # one per delay
+    delayed.queue.append((Request("https://news.qq.com/"), Deferred()))
+    assert not has_room(delayed, 0)  # one waits in the slot for its delay
+    delayed.queue.clear()
     delayed.transferring.update(Request(f"https://news.qq.com/{n}") for n in range(4))
     assert not has_room(delayed, 0)  # all its connections busy
     free = Slot(concurrency=4, delay=0)

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis import defaults
@@ -274,14 +275,21 @@ class RedisScheduler(Scheduler):
             self.stats.inc_value("redis/acked", acked)
 
     def request_reached_downloader(self, request: Request) -> None:
-        if self.problem is None and request in self.leases.held:
-            self.leases.started(request)
-            # Its slot may have room for another now: have the engine ask (as it does when a
-            # download ends), or it would wait for the next download or its 5 s heartbeat.
-            assert self.crawler.engine is not None
-            slot = self.crawler.engine._slot  # noqa: SLF001
-            if slot is not None:
-                slot.nextcall.schedule()
+        """One of ours left the downloader middlewares for its slot's queue: the slot may have room
+        for another when it starts this one (now without a delay, within 1.5 delays with one:
+        Scrapy's jitter); have the engine ask then, or it would wait for a download to end."""
+        if self.problem is not None or request not in self.leases.held:
+            return
+        self.leases.started(request)
+        assert self.crawler.engine is not None
+        slot = self.crawler.engine.downloader.slots.get(self.leases.held[request].slot)
+        call_later(1.5 * slot.delay if slot is not None else 0, self._ask)
+
+    def _ask(self) -> None:
+        assert self.crawler.engine is not None
+        slot = self.crawler.engine._slot  # noqa: SLF001 (the engine's own "ask the scheduler again")
+        if slot is not None:
+            slot.nextcall.schedule()
 
     # -- the queue -------------------------------------------------------------------------------------
 
@@ -355,13 +363,15 @@ class RedisScheduler(Scheduler):
 
 
 def has_room(slot: Slot | None, waiting: int) -> bool:
-    """Whether a downloader slot can start one more request soon, with ``waiting`` of ours not started.
+    """Whether a downloader slot can start one more request soon, with ``waiting`` of ours still in
+    the downloader middlewares (requests in the slot's own queue wait too).
 
     With a delay a slot starts one request per delay: one waiting is all it can start soon.
     Without, it starts up to its concurrency at once. A slot not made yet: one request makes it.
     """
     if slot is None:
         return waiting == 0
+    waiting += len(slot.queue)
     if slot.delay > 0:
         return waiting == 0 and len(slot.transferring) < slot.concurrency
     return waiting + len(slot.transferring) < slot.concurrency
