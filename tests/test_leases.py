@@ -78,8 +78,12 @@ def test_two_crawlers_share_thirty_articles(site, redis_server, tmp_path) -> Non
     synthetic, url = site
     output = tmp_path / "out"
     ids = synthetic.ids(30)
-    crawlers = [crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=4") for _ in range(2)]
+    # Room for every request at once (CONCURRENT_REQUESTS) but one page every half second per
+    # crawler (the host's delay): without fair sharing the first crawler to look takes all 30.
+    crawlers = [crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=32", "-s", "DOWNLOAD_DELAY=0.5")
+                for _ in range(2)]  # fmt: skip
     wait_for(lambda: registered(redis_server, 2), 60, "both crawlers to start")
+    time.sleep(2)  # registered when their scheduler opens: let both engines start too (on a loaded machine)
     push(redis_server, ids)
     results = [finish(c) for c in crawlers]
 
