@@ -14,13 +14,17 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from twisted.internet.defer import Deferred
 
 from bench.synthetic import SyntheticSite
 from crawler.distributed.leases import Leases
-from crawler.distributed.scheduler import has_room
+from crawler.distributed.scheduler import RedisScheduler, has_room
+from crawler.spiders.qq import QqSpider
 from tests.redis_server import RedisServer
-from tests.support.crawl import Crawl, Running, by_id, start, stat
+from tests.support.components import project_crawler
+from tests.support.crawl import Running, by_id, start, stat
 from tests.support.freeze import POINTS, freeze_settings
 from tests.test_distributed import SHORT_LEASES, finish, push
 
@@ -222,3 +226,25 @@ def test_a_slot_takes_what_it_can_start_soon() -> None:
     free = Slot(concurrency=4, delay=0)
     free.transferring.add(Request("https://news.qq.com/"))
     assert has_room(free, 2) and not has_room(free, 3)
+
+
+def test_a_lease_that_could_outrun_the_claims_is_refused(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def opened(**settings: object) -> tuple[RedisScheduler, Crawler]:
+        crawler = project_crawler(tmp_path, QqSpider, REDIS_URL=redis_server.url, STORE_BACKEND="redis", **settings)
+        crawler.spider = QqSpider.from_crawler(crawler)
+        scheduler = RedisScheduler.from_crawler(crawler)
+        scheduler.open(crawler.spider)
+        return scheduler, crawler
+
+    scheduler, crawler = opened(REDIS_LEASE_SECONDS=60, STORE_REDIS_CLAIM_LEASE=60)
+    with pytest.raises(CloseSpider) as closed:
+        scheduler.spider_opened(crawler.spider)
+    assert closed.value.reason == "bad_lease"
+    assert crawler.stats.get_value("redis/bad_lease") == 1  # type: ignore[union-attr]
+    assert redis_server.client().zcard("qq:crawlers") == 0  # refused before taking anything
+
+    scheduler, crawler = opened(REDIS_LEASE_SECONDS=91, STORE_REDIS_CLAIM_LEASE=60)
+    scheduler.spider_opened(crawler.spider)  # 2/3 of the lease outlasts the claims
+    assert redis_server.client().zcard("qq:crawlers") == 1  # registered, renewing
+    scheduler._renewal.stop()  # type: ignore[union-attr]  # noqa: SLF001 (no reactor runs here)
+    scheduler.leases.return_own()
