@@ -143,7 +143,8 @@ class RedisFeed:
         for request in self.requests(spider, entries):
             self.crawler.engine.crawl(request)
         if scheduler.unqueued != unqueued:
-            logger.warning("Entries stay leased (Redis at %s was away): they return to %r", self.url, self.key)
+            logger.warning("Entries given back (Redis at %s was away), to be read again from %r", self.url, self.key)
+            scheduler.unreturned += [lease for lease, _ in taken]
             return
         try:
             scheduler.leases.ack([(lease, "") for lease, _ in taken])

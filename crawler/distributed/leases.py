@@ -84,30 +84,48 @@ RENEW = f"""
 return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 """
 
+# Puts a lease's work back: a request into the queue with its score, an entry at the list's head.
+_PUT_BACK = """
+local function put_back(value, queue, start_urls)
+  local sep = string.find(value, '|', 3, true)
+  local data = string.sub(value, sep + 1)
+  if string.sub(value, 1, 1) == 'r' then
+    redis.call('ZADD', queue, string.sub(value, 3, sep - 1), data)
+  else
+    redis.call('LPUSH', start_urls, data)
+  end
+end
+"""
+
 # KEYS: crawlers, the crawler's lease hash, queue, start-URLs list; ARGV: token, "1" to return the
 # leases whatever the deadline (a crawler closing returns its own). The number of leases
 # returned, or -1 when the crawler renewed its deadline meanwhile.
 RETURN = f"""
+{_PUT_BACK}
 local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if ARGV[2] ~= '1' and deadline then
   {_NOW_MS}
   if tonumber(deadline) > now then return -1 end
 end
 local all = redis.call('HGETALL', KEYS[2])
-local n = 0
-for i = 1, #all, 2 do
-  local value = all[i + 1]
-  local sep = string.find(value, '|', 3, true)
-  local data = string.sub(value, sep + 1)
-  if string.sub(value, 1, 1) == 'r' then
-    redis.call('ZADD', KEYS[3], string.sub(value, 3, sep - 1), data)
-  else
-    redis.call('LPUSH', KEYS[4], data)
-  end
-  n = n + 1
-end
+for i = 1, #all, 2 do put_back(all[i + 1], KEYS[3], KEYS[4]) end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
+return #all / 2
+"""
+
+# KEYS: lease hash, queue, start-URLs list; ARGV: lease ids. Gives these leases back now.
+GIVE_BACK = f"""
+{_PUT_BACK}
+local n = 0
+for i = 1, #ARGV do
+  local value = redis.call('HGET', KEYS[1], ARGV[i])
+  if value then
+    put_back(value, KEYS[2], KEYS[3])
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
 return n
 """
 
@@ -126,6 +144,7 @@ class Held:
     fingerprint: str  # "" for a dont_filter request (never in the dupefilter)
     slot: str  # its downloader slot
     started: bool = False  # reached the downloader (it no longer waits for its slot)
+    kept: bool = False  # not to be acknowledged: a request it made may not have been queued
 
 
 class Leases:
@@ -155,6 +174,7 @@ class Leases:
         self._ack = server.register_script(ACK)
         self._renew = server.register_script(RENEW)
         self._return = server.register_script(RETURN)
+        self._give_back = server.register_script(GIVE_BACK)
         self._overdue = server.register_script(OVERDUE)
 
     def hash_of(self, token: str) -> str:
@@ -195,6 +215,17 @@ class Leases:
         """Forget (and return) the held requests that are no longer in progress."""
         done = [request for request in self.held if request not in in_progress]
         return [self.held.pop(request) for request in done]
+
+    def keep_all(self) -> None:
+        """Acknowledge none of the requests now in hand: they are given back when done, to be done again."""
+        for held in self.held.values():
+            held.kept = True
+
+    def give_back(self, leases: list[str]) -> int:
+        """Put these leases' work back in the queue (or the list) now; the number still ours."""
+        if not leases:
+            return 0
+        return int(self._give_back(keys=[self.hash, self.queue, self.start_urls], args=leases))
 
     def ack(self, leases: list[tuple[str, str]]) -> int:
         """Acknowledge (lease id, fingerprint) pairs; the number that were still ours."""

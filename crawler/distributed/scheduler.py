@@ -107,6 +107,8 @@ class RedisScheduler(Scheduler):
     ``REDIS_RETRIES``. Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis`` (leased),
     ``redis/acked``, ``redis/returned`` (leases of lapsed crawlers this one returned to the queue),
     ``redis/lapsed`` (this crawler's leases were returned by another: it renewed too late),
+    ``redis/given_back`` (done while Redis was away, so possibly not all their requests queued:
+    given back to be done again),
     ``redis/unqueued``, ``redis/errors``, ``redis/bad_lease``.
     """
 
@@ -123,6 +125,7 @@ class RedisScheduler(Scheduler):
         self.closing: Any = None
         self.unqueued = 0  # requests not queued because Redis was away (RedisFeed keeps their entries)
         self.unacked: list[tuple[str, str]] = []  # done, but Redis was away when acknowledging
+        self.unreturned: list[str] = []  # to be done again, but Redis was away when giving them back
         self.drained = False  # the shared queue was empty when last asked
         self.leases: Leases
         self._renewal: task.LoopingCall | None = None
@@ -268,11 +271,18 @@ class RedisScheduler(Scheduler):
     def sweep(self) -> None:
         """Acknowledge the leases of requests the engine is done with (RedisError propagates)."""
         assert self.crawler.engine is not None and self.stats is not None
-        self.unacked += [(held.lease, held.fingerprint) for held in self.leases.finished(in_progress(self.crawler.engine))]
+        done = self.leases.finished(in_progress(self.crawler.engine))
+        self.unacked += [(held.lease, held.fingerprint) for held in done if not held.kept]
+        self.unreturned += [held.lease for held in done if held.kept]
         if self.unacked:
             acked = self.leases.ack(self.unacked)
             self.unacked = []
             self.stats.inc_value("redis/acked", acked)
+        if self.unreturned:
+            given = self.leases.give_back(self.unreturned)
+            self.unreturned = []
+            self.stats.inc_value("redis/given_back", given)
+            logger.warning("Gave %d leases back to the shared queue, to be done again (Redis was away)", given)
 
     def request_reached_downloader(self, request: Request) -> None:
         """One of ours left the downloader middlewares for its slot's queue: the slot may have room
@@ -301,6 +311,9 @@ class RedisScheduler(Scheduler):
             self.unqueued += 1
             self.stats.inc_value("redis/unqueued")
             logger.error("Not queued, Redis at %s is away: %s", self.url, request.url)
+            # Whichever request in hand made this one, it must be done again: none is acknowledged;
+            # each is given back to the queue when done (the article store skips what is written).
+            self.leases.keep_all()
             self._lost(exc, "queueing a request")
             return False
         self.outage.recovered()
