@@ -207,21 +207,26 @@ THROTTLE_BLOCKED_AFTER = 900.0
 
 # -- Distributed crawling on Redis (crawler.distributed, crawler.store.redis) --------------------
 # Empty: one machine, nothing shared. Set (e.g. "redis://127.0.0.1:6379/0"): crawl processes on
-# any number of hosts share one request queue, one request dupefilter (scrapy-redis) and the
-# article store on this Redis; DistributedAddon switches the components.
+# any number of hosts share one request queue with leases, one request dupefilter (scrapy-redis,
+# adapted) and the article store on this Redis; DistributedAddon switches the components.
 REDIS_URL = ""
 ADDONS = {"crawler.distributed.DistributedAddon": 0}
 # The Redis list idle crawlers read work from: article URLs or ids, one per entry ("%(name)s" is
-# the spider's name). Push with: redis-cli lpush qq:start_urls 20250207A090J800
+# the spider's name), read from the head. Push with: redis-cli rpush qq:start_urls 20250207A090J800
 REDIS_START_URLS_KEY = "%(name)s:start_urls"
-# A crawler with nothing to do for this many seconds closes (0: waits for work forever).
+# A crawler with nothing to do for this many seconds closes (0: waits for work forever); nothing
+# to do: the start-URLs list and the queue are empty and no crawler holds a lease.
 MAX_IDLE_TIME_BEFORE_CLOSE = 60
 # Redis away for this many seconds mid-crawl: the crawler closes (finish reason redis_lost).
 REDIS_LOST_TIMEOUT = 60
-# The shared request dupefilter is forgotten this many seconds after the last request queued
-# (0: never): it knows what was queued, not what was written, so an article in flight when a
-# crawler or Redis died is fetched again by a later run; the article store dedups across runs.
-REDIS_DUPEFILTER_TTL = 3600
+# `scrapy crawl` (crawler.commands.crawl) exits 1 when the crawl closed for one of these reasons.
+COMMANDS_MODULE = "crawler.commands"
+CRAWL_FAILED_REASONS = ["redis_lost"]
+# Work taken from Redis (a queued request, a start-URLs entry) is leased to the crawler, not
+# popped: it stays recorded until done, and returns to the queue by itself when its crawler stops
+# renewing it (renewed every third of this) for this many seconds. Must exceed 1.5 x
+# STORE_REDIS_CLAIM_LEASE (a returned article must find the dead crawler's claim lapsed).
+REDIS_LEASE_SECONDS = 180.0
 # Retries of one Redis call (exponential backoff, 0.1 s up to 2 s apart) before it counts as failed.
 REDIS_RETRIES = 3
 # The article store on Redis (STORE_BACKEND = "redis", set by distributed mode): its server

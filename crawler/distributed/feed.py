@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from crawler.distributed.connection import Outage, client_for
+from crawler.distributed.connection import Outage
 from crawler.store.redis import safe_url
+
+if TYPE_CHECKING:
+    from crawler.distributed.scheduler import RedisScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +46,21 @@ class RedisFeed:
 
     Entries are article URLs or ids (as ``-a urls=``/``ids=``), or ``channel:<name>`` (the first
     feed page of a channel). Push with ``redis-cli rpush qq:start_urls 20250207A090J800`` (read from
-    the head: first in, first out). Entries are read, turned into requests, queued, and only then
-    removed, so a Redis lost in between leaves them for the next run (where the shared dupefilter
-    skips whatever was queued already) instead of losing them; two crawlers reading the same entries
-    queue each request once for the same reason. A spider that is not a ``WorkSpider`` closes the
-    crawl at start (``bad_spider``).
+    the head: first in, first out). A crawler whose shared queue runs dry, or that is idle, leases
+    up to ``CONCURRENT_REQUESTS`` entries (``crawler.distributed.leases``: they leave the list and
+    are recorded as this crawler's, in one step), turns them into requests, queues them in the
+    shared queue, and only then acknowledges them; a crawler killed or a Redis lost in between
+    leaves them leased, and they return to the list by themselves (``REDIS_LEASE_SECONDS``). Two
+    crawlers never take the same entry. A spider that is not a ``WorkSpider`` closes the crawl at
+    start (``bad_spider``).
+
+    A crawler is idle when the list is empty and no crawler holds a lease: work leased by a
+    crawler that dies comes back, and the survivors are still there to do it. It closes after
+    ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds idle (0: never).
 
     Settings: ``REDIS_URL`` (empty: not enabled), ``REDIS_START_URLS_KEY``,
-    ``MAX_IDLE_TIME_BEFORE_CLOSE``, ``CONCURRENT_REQUESTS`` (entries read at a time),
-    ``REDIS_LOST_TIMEOUT``. Stats: ``redis/fed`` (entries this crawler took), ``redis/errors``.
+    ``MAX_IDLE_TIME_BEFORE_CLOSE``, ``CONCURRENT_REQUESTS`` (entries leased at a time),
+    ``REDIS_LOST_TIMEOUT``. Stats: ``redis/fed`` (entries this crawler queued), ``redis/errors``.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -59,7 +68,6 @@ class RedisFeed:
         if not settings["REDIS_URL"]:
             raise NotConfigured
         self.crawler = crawler
-        self.server = client_for(settings)
         self.url = safe_url(settings["REDIS_URL"])
         self.key_template: str = settings["REDIS_START_URLS_KEY"]
         self.key = ""
@@ -73,6 +81,7 @@ class RedisFeed:
         feed = cls(crawler)
         crawler.signals.connect(feed.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(feed.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(feed.scheduler_empty, signal=signals.scheduler_empty)
         return feed
 
     def spider_opened(self, spider: Spider) -> None:
@@ -83,24 +92,24 @@ class RedisFeed:
         logger.info("Reading work from Redis list %r at %s (closing after %g s idle)", self.key, self.url, self.max_idle)
 
     def spider_idle(self, spider: Spider) -> None:
+        assert self.crawler.engine is not None
+        scheduler = self.crawler.engine.scheduler
         try:
-            # Read, queue, then remove: a Redis lost in between leaves the entries in the list for
-            # the next run (whose dupefilter skips what was queued), never popped and lost.
-            raw: list[bytes] = self.server.lrange(self.key, 0, self.batch - 1)
+            scheduler.sweep()  # type: ignore[union-attr]
+            scheduler.return_overdue()  # type: ignore[union-attr]
+            taken = scheduler.leases.take_entries(self.batch)  # type: ignore[union-attr]
+            leased = 0 if taken else scheduler.leases.leased_anywhere()  # type: ignore[union-attr]
         except RedisError as exc:
             if self.outage.failed(exc, "reading the start-URLs list"):
                 raise CloseSpider(self.outage.give_up()) from exc
             raise DontCloseSpider from exc
         self.outage.recovered()
-        if raw:
-            assert self.crawler.stats is not None and self.crawler.engine is not None
-            scheduler = self.crawler.engine.scheduler
-            unqueued = getattr(scheduler, "unqueued", 0)
-            entries = [entry.decode("utf-8", errors="replace").strip() for entry in raw]
-            for request in self.requests(spider, entries):  # type: ignore[arg-type]
-                self.crawler.engine.crawl(request)
-            if getattr(scheduler, "unqueued", 0) == unqueued:
-                self._remove(raw)
+        if taken:
+            self.queue(spider, scheduler, taken)  # type: ignore[arg-type]
+            self.idle_since = None
+            raise DontCloseSpider
+        if leased:
+            # Work in flight somewhere: if its crawler dies, it comes back for us to do.
             self.idle_since = None
             raise DontCloseSpider
         now = time.monotonic()
@@ -111,19 +120,39 @@ class RedisFeed:
             return
         raise DontCloseSpider
 
-    def _remove(self, raw: list[bytes]) -> None:
-        try:
-            with self.server.pipeline(transaction=False) as pipe:
-                for entry in raw:
-                    pipe.lrem(self.key, 1, entry)
-                removed = sum(pipe.execute())
-        except RedisError as exc:
-            logger.warning("Entries stay in %r (Redis at %s: %s); the next run skips what was queued", self.key, self.url, exc)
+    def scheduler_empty(self) -> None:
+        """The shared queue ran dry while this crawler has room for more: lease entries now rather
+        than when it is idle (its last pages done), so the queue never stalls crawlers."""
+        assert self.crawler.engine is not None
+        scheduler = self.crawler.engine.scheduler
+        spider = self.crawler.spider
+        if not getattr(scheduler, "drained", False) or not isinstance(spider, WorkSpider):
             return
-        # Another crawler may have read (and removed) the same entries: count only ours.
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("redis/fed", removed)
-        logger.info("Took %d entries from %r", removed, self.key)
+        try:
+            taken = scheduler.leases.take_entries(self.batch)  # type: ignore[union-attr]
+        except RedisError:
+            return  # counted and handled when the crawler is idle (spider_idle)
+        if taken:
+            self.queue(spider, scheduler, taken)  # type: ignore[arg-type]
+
+    def queue(self, spider: WorkSpider, scheduler: RedisScheduler, taken: list[tuple[str, bytes]]) -> None:
+        """Queue the requests of leased entries, then acknowledge the entries (if all were queued)."""
+        assert self.crawler.stats is not None and self.crawler.engine is not None
+        unqueued = scheduler.unqueued
+        entries = [entry.decode("utf-8", errors="replace").strip() for _, entry in taken]
+        for request in self.requests(spider, entries):
+            self.crawler.engine.crawl(request)
+        if scheduler.unqueued != unqueued:
+            logger.warning("Entries given back (Redis at %s was away), to be read again from %r", self.url, self.key)
+            scheduler.unreturned += [lease for lease, _ in taken]
+            return
+        try:
+            scheduler.leases.ack([(lease, "") for lease, _ in taken])
+        except RedisError as exc:
+            logger.warning("Entries stay leased (Redis at %s: %s); the dupefilter skips what was queued", self.url, exc)
+            return
+        self.crawler.stats.inc_value("redis/fed", len(taken))
+        logger.info("Took %d entries from %r", len(taken), self.key)
 
     def requests(self, spider: WorkSpider, entries: list[str]) -> Iterable[Request]:
         """The requests for entries: channels' first feed pages after the articles. Articles
