@@ -9,6 +9,9 @@ import os
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` exits non-zero when the crawl did not do its job (crawler.commands.crawl,
+# crawler.outcome; the codes are in docs/outcome.md), under cron and Scrapyd alike.
+COMMANDS_MODULE = "crawler.commands"
 
 # -- Scrapy itself -------------------------------------------------------------------------------
 # qq.com's article pages are public; obey robots.txt like any polite crawler.
