@@ -171,6 +171,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.delay.DelayMiddleware": 60,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
     "crawler.middlewares.throttle.ThrottleMiddleware": 560,
+    # No network (crawler.middlewares.network): after RetryMiddleware on the way in, it sees every
+    # failed connection before the retry; the robots.txt one-liner sees what the retries left.
+    "crawler.middlewares.network.NetworkMiddleware": 590,
+    "crawler.middlewares.network.RobotsErrorMiddleware": 540,
 }
 THROTTLE_ENABLED = True
 # Answers that mean "too fast" or "blocked": the refused host waits before its next request.
@@ -183,6 +187,11 @@ THROTTLE_MAX_DELAY = 300.0
 # A host that refuses everything for this long (15 minutes) ends the crawl with reason "blocked";
 # the next hourly run tries again.
 THROTTLE_BLOCKED_AFTER = 900.0
+
+# -- No network (crawler.middlewares.network) ------------------------------------------------------
+# This many connections in a row that could not be made (DNS failed, refused, no route), with no
+# answer between, close the crawl with reason "network" (0: never; each request then fails alone).
+NETWORK_FAILURES = 3
 
 # -- Distributed crawling on Redis (crawler.distributed, crawler.store.redis) --------------------
 # Empty: one machine, nothing shared. Set (e.g. "redis://127.0.0.1:6379/0"): crawl processes on

@@ -279,13 +279,17 @@ class QqSpider(scrapy.Spider):
             return  # a decision of a middleware (dedup, robots.txt), counted by it
         request = failure.request  # type: ignore[attr-defined]
         prefix = request.meta.get("qq_source_stats", "qq/dropped")
+        # Every feed page is a POST to one URL: name its channel and page, not only the URL.
+        what = request.url
+        if "channel" in request.cb_kwargs:
+            what = f"feed {request.cb_kwargs['channel']} page {request.cb_kwargs.get('page', 0)} ({request.url})"
         response = getattr(failure.value, "response", None)
         if response is not None:
             self._stat(f"{prefix}/http_{response.status}")
-            logger.warning("Dropped %s: HTTP %s", request.url, response.status)
+            logger.warning("Dropped %s: HTTP %s", what, response.status)
         else:
             self._stat(f"{prefix}/network")
-            logger.warning("Dropped %s: %s", request.url, failure.getErrorMessage())
+            logger.warning("Dropped %s: %s", what, failure.getErrorMessage())
 
     # -- channel feeds ----------------------------------------------------------------------------
 
