@@ -39,7 +39,7 @@ from redis.retry import Retry
 
 from scrapy.settings import BaseSettings
 
-from crawler.store.base import Record, StoreError
+from crawler.store.base import Record, StoreError, StoreUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class RedisStore:
             self.client.ping()
         except RedisError as exc:
             self.client.close()
-            raise self._error("is unreachable", exc) from exc
+            raise StoreUnreachable(str(self._error("is unreachable", exc))) from exc
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RedisStore:
