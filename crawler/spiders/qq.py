@@ -34,7 +34,9 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap).
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/fallback``
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
+``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
+or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
@@ -249,6 +251,7 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
             return
+        self._stat(f"qq/extraction/{article.extraction}")
         if not same_article(ident, article.id):
             self._stat("qq/dropped/id_mismatch")
             logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
