@@ -45,12 +45,17 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # The output root and the article store, opened once per crawl (crawler.store.extension).
     "crawler.store.extension.StoreExtension": 100,
-    # The crawl's stats as JSON in STATS_FILE, for tools and tests.
+    # The crawl's stats as JSON in STATS_FILE, for tools and tests (after the monitors: their
+    # verdict is in the stats).
     "crawler.extensions.StatsFile": 900,
+    # What the crawl did, in words: progress every SUMMARY_INTERVAL seconds, a block at the end.
+    "crawler.extensions.Summary": 950,
 }
 # A JSON file the crawl's final stats are written to when it closes (empty: none), e.g.
 # -s STATS_FILE=output/.stats.json. Scrapy still logs them (STATS_DUMP).
 STATS_FILE = ""
+# Seconds between two progress lines (articles written, feed pages read, requests queued); 0: none.
+SUMMARY_INTERVAL = 60.0
 
 # -- The qq spider -------------------------------------------------------------------------------
 # Where an article id is fetched from (any qq.com URL form is accepted as input).
