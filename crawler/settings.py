@@ -41,10 +41,15 @@ ITEM_PIPELINES = {
     "crawler.pipelines.plan.PlanPipeline": 200,
     "crawler.pipelines.thumbnails.ThumbnailsPipeline": 300,
     "crawler.pipelines.write.WritePipeline": 800,
+    # Spidermon's item validation of what was written (crawler.pipelines.validate, crawler.monitors).
+    "crawler.pipelines.validate.ValidationPipeline": 900,
 }
 EXTENSIONS = {
     # The output root and the article store, opened once per crawl (crawler.store.extension).
     "crawler.store.extension.StoreExtension": 100,
+    # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
+    # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
+    "crawler.monitors.extension.Spidermon": 500,
     # The crawl's stats as JSON in STATS_FILE, for tools and tests (after the monitors: their
     # verdict is in the stats).
     "crawler.extensions.StatsFile": 900,
@@ -223,3 +228,28 @@ STORE_REDIS_URL = ""
 STORE_REDIS_PREFIX = "qq:articles"
 # A Redis-store claim lapses this many seconds after its crawl stopped renewing it (killed).
 STORE_REDIS_CLAIM_LEASE = 60.0
+
+# -- Monitors (crawler.monitors, Spidermon) ------------------------------------------------------------
+# Run when the spider closes; a failed monitor makes `scrapy crawl` exit 6 (docs/outcome.md).
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.suite.CrawlMonitors"]
+# The JSON Schema written articles are validated against (crawler.monitors.schema).
+SPIDERMON_VALIDATION_SCHEMAS = ["crawler.monitors.schema.ARTICLE_SCHEMA"]
+# Template drift: at most this share of article pages read past window.DATA (DOM or meta tags) or
+# dropped as no_data/bad_json/empty_body/not_article.
+MONITORS_DRIFT_MAX = 0.2
+# Field coverage: at most this share of written articles missing each field.
+MONITORS_COVERAGE_MISSING_MAX = {"media": 0.2, "keywords": 0.5, "share_image": 0.3, "images": 0.6}
+# Errors: at most this many ERROR lines in a crawl's log.
+MONITORS_MAX_ERRORS = 10
+# Refusals: at most this share of the crawl's time with a host refusing it (THROTTLE_HTTP_CODES).
+MONITORS_REFUSED_MAX = 0.25
+# Reports: <OUTPUT_ROOT>/<MONITORS_REPORTS_DIR>/<job>.json and index.json, the newest kept.
+MONITORS_REPORTS_DIR = ".crawl-reports"
+MONITORS_REPORTS_KEEP = 100
+# Notification when a monitor failed (off: empty): a JSON POST {"text", "report"} to this URL.
+MONITORS_WEBHOOK_URL = ""
+MONITORS_WEBHOOK_TIMEOUT = 10.0
+# More Spidermon actions run when a monitor failed, e.g.
+# ["spidermon.contrib.actions.email.smtp.SendSmtpEmail"] with Spidermon's SPIDERMON_EMAIL_* settings.
+MONITORS_FAILED_ACTIONS: list[str] = []
