@@ -14,8 +14,8 @@ code      meaning
 3         bad input: ``bad_arguments``, ``bad_settings`` (e.g. an unknown ``OUTPUT_PROFILE``)
 4         the place to write is unusable: ``bad_output_root``, ``bad_store``,
           ``redis_unreachable``, ``redis_lost``
-5         qq.com could not be read: ``network``, ``blocked``, or ``nothing_fetched`` (articles
-          were asked for, none was written and no request got an answer of 2xx)
+5         qq.com could not be read: ``network``, ``blocked``, or ``nothing_fetched`` (requests
+          went out, every one failed, none got an answer of 2xx, nothing was written)
 6         the crawl finished but a monitor failed (``crawler.monitors``; ``monitors/failed``)
 ========  =====================================================================================
 """
@@ -52,10 +52,17 @@ def answered(stats: Mapping[str, Any]) -> int:
     return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and k[len(prefix) :].startswith("2"))
 
 
+def failed_fetches(stats: Mapping[str, Any]) -> int:
+    """Requests that went out and failed: a download error (not a request a middleware chose to
+    ignore, such as dedup's), or an answer other than 2xx."""
+    errors = int(stats.get("downloader/exception_count", 0))
+    errors -= int(stats.get("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest", 0))
+    return max(0, errors) + int(stats.get("downloader/response_count", 0)) - answered(stats)
+
+
 def nothing_fetched(stats: Mapping[str, Any]) -> bool:
-    """Articles were asked for (named or listed), none was written, and no request was answered."""
-    asked = int(stats.get("qq/requested", 0)) > 0 or int(stats.get("downloader/request_count", 0)) > 0
-    return asked and written(stats) == 0 and answered(stats) == 0
+    """Fetches were made, every one failed, and nothing was written."""
+    return written(stats) == 0 and answered(stats) == 0 and failed_fetches(stats) > 0
 
 
 def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
