@@ -238,7 +238,9 @@ SPIDERMON_VALIDATION_SCHEMAS = ["crawler.monitors.schema.ARTICLE_SCHEMA"]
 # Template drift: at most this share of article pages read past window.DATA (DOM or meta tags) or
 # dropped as no_data/bad_json/empty_body/not_article.
 MONITORS_DRIFT_MAX = 0.2
-# Field coverage: at most this share of written articles missing each field.
+# Field coverage: at most this share of written articles missing each field, judged on crawls that
+# wrote at least MONITORS_COVERAGE_MIN_ARTICLES (on fewer, one odd article would be a share).
+MONITORS_COVERAGE_MIN_ARTICLES = 20
 MONITORS_COVERAGE_MISSING_MAX = {"media": 0.2, "keywords": 0.5, "share_image": 0.3, "images": 0.6}
 # Errors: at most this many ERROR lines in a crawl's log.
 MONITORS_MAX_ERRORS = 10

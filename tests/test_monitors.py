@@ -56,7 +56,7 @@ def test_template_drift_fails_the_crawl(changed_site: tuple[Mirror, str], tmp_pa
     assert stat(result, "qq/extraction/meta") == len(CURRENT)
     assert stat(result, "write/written") == len(CURRENT)  # the crawl "succeeds"...
     assert stat(result, "monitors/failed/template drift") == 1  # ...and the monitor sees it
-    assert re.search(r"WARNING: Monitor failed: template drift/.*3 of 3 article pages \(100%\)", result.log)
+    assert re.search(r"ERROR: Monitor failed: template drift/.*3 of 3 article pages \(100%\)", result.log)
     assert "Exit code 6" in result.log and "template drift" in result.log.split("Exit code 6")[1]
     (report,) = reports(output)
     assert report["exit_code"] == 6
@@ -113,10 +113,11 @@ def test_drift_counts_fallbacks_and_template_drops() -> None:
     assert checks.drift(stats) == (4, 10)
 
 
-def test_nothing_written_ignores_dedup_and_deleted() -> None:
-    assert checks.nothing_written({"qq/requested": 3, "dedup/skipped": 2, "qq/deleted": 1}) is False
-    assert checks.nothing_written({"qq/requested": 3, "dedup/skipped": 2}) is True
-    assert checks.nothing_written({"qq/requested": 3, "write/unchanged": 1}) is False
+def test_nothing_written_ignores_skips_deleted_and_dedup() -> None:
+    assert checks.nothing_written({"qq/requested": 4, "dedup/skipped": 2, "qq/deleted": 1, "qq/skipped/video": 1}) is False
+    assert checks.nothing_written({"qq/requested": 3, "dedup/skipped": 2, "qq/dropped/http_404": 1}) is True
+    assert checks.nothing_written({"qq/requested": 3, "qq/articles": 2, "plan/duplicate": 2}) is True
+    assert checks.nothing_written({"qq/requested": 3, "qq/articles": 1, "write/unchanged": 1}) is False
 
 
 def test_refused_share() -> None:

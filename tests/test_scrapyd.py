@@ -260,6 +260,10 @@ def test_bad_arguments_and_bad_output_root_fail_at_start(scrapyd: Scrapyd, mirro
         assert "downloader/request_count" not in result.stats  # refused before any request
         assert "Traceback" not in result.log
     assert not (tmp_path / "nowhere").exists()
+    # The exit code reaches Scrapyd (its runner uses the project's crawl command): it logs the death.
+    scrapyd_log = (scrapyd.home / "scrapyd.out").read_text(encoding="utf-8")
+    assert re.search(rf"Process died: exitstatus=3 project='crawler' spider='qq' job='{unknown}'", scrapyd_log)
+    assert re.search(rf"Process died: exitstatus=4 project='crawler' spider='qq' job='{missing}'", scrapyd_log)
 
 
 def test_egg_holds_the_whole_package_and_reads_no_data_through_file(scrapyd: Scrapyd) -> None:

@@ -42,7 +42,7 @@ def keep_newest(folder: Path, keep: int) -> None:
 
 class ReportAction(Action):
     """Sets ``monitors/passed``, ``monitors/failed``, ``monitors/failed/<monitor>`` in the stats, says
-    each failure in one WARNING line, and writes ``<OUTPUT_ROOT>/<MONITORS_REPORTS_DIR>/<job>.json``
+    each failure in one ERROR line, and writes ``<OUTPUT_ROOT>/<MONITORS_REPORTS_DIR>/<job>.json``
     plus ``index.json`` (the newest first), keeping the last ``MONITORS_REPORTS_KEEP``. A crawl closed
     at start (bad input or output root) writes no report: nothing is written for it."""
 
@@ -72,7 +72,7 @@ class ReportAction(Action):
         stats.set_value("monitors/failed", len(failed))
         for result in failed:
             stats.set_value(f"monitors/failed/{result['monitor'].split('/')[0]}", 1)
-            logger.warning("Monitor failed: %s: %s", result["monitor"], result["reason"])
+            logger.error("Monitor failed: %s: %s", result["monitor"], result["reason"])
         if not failed:
             logger.info("Monitors: all %d passed", len(results))
         final = stats.get_stats()

@@ -34,15 +34,15 @@ def validated(stats: Mapping[str, Any]) -> int:
     return int(_n(stats, "spidermon/validation/items"))
 
 
-def asked_to_write(stats: Mapping[str, Any]) -> int:
-    """Article requests that were meant to end in a file: requested, not already written or being
-    fetched by another crawl (dedup), not found deleted on qq.com."""
-    skipped = sum(int(_n(stats, k)) for k in ("dedup/skipped", "dedup/claimed", "qq/deleted"))
-    return max(0, int(_n(stats, "qq/requested")) - skipped)
+def attempted(stats: Mapping[str, Any]) -> int:
+    """Articles that were fetched to be written: pages that gave an article (``qq/articles``) and
+    article requests or pages dropped (``qq/dropped/*``: HTTP errors, network, no data, ...). Not
+    counted: what was skipped by rule (old, video, paid), found deleted, or left out by dedup."""
+    return int(_n(stats, "qq/articles")) + sum(int(v) for k, v in stats.items() if k.startswith("qq/dropped/"))
 
 
 def nothing_written(stats: Mapping[str, Any]) -> bool:
-    return asked_to_write(stats) > 0 and written(stats) == 0
+    return attempted(stats) > 0 and written(stats) == 0
 
 
 def refused_share(stats: Mapping[str, Any]) -> float:

@@ -35,7 +35,7 @@ class FieldCoverageMonitor(Monitor):
     def test_coverage(self) -> None:
         limits = self.data.crawler.settings.getdict("MONITORS_COVERAGE_MISSING_MAX")
         total = checks.validated(self.data.stats)
-        if not total:
+        if total < max(1, self.data.crawler.settings.getint("MONITORS_COVERAGE_MIN_ARTICLES")):
             return
         broken = []
         for field in COVERAGE:
@@ -64,12 +64,12 @@ class ValidationMonitor(Monitor):
 
 @monitors.name("nothing written")
 class NothingWrittenMonitor(Monitor):
-    """Articles were requested (not already written, not deleted) and none was written."""
+    """Articles were fetched to be written (not skipped, deleted or already written) and none was."""
 
     @monitors.name("articles asked for were written")
     def test_written(self) -> None:
         if checks.nothing_written(self.data.stats):
-            self.fail(f"{checks.asked_to_write(self.data.stats)} articles were asked for and none was written")
+            self.fail(f"{checks.attempted(self.data.stats)} articles were fetched to be written and none was written")
 
 
 @monitors.name("errors")
