@@ -206,3 +206,63 @@ def test_exit_code_under_the_plain_scrapy_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 3, result.stderr[-2000:]
     assert re.search(r"ERROR: Bad spider arguments.*urls=''", result.stderr)
+
+
+# -- the network middlewares, without a reactor ----------------------------------------------------
+
+
+def network_crawler(**overrides: object):  # type: ignore[no-untyped-def]
+    from scrapy.utils.test import get_crawler
+
+    from crawler import settings as project_settings
+
+    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    crawler = get_crawler(settings_dict={**values, **overrides})
+    crawler.stats.open_spider()
+    return crawler
+
+
+def test_failed_connections_in_a_row_are_counted_and_an_answer_resets_them() -> None:
+    from scrapy import Request
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+    from scrapy.http import HtmlResponse
+
+    from crawler.middlewares.network import NetworkMiddleware
+
+    mw = NetworkMiddleware.from_crawler(network_crawler())
+    request = Request("https://i.news.qq.com/web_feed/getPCList")
+    for error in (CannotResolveHostError("DNS lookup failed"), DownloadConnectionRefusedError("refused")):
+        assert mw.process_exception(request, error) is None  # below NETWORK_FAILURES: retried
+    assert mw.failures == 2
+    mw.process_response(request, HtmlResponse(request.url, body=b"{}"))
+    assert mw.failures == 0
+    assert mw.process_exception(request, DownloadTimeoutError("slow")) is None  # not a connection failure
+    assert mw.failures == 0 and mw.crawler.stats.get_value("network/errors") == 2
+    assert not mw.closing
+
+
+def test_network_check_off() -> None:
+    from scrapy.exceptions import NotConfigured
+
+    from crawler.middlewares.network import NetworkMiddleware
+
+    with pytest.raises(NotConfigured):
+        NetworkMiddleware.from_crawler(network_crawler(NETWORK_FAILURES=0))
+
+
+def test_robots_txt_failure_is_one_line_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    from scrapy import Request
+    from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+
+    from crawler.middlewares.network import RobotsErrorMiddleware
+
+    mw = RobotsErrorMiddleware.from_crawler(network_crawler())
+    robots = Request("https://news.qq.com/robots.txt", meta={"dont_obey_robotstxt": True})
+    with pytest.raises(IgnoreRequest):
+        mw.process_exception(robots, DownloadTimeoutError("took longer than 180.0 seconds"))
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        "robots.txt of news.qq.com could not be fetched (took longer than 180.0 seconds): crawling it as allowed"
+    )
+    assert record.exc_info is None
+    assert mw.process_exception(Request("https://news.qq.com/rain/a/X"), DownloadTimeoutError("x")) is None
