@@ -72,7 +72,7 @@ class NetworkMiddleware:
             return
         if self.closing:
             raise IgnoreRequest(f"no network ({cause(exception)})")
-        assert self.crawler.stats is not None and self.crawler.engine is not None
+        assert self.crawler.stats is not None
         self.crawler.stats.inc_value("network/errors")
         self.failures += 1
         if self.failures < self.limit:
@@ -83,6 +83,7 @@ class NetworkMiddleware:
             "No network: %s could not be reached (%s), %d connections in a row failed; closing the crawl",
             urlparse_cached(request).hostname, cause(exception), self.failures,
         )  # fmt: skip
+        assert self.crawler.engine is not None
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="network"))
         raise IgnoreRequest(f"no network ({cause(exception)})")
 
