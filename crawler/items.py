@@ -91,6 +91,10 @@ class Article:
     # "data" (it did not), "dom" (the title or body came from the page's HTML), "meta" (the title
     # or date came from <meta> tags). Counted as qq/extraction/<how>: template drift shows here first.
     extraction: str = "data"
+    # The source's update time of what was fetched (a feed's update_time), when it says one.
+    updated: datetime | None = None
+    # When the text was last corrected, for the lastmod key (set by the plan pipeline; None: never).
+    modified: datetime | None = None
     # Where the article's files go (set by the plan pipeline).
     paths: Paths | None = None
     # Link to the local copy of ``thumbnail`` (e.g. ``/images/qq/<id>.jpg``), when downloaded.

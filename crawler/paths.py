@@ -22,6 +22,7 @@ the writer only read it.
 
 from __future__ import annotations
 
+import glob
 import posixpath
 import re
 from collections.abc import Callable
@@ -96,14 +97,35 @@ def image_paths(article: Article, markdown: str, layout: Layout) -> tuple[ImageP
 
     def image(template: str, n: int = 0) -> ImagePath:
         name = template.format(id=article.id, n=n)
+        file = _image_file(name, markdown, layout)
         if layout.bundle_images is None:
-            return ImagePath(checked(posixpath.join(layout.image_store, name)), layout.url_prefix + name)
-        folder = posixpath.dirname(markdown)
-        file = checked(posixpath.join(folder, layout.bundle_images, posixpath.basename(name)))
-        return ImagePath(file, posixpath.relpath(file, folder))
+            return ImagePath(file, layout.url_prefix + name)
+        return ImagePath(file, posixpath.relpath(file, posixpath.dirname(markdown)))
 
     body = tuple(image(layout.body, n) for n in range(1, len(dict.fromkeys(article.images)) + 1))
     return image(layout.thumbnail), body
+
+
+def _image_file(name: str, markdown: str, layout: Layout) -> str:
+    """Where an image named ``name`` (from a ``THUMBNAILS_*PATH`` template) is stored."""
+    if layout.bundle_images is None:
+        return checked(posixpath.join(layout.image_store, name))
+    return checked(posixpath.join(posixpath.dirname(markdown), layout.bundle_images, posixpath.basename(name)))
+
+
+_ANY_N = "\x00n\x00"
+
+
+def image_patterns(article_id: str, markdown: str, layout: Layout) -> list[str]:
+    """Glob patterns (relative to the output root) of the image files stored for the article whose
+    file is ``markdown``: its thumbnail and its body images, whatever their extension (it comes
+    from the bytes). For removing a deleted article's images, whose data is gone."""
+
+    def pattern(template: str, n: int | str) -> str:
+        file = _image_file(template.format(id=article_id, n=n), markdown, layout)
+        return glob.escape(file).replace(_ANY_N, "[0-9]*") + ".*"
+
+    return [pattern(layout.thumbnail, 0), pattern(layout.body, _ANY_N)]
 
 
 def plan_paths(

@@ -47,6 +47,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # The output root and the article store, opened once per crawl (crawler.store.extension).
     "crawler.store.extension.StoreExtension": 100,
+    # What a fetch found instead of an article (deleted, paid, ...), into the store (crawler.store.outcomes).
+    "crawler.store.outcomes.OutcomeRecorder": 110,
     # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
     # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
     "crawler.monitors.extension.Spidermon": 500,
@@ -147,7 +149,7 @@ THUMBNAILS_MIN_HEIGHT = 100
 # concurrency and start delay here (Scrapy's DOWNLOAD_SLOTS), and AutoThrottle adapts its delay to
 # the image hosts' latency alone (never below DOWNLOAD_DELAY).
 THUMBNAILS_DOWNLOAD_SLOT = "qq-images"
-DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.25}}
+DOWNLOAD_SLOTS = {"qq-images": {"concurrency": 4, "delay": 0.25}, "qq-updates": {"concurrency": 1, "delay": 2.0}}
 # Scrapy's: an image on disk younger than this many days is not fetched again.
 FILES_EXPIRES = 90
 
@@ -167,6 +169,28 @@ STORE_KEEPALIVE_INTERVAL = 10.0
 DEDUP_ENABLED = True
 # Fetch and rewrite articles already written (the spider argument -a refresh=1 does the same).
 DEDUP_REFRESH = False
+
+# -- Articles that change after publication (docs/updates.md) --------------------------------------
+# The store remembers each article's state; deleted and paid articles are never fetched again
+# (refresh=1 aside). An article dropped for a reason (a page without an article, HTTP 404) is
+# fetched again once this long has passed since it was last tried: a duration such as "30m",
+# "12h", "7d", or seconds (0: on every run).
+DEDUP_RETRY_DROPPED = "1d"
+# Recheck the written articles published within this window on every run, even when no feed lists
+# them again (e.g. "48h"; 0: off). Feed and sitemap entries whose update_time is newer than what a
+# file was written from are always followed; this catches corrections no source announces.
+UPDATE_WINDOW = "0"
+# At most this many rechecks per run (the longest unseen first) ...
+UPDATE_BUDGET = 50
+# ... of articles not seen for at least this long.
+UPDATE_RECHECK_AFTER = "6h"
+# Rechecks go through their own download slot (DOWNLOAD_SLOTS below: one at a time, 2 s apart),
+# so they never crowd out new articles.
+UPDATE_DOWNLOAD_SLOT = "qq-updates"
+# A written article found deleted (redirected to the deleted-article page): "keep" its file,
+# "draft" (the profile's draft keys, e.g. Hugo's draft: true, so the site stops publishing it), or
+# "remove" the file and its images. Logged and counted (outcomes/deleted/...).
+DELETED_FILES = "keep"
 
 # -- Throttling (crawler.middlewares.throttle) -------------------------------------------------------
 # Scrapy's RetryMiddleware retries Tencent's refusals too: its defaults plus 567 (Tencent's

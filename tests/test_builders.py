@@ -233,3 +233,26 @@ def test_same_title_bundles_each_keep_their_own_images(site, tmp_path) -> None: 
         assert len(sources) == 3, sources
         for src in sources:
             assert (page.parent / src).is_file(), (page, src)
+
+
+def test_a_zola_crawl_writes_pages_zola_accepts(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Zola has no package here: the crawl's files are held against its documented page rules."""
+    import tomllib
+
+    from tests.test_profiles import ZOLA_PAGE_KEYS
+
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "examples" / "zola", site)
+    result = crawl(mirror[1], site, "-s", "OUTPUT_PROFILE=zola", "-a", f"ids={IDS}")
+    assert result.returncode == 0, result.log[-3000:]
+    assert stat(result, "write/written") == 3
+    config = tomllib.loads((site / "config.toml").read_text(encoding="utf-8"))
+    taxonomies = {t["name"] for t in config["taxonomies"]}
+    pages = [p for p in (site / "content" / "posts").glob("*.md") if p.name != "_index.md"]
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("+++\n")
+        front = tomllib.loads(text[4:].split("\n+++\n", 1)[0])
+        assert set(front) <= ZOLA_PAGE_KEYS and set(front["taxonomies"]) <= taxonomies
+        assert front["date"].utcoffset().total_seconds() == 8 * 3600

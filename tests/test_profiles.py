@@ -123,14 +123,17 @@ def test_jekyll_front_matter_and_path() -> None:
     assert markdown_path(article(), PROFILES["jekyll"].path) == "_posts/2025-02-07-biao-ti.md"
 
 
+# The top-level front matter keys Zola accepts on a page (any other is an error).
+ZOLA_PAGE_KEYS = {"title", "description", "date", "updated", "weight", "draft", "slug", "path", "aliases",
+                  "authors", "in_search_index", "template", "taxonomies", "extra"}  # fmt: skip
+
+
 def test_zola_front_matter_follows_zolas_rules() -> None:
     text = render_article(article("a\"b\n{{ c }}"), RenderOptions.from_settings(settings_for("zola")))
     assert text.startswith("+++\n") and "\n+++\n\n" in text
     front = tomllib.loads(split(text)[1])
     # Zola rejects unknown top-level keys; everything else lives under [extra].
-    allowed = {"title", "description", "date", "updated", "weight", "draft", "slug", "path", "aliases",
-               "authors", "in_search_index", "template", "taxonomies", "extra"}  # fmt: skip
-    assert set(front) <= allowed
+    assert set(front) <= ZOLA_PAGE_KEYS
     assert front["date"] == datetime.fromisoformat("2025-02-07T21:54:12+08:00")  # native TOML offset datetime
     assert front["date"].utcoffset().total_seconds() == 8 * 3600
     assert front["taxonomies"] == {"categories": ["qq"], "tags": ["qq"]}

@@ -182,7 +182,7 @@ def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path) -> No
 
 
 def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_discovery import DELETED, FINANCE, PAID_PAGE, TECH, TOP, fetched, flat, run
+    from tests.test_discovery import FINANCE, TECH, TOP, fetched, flat, run
 
     mirror, _ = site
     run(site, tmp_path)
@@ -192,9 +192,11 @@ def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) ->
     mirror.requests.clear()
     mirror.feed_asks.clear()
     result = run(site, tmp_path)
-    # Only the two articles that gave no file are asked again (the store records what was written).
-    assert set(fetched(mirror)) == {DELETED, PAID_PAGE}
+    # No article is asked again: the store records what was written, and that the two articles
+    # that gave no file are deleted and paid (issue 17: they are never fetched again).
+    assert set(fetched(mirror)) == set()
     assert stat(result, "dedup/skipped") > 0
+    assert stat(result, "dedup/skipped/deleted") == 1 and stat(result, "dedup/skipped/paid") == 1
     assert "write/written" not in result.stats
     # Paging ends at the first page whose entries are all written: fewer pages than the first run
     # (finance's first page holds only written articles; top's reach back to written ones sooner).
@@ -202,3 +204,21 @@ def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) ->
     assert second_pages < first_pages
     assert {page for channel, page in second_pages if channel == "news_news_finance"} == {0}
     assert files_by_id(tmp_path) == Counter(written)
+
+
+def test_autothrottle_sees_the_mirrors_real_latency(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The mirror handler hands Scrapy's measured latency back to the request AutoThrottle reads:
+    starting from a 3 s delay, a host answering in 0.3 s is soon asked about every 0.3 s."""
+    mirror, url = site
+    mirror.faults = Faults(stall=1.0, stall_seconds=0.3, paths=ARTICLE_PATH)
+    result = start(
+        url, tmp_path, "-a", IDS, "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=3",
+        "-s", "AUTOTHROTTLE_TARGET_CONCURRENCY=1", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+        fast=False,
+    ).finish(timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.log[-3000:]
+    times = [t for t, path, _ in mirror.faults.log if path.startswith("/news.qq.com/")]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(gaps) >= 3
+    # Without the latency AutoThrottle keeps its start delay (3 s between requests to the host).
+    assert min(gaps[1:]) < 1.5, gaps

@@ -179,3 +179,26 @@ def test_open_store_chooses_redis(server: RedisServer) -> None:
         store.close()
     with pytest.raises(StoreError, match="neither STORE_REDIS_URL nor REDIS_URL"):
         open_store(Settings({"STORE_BACKEND": "redis"}))
+
+
+def test_states_are_kept_and_old_records_read_as_written(server: RedisServer, store: RedisStore) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.store.base import stamp
+
+    server.client().hset("test:id", "OLD", '{"path": "old.md", "fingerprint": "fo"}')  # written before states
+    assert store.get("OLD") == Record("OLD", "old.md", "fo") and store.get("OLD").written
+    moment = datetime(2026, 8, 12, 12, tzinfo=timezone.utc)
+    full = Record("A1", "a.md", "f1", "written", "2026-08-12T18:00:00+08:00", "2026-08-12T18:00:00+08:00",
+                  stamp(moment - timedelta(hours=1)), "", stamp(moment - timedelta(hours=10)))  # fmt: skip
+    store.put(full)
+    store.put(Record("A2", "b.md", "f2", published=stamp(moment - timedelta(hours=2))))  # never seen: first
+    store.put(Record("A3", "c.md", "f3", published=stamp(moment - timedelta(hours=100))))  # out of the window
+    assert store.get("A1") == full
+    due = store.recent(moment - timedelta(hours=48), moment - timedelta(hours=6), 5)
+    assert [r.id for r in due] == ["A2", "A1"]
+    store.put(Record("A2", "b.md", "f2", "deleted", published=stamp(moment - timedelta(hours=2))))
+    assert [r.id for r in store.recent(moment - timedelta(hours=48), moment - timedelta(hours=6), 5)] == ["A1"]
+    assert store.find_fingerprint("f2") is None  # a deleted article's content identifies no written one
+    store.put(Record("NEVER", state="paid"))
+    assert store.get("NEVER").state == "paid" and store.path_owner("") is None

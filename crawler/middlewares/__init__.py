@@ -1,1 +1,1 @@
-"""Downloader middlewares (throttling and dedup live here)."""
+"""Downloader middlewares: dedup (50, first), delay (60), throttle (560)."""

@@ -1,4 +1,5 @@
-"""Dedup: an article is fetched once, across runs and across crawls running side by side.
+"""Dedup: an article is fetched once, across runs and across crawls running side by side, and
+again only when there is a reason: it changed, or it is due for a recheck or a retry.
 
 A downloader middleware, so it sees every request whatever path it came by (start requests, the
 spider's callbacks, distributed mode's Redis feed, retries and redirects). A request is an article
@@ -6,29 +7,48 @@ request when ``meta["qq_id"]`` holds its canonical id. Before it is downloaded, 
 the crawl's article store (``crawler.store.extension``):
 
 1. ``claim(id)``: another live crawl process is fetching it -> dropped (``dedup/claimed``);
-2. written (a record whose file is on disk) -> dropped (``dedup/skipped``) and the claim let go;
-3. otherwise it goes on, holding the claim until the article leaves the pipelines (or the crawl
-   ends), so two overlapping crawls fetch each article once between them.
+2. what the store remembers of it (``crawler.store.base``), and the claim let go when dropped:
 
-Claiming first and asking "written?" second leaves no gap: the other process records the article
+   * written, its file on disk: dropped (``dedup/skipped/written``), unless the request's source
+     says it changed since (``meta["qq_updated"]``, the feed's ``update_time``, newer than the
+     update time the file was written from, else than the file's mtime for a record made before
+     update times were kept: ``dedup/updated``), or it is an ``UPDATE_WINDOW`` recheck
+     (``meta["qq_recheck"]``: ``dedup/recheck``);
+   * deleted, paid: dropped (``dedup/skipped/deleted``, ``dedup/skipped/paid``), for good;
+   * a video skipped on its page: dropped while ``QQ_VIDEOS`` is ``skip`` (``dedup/skipped/video``);
+   * dropped for a reason (no article on its page, HTTP 404): dropped until ``DEDUP_RETRY_DROPPED``
+     has passed since it was last tried (``dedup/skipped/dropped``), then fetched again;
+   * unknown, or written but its file gone: fetched.
+
+3. A request that goes on holds the claim until the article leaves the pipelines, or its outcome is
+   recorded (or the crawl ends), so two overlapping crawls fetch each article once between them.
+
+Claiming first and asking the store second leaves no gap: the other process records the article
 before it lets its claim go. A dropped request raises ``IgnoreRequest``, which the spider's errback
-ignores. A retried or redirected request is claimed again by its own process, which succeeds.
+ignores. A request let through is marked (``meta["qq_dedup_passed"]``): its redirects and retries,
+which copy its meta, go on without a second decision (and without counting twice), under the claim
+this process already holds.
 
 Settings: ``DEDUP_ENABLED``; ``DEDUP_REFRESH`` (or the spider argument ``refresh=1``): fetch and
-rewrite articles already written (claims still apply). Meta keys: ``qq_id``, ``dont_dedup`` (never
-dropped). Stats: ``dedup/skipped``, ``dedup/claimed``, ``dedup/store_error`` (the store could not
-answer: not fetched this run, logged).
+rewrite every article whatever its state (claims still apply); ``DEDUP_RETRY_DROPPED``;
+``QQ_VIDEOS``. Meta keys: ``qq_id``, ``qq_updated`` (ISO 8601), ``qq_recheck``, ``dont_dedup``
+(never dropped). Stats: ``dedup/skipped`` (every request dropped for the article's state) and
+``dedup/skipped/<state>`` by state, ``dedup/updated``, ``dedup/recheck``, ``dedup/retried`` (a
+dropped article tried again), ``dedup/claimed``, ``dedup/store_error`` (the store could not answer:
+not fetched this run, logged).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.store import StoreError
+from crawler.store.base import DROPPED, VIDEO, WRITTEN, changed_since_written, duration, parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
@@ -40,6 +60,8 @@ class DedupMiddleware:
             raise NotConfigured("DEDUP_ENABLED is off")
         self.crawler = crawler
         self.refresh = crawler.settings.getbool("DEDUP_REFRESH")
+        self.retry_dropped = duration(crawler.settings["DEDUP_RETRY_DROPPED"], "DEDUP_RETRY_DROPPED")
+        self.videos = crawler.settings["QQ_VIDEOS"]
         self.store: StoreExtension | None = None
 
     @classmethod
@@ -49,26 +71,32 @@ class DedupMiddleware:
         return middleware
 
     def spider_opened(self) -> None:
-        self.refresh = self.refresh or bool(getattr(self.crawler.spider, "refresh", False))
+        spider = self.crawler.spider
+        self.refresh = self.refresh or bool(getattr(spider, "refresh", False))
+        arguments = getattr(spider, "args", None)
+        self.videos = getattr(arguments, "videos", None) or self.videos
         if self.refresh:
             logger.info("Refresh: articles already written are fetched and rewritten")
 
-    def _skip(self, key: str, request: Request, why: str) -> None:
+    def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
+
+    def _skip(self, key: str, request: Request, why: str) -> None:
+        self._inc(key)
         logger.debug("Skipped %s (%s): %s", request.meta["qq_id"], request.url, why)
         raise IgnoreRequest(why)
 
     def process_request(self, request: Request) -> None:
         ident = request.meta.get("qq_id")
-        if not ident or request.meta.get("dont_dedup"):
-            return
+        if not ident or request.meta.get("dont_dedup") or request.meta.get("qq_dedup_passed"):
+            return  # not an article, or a redirect or retry of one already let through
         if self.store is None:
             self.store = store_of(self.crawler)
         try:
             claimed = self.store.store.claim(ident)
-            written = claimed and not self.refresh and self.store.is_written(ident)
-            if written:
+            state = self._settled(ident, request) if claimed and not self.refresh else None
+            if state is not None:
                 self.store.store.release(ident)
         except StoreError as exc:
             # Not fetched, so not lost: the next run asks again.
@@ -76,5 +104,36 @@ class DedupMiddleware:
             self._skip("dedup/store_error", request, "the article store failed")
         if not claimed:
             self._skip("dedup/claimed", request, "being fetched by another crawl")
-        if written:
-            self._skip("dedup/skipped", request, "already written")
+        if state is not None:
+            self._inc("dedup/skipped")
+            self._skip(f"dedup/skipped/{state}", request, f"already {state}")
+        request.meta["qq_dedup_passed"] = True
+
+    def _settled(self, ident: str, request: Request) -> str | None:
+        """The state that makes fetching the article pointless, or None to fetch it."""
+        assert self.store is not None
+        record = self.store.store.get(ident)
+        if record is None:
+            return None
+        if record.written:
+            target = self.store.root / record.path if record.path else None
+            if target is None or not target.is_file():
+                return None
+            if request.meta.get("qq_recheck"):
+                self._inc("dedup/recheck")
+                return None
+            if changed_since_written(record, parse_time(request.meta.get("qq_updated") or ""), target):
+                self._inc("dedup/updated")
+                logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
+                return None
+            return WRITTEN
+        if record.state == VIDEO and self.videos != "skip":
+            return None
+        if record.state == DROPPED:
+            last = parse_time(record.seen)
+            if last is not None and (datetime.now(timezone.utc) - last).total_seconds() < self.retry_dropped:
+                return DROPPED
+            self._inc("dedup/retried")
+            return None
+        return record.state
+

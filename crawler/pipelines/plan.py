@@ -9,17 +9,27 @@ Under the store's lock (so parallel crawls agree), for each article:
    article already recorded keeps its path (even after a title change); a path another article
    holds (in the store, or a file on disk that is not this article's) gets ``-<id>``
    (``plan/renamed``);
-3. the record (id -> path, fingerprint) is put in the store, which reserves the path; the article
-   counts as written once its file is on disk (the writer's job).
+3. the record is put in the store (state ``written``, path, fingerprint, the update time it is
+   written from, its publish time, ``seen``), which reserves the path; the article counts as
+   written once its file is on disk (the writer's job).
+
+Updates: an article already written whose text changed (its fingerprint is not the recorded one)
+is a correction: ``Article.modified`` becomes its source's update time (``Article.updated``, else
+now), which the renderer writes as the profile's ``lastmod`` key, and the record keeps it
+(``plan/updated``). Text unchanged: the recorded ``modified`` stays (none for an article never
+corrected), so the file renders to the same bytes and the writer leaves it untouched. The recorded
+update time is the source's (else the fetch time), never moved back.
 
 A path that would leave the output root is dropped (``plan/dropped/bad_path``); a store that fails
 (e.g. its lock timed out) drops the article (``plan/dropped/store``): nothing was recorded, so the
-next run fetches it again. Sets ``Article.paths``.
+next run fetches it again. Sets ``Article.paths`` and ``Article.modified``. Stats: ``plan/duplicate``,
+``plan/renamed``, ``plan/updated``, ``plan/dropped/<reason>``.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +39,9 @@ from scrapy.exceptions import DropItem
 from crawler.items import Article, Paths
 from crawler.paths import Layout, plan_paths
 from crawler.render.profiles import profile_from_settings
+from crawler.qq.pages import BEIJING
 from crawler.store import ArticleStore, Record, StoreError, content_fingerprint
+from crawler.store.base import WRITTEN, now, parse_time, stamp
 from crawler.store.extension import store_of
 
 logger = logging.getLogger(__name__)
@@ -69,7 +81,7 @@ class PlanPipeline:
 
     def _plan(self, store: ArticleStore, item: Article, fingerprint: str) -> Paths:
         record = store.get(item.id)
-        if record is None:
+        if record is None or not record.written:
             duplicate = store.find_fingerprint(fingerprint)
             # Its file may not be on disk yet (still in the pipelines) or any more (removed by hand, a
             # failed write): either way that id is fetched again until it is written, so the content
@@ -77,15 +89,42 @@ class PlanPipeline:
             if duplicate is not None and duplicate.id != item.id:
                 raise self._drop("duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
         try:
-            paths = plan_paths(item, self.layout, record.path if record else None, lambda path: self._taken(store, path, item))
+            paths = plan_paths(item, self.layout, (record.path if record else "") or None, lambda path: self._taken(store, path, item))
         except ValueError as exc:
             raise self._drop("dropped/bad_path", item, str(exc), logging.ERROR) from exc
-        if record is None and paths.markdown != plan_paths(item, self.layout).markdown:
+        if not (record and record.path) and paths.markdown != plan_paths(item, self.layout).markdown:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("plan/renamed")
             logger.info("Another article has %s's name: writing it to %s", item.id, paths.markdown)
-        store.put(Record(item.id, paths.markdown, fingerprint))
+        item.modified = self._modified(record, item, fingerprint)
+        fetched = item.updated or datetime.now(BEIJING)
+        updated = parse_time(record.updated) if record else None
+        if updated is not None and updated > fetched:
+            fetched = updated
+        store.put(
+            Record(
+                item.id, paths.markdown, fingerprint, WRITTEN, updated=fetched.isoformat(),
+                modified=item.modified.isoformat() if item.modified else "", published=stamp(item.published), seen=now(),
+            )
+        )  # fmt: skip
         return paths
+
+    def _modified(self, record: Record | None, item: Article, fingerprint: str) -> datetime | None:
+        """When the article's text was last corrected: now, if it differs from what its file was
+        written from; else what the record says (None for an article never corrected)."""
+        if record is None:
+            return None
+        corrected = (
+            record.written and record.fingerprint and record.fingerprint != fingerprint
+            and record.path and (self.root / record.path).is_file()
+        )  # fmt: skip
+        if not corrected:
+            return parse_time(record.modified)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("plan/updated")
+        modified = item.updated or datetime.now(BEIJING)
+        logger.info("Corrected %s (%s): its text changed; rewriting %s with lastmod %s", item.id, item.title, record.path, modified)
+        return modified
 
     def _taken(self, store: ArticleStore, path: str, item: Article) -> bool:
         """Whether ``path`` belongs to another article: recorded for another id, or a file on disk

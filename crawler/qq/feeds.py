@@ -10,7 +10,10 @@ entries or a ``SourceError``. Nothing here does I/O or reads settings.
   "ask again later" (``SourceError("busy")``); the caller retries.
 * Sitemaps: ``news.qq.com/sitemap/index.xml`` (a sitemapindex) -> ``sitemap_<n>.xml`` urlsets,
   plain or gzip; parsed with Scrapy's ``Sitemap``. An entry's date is its ``<lastmod>``, else the
-  date inside its id.
+  date inside its id; its ``<lastmod>`` is also its update time.
+* A feed item's ``update_time`` (beside ``publish_time``) is the entry's ``updated``; one that is
+  missing, malformed or older than ``publish_time`` is None with the reason in ``bad_update``
+  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``).
 
 Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the URL the source gave
 (``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt
@@ -85,6 +88,10 @@ class Entry:
     type: str = "0"
     paid: bool = False
     title: str = ""
+    # When the source says the article last changed (a feed item's update_time, a sitemap's
+    # <lastmod>); None when it says nothing usable, and then ``bad_update`` says why (feeds only).
+    updated: datetime | None = None
+    bad_update: str = ""
 
     def older_than(self, since: datetime) -> bool:
         """Older than ``since`` by its own date, else by the day in its id (the whole day counts)."""
@@ -194,15 +201,33 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
     payment = item.get("payment_info") if isinstance(item.get("payment_info"), dict) else {}
     # No paid item was seen in a real feed; the page's flag is article_is_pay, assumed the same here.
     paid = bool(item.get("article_is_pay") or payment.get("article_is_pay") or payment.get("is_pay"))
+    published = parse_time(str(item.get("publish_time") or ""))
+    updated, bad_update = update_time(item.get("update_time"), published)
     return Entry(
         id=ident,
         url=(clean_url(url) or "") if link_id == ident else "",
-        published=parse_time(str(item.get("publish_time") or "")),
+        published=published,
         kind=entry_kind(kind_code, ident),
         type=kind_code,
         paid=paid,
         title=str(item.get("title") or ""),
+        updated=updated,
+        bad_update=bad_update,
     )
+
+
+def update_time(value: Any, published: datetime | None) -> tuple[datetime | None, str]:
+    """A feed item's ``update_time`` (Beijing time, as ``publish_time``), or None and why it is not
+    usable: missing, malformed, or older than ``publish_time``. An unusable one must read as "no
+    change", never as a change, or the article would be fetched on every run."""
+    if value is None or value == "":
+        return None, "missing"
+    updated = parse_time(str(value))
+    if updated is None:
+        return None, f"malformed ({str(value)[:40]!r})"
+    if published is not None and updated < published:
+        return None, f"older than publish_time ({value} < {published:%Y-%m-%d %H:%M:%S})"
+    return updated, ""
 
 
 def entry_kind(type_code: str, ident: str) -> EntryKind:
@@ -267,7 +292,8 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], li
         ident = article_id(d.get("loc", ""))
         if ident is not None:
             kind: EntryKind = "video" if is_video_id(ident) else "article"
-            entries.append(Entry(id=ident, url=clean_url(d["loc"]) or "", published=parse_lastmod(d.get("lastmod", "")), kind=kind))
+            lastmod = parse_lastmod(d.get("lastmod", ""))
+            entries.append(Entry(id=ident, url=clean_url(d["loc"]) or "", published=lastmod, kind=kind, updated=lastmod))
     return [], entries
 
 

@@ -10,7 +10,7 @@ from scrapy.settings import BaseSettings
 from crawler.items import Article
 from crawler.render.frontmatter import article_fields, front_matter_values, to_toml, to_yaml
 from crawler.render.markdown import render_body
-from crawler.render.profiles import FrontMatterFormat, profile_from_settings
+from crawler.render.profiles import FrontMatterFormat, profile_from_settings, with_lastmod
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class RenderOptions:
         if thumbnail not in ("remote", "local"):
             raise ValueError(f"THUMBNAILS_FRONT_MATTER must be 'remote' or 'local', not {thumbnail!r}")
         return cls(
-            front_matter=profile.front_matter,
+            front_matter=with_lastmod(profile.front_matter, profile.lastmod),
             date_format=profile.date_format,
             format=profile.format,
             fence=profile.fence,

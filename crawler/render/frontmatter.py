@@ -42,6 +42,8 @@ def article_fields(
         "media": article.media,
         "channel": article.channel,
         "keywords": list(article.keywords),
+        # None (the key left out) unless the article's text was corrected after it was written.
+        "lastmod": format_date(article.modified, date_format) if article.modified else None,
     }
 
 
@@ -54,7 +56,8 @@ def format_date(published: datetime, date_format: str) -> str | datetime:
 
 
 def front_matter_values(template: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """Fill a front matter template: ``"{field}"`` values from ``fields``, the rest as given."""
+    """Fill a front matter template: ``"{field}"`` values from ``fields`` (a field that is None
+    leaves its key out), the rest as given."""
     values: dict[str, Any] = {}
     for key, value in template.items():
         match = _FIELD_RE.match(value) if isinstance(value, str) else None
@@ -63,7 +66,8 @@ def front_matter_values(template: dict[str, Any], fields: dict[str, Any]) -> dic
         elif match:
             if match.group(1) not in fields:
                 raise KeyError(f"front matter key {key!r} names unknown article field {value!r}")
-            values[key] = fields[match.group(1)]
+            if fields[match.group(1)] is not None:  # None: the key is left out
+                values[key] = fields[match.group(1)]
         else:
             values[key] = value
     return values

@@ -23,13 +23,16 @@ Builder facts each profile follows (from their documentation):
   runs on the body unless ``disableNunjucks: true``, which the profile sets as a second guard.
 * The summary goes to ``description`` (Zola, Jekyll's SEO tag, Hexo's ``open_graph``), never to
   Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped.
+* Last modified: Hugo ``lastmod`` (its ``.Lastmod``), Jekyll ``last_modified_at`` (jekyll-seo-tag,
+  jekyll-sitemap), Zola and Hexo ``updated``; unpublished: Hugo and Zola ``draft``, Jekyll and Hexo
+  ``published: false``.
 * Eleventy: a string ``date`` must be ISO 8601 (``2025-02-07T21:54:12+08:00``); ``tags`` make
   collections; Liquid runs on ``.md`` bodies by default.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from scrapy.settings import BaseSettings
@@ -45,6 +48,12 @@ class Profile:
     ``"datetime"`` (a native TOML datetime). ``image_dir`` is ``None`` when images live in the
     site's static folder, else the folder of the article's images relative to its file
     (``"."``: beside it, as a Hugo leaf bundle wants).
+
+    ``lastmod`` is the key of the date an article was last corrected, written right after the
+    ``{date}`` key, in the same format, and only in the file of an article whose text changed
+    since it was first written (``docs/updates.md``): an article never updated has no such key.
+    ``draft`` is what marks a file unpublished (``DELETED_FILES = "draft"``), added first in its
+    front matter.
     """
 
     name: str
@@ -54,6 +63,8 @@ class Profile:
     format: FrontMatterFormat = "yaml"
     fence: str = "---"
     image_dir: str | None = None
+    lastmod: str = "lastmod"
+    draft: dict[str, Any] = field(default_factory=lambda: {"draft": True})
 
 
 # The spec's 17 keys (tests/fixtures/spec/seed-article.md), in its order.
@@ -96,6 +107,8 @@ PROFILES: dict[str, Profile] = {
         },
         "_posts/{date}-{slug}.md",
         date_format="%Y-%m-%d %H:%M:%S %z",
+        lastmod="last_modified_at",  # jekyll-seo-tag and jekyll-sitemap read it
+        draft={"published": False},
     ),
     "zola": Profile(
         "zola",
@@ -110,6 +123,7 @@ PROFILES: dict[str, Profile] = {
         date_format="datetime",
         format="toml",
         fence="+++",
+        lastmod="updated",  # Zola's own page key
     ),
     "hexo": Profile(
         "hexo",
@@ -127,6 +141,8 @@ PROFILES: dict[str, Profile] = {
         },
         "source/_posts/{slug}.md",
         date_format="%Y-%m-%d %H:%M:%S",
+        lastmod="updated",  # Hexo's own front-matter key
+        draft={"published": False},
     ),
     "eleventy": Profile(
         "eleventy",
@@ -142,11 +158,29 @@ PROFILES: dict[str, Profile] = {
         },
         "posts/{date}-{slug}.md",
         date_format="iso",
+        lastmod="updated",  # a data key of the page: Eleventy has no built-in one
+        # Eleventy has no drafts: permalink false writes no page, and it leaves every collection.
+        draft={"permalink": False, "eleventyExcludeFromCollections": True},
     ),
 }
 
 # Setting -> the Profile attribute it overrides when not empty.
 OVERRIDES = {"MARKDOWN_FRONT_MATTER": "front_matter", "MARKDOWN_DATE_FORMAT": "date_format", "OUTPUT_PATH": "path"}
+
+
+def with_lastmod(front_matter: dict[str, Any], key: str) -> dict[str, Any]:
+    """The template with ``key: "{lastmod}"`` right after the ``{date}`` key (or last when there is
+    none); as it is when ``key`` is empty or the template names ``{lastmod}`` itself."""
+    if not key or "{lastmod}" in front_matter.values() or key in front_matter:
+        return front_matter
+    result: dict[str, Any] = {}
+    for name, value in front_matter.items():
+        result[name] = value
+        if value == "{date}":
+            result[key] = "{lastmod}"
+    if key not in result:
+        result[key] = "{lastmod}"
+    return result
 
 
 def profile_from_settings(settings: BaseSettings) -> Profile:

@@ -26,6 +26,17 @@ middleware's decision (``crawler.middlewares.dedup``): article requests carry th
 ``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
 is fetched whatever its date (its page is judged by the same rule without ``since``).
 
+Updates (``docs/updates.md``): a feed or sitemap entry's update time travels in
+``meta["qq_updated"]`` to the dedup middleware (which fetches a written article again when it is
+newer than what its file was written from) and onto the article (``Article.updated``). A feed
+item whose ``update_time`` is missing, malformed or older than its ``publish_time`` reads as
+unchanged and is counted (``qq/feed/bad/update_time``). With ``UPDATE_WINDOW`` set, the crawl also
+rechecks up to ``UPDATE_BUDGET`` written articles published within the window and not seen for
+``UPDATE_RECHECK_AFTER`` (``qq/recheck``; ``meta["qq_recheck"]``), through their own download slot
+(``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
+video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
+(``crawler.store.outcomes``): the spider itself does no store I/O.
+
 A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
 ``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
 doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
@@ -33,20 +44,23 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
-``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap).
+``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
+``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
 ``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
 or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
-``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``.
+``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
+``qq/feed/bad/update_time``, ``qq/recheck``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 import scrapy
@@ -65,7 +79,9 @@ from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_s
 from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.rules import page_entry, skip_reason
+from crawler.store.base import DELETED, DROPPED, PAID, VIDEO, duration
 from crawler.store.extension import store_of
+from crawler.store.outcomes import Outcome, send_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +101,10 @@ class QqSpider(scrapy.Spider):
     fetch_template: str
     link_template: str
     max_size: int
+    update_window: float  # seconds (0: no rechecks)
+    update_budget: int
+    recheck_after: float
+    update_slot: str
 
     def __init__(self, **arguments: str) -> None:
         # Only Scrapyd's own arguments become attributes, as Scrapy does with every argument; the
@@ -106,6 +126,13 @@ class QqSpider(scrapy.Spider):
         spider.fetch_template = settings.get("QQ_FETCH_URL")
         spider.link_template = settings.get("QQ_ARTICLE_URL")
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE")
+        spider.update_budget = settings.getint("UPDATE_BUDGET")
+        spider.update_slot = settings.get("UPDATE_DOWNLOAD_SLOT")
+        try:
+            spider.update_window = duration(settings["UPDATE_WINDOW"], "UPDATE_WINDOW")
+            spider.recheck_after = duration(settings["UPDATE_RECHECK_AFTER"], "UPDATE_RECHECK_AFTER")
+        except ValueError as error:
+            spider.argument_errors.append(str(error))
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
@@ -126,21 +153,42 @@ class QqSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, count)
 
-    def already_written(self, ident: str) -> bool:
-        """Whether the crawl's article store has the article written: for feed paging only (the
-        dedup middleware alone decides what is fetched)."""
+    def already_written(self, ident: str, updated: datetime | None = None) -> bool:
+        """Whether the crawl's article store has nothing to fetch for the article as things stand
+        (written and not updated since, deleted, paid): for feed paging only (the dedup middleware
+        alone decides what is fetched)."""
         if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
             return False
-        return store_of(self.crawler).is_written(ident)
+        return store_of(self.crawler).settled(ident, updated)
+
+    def outcome(self, ident: str, state: str, reason: str = "") -> None:
+        """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""
+        send_outcome(self.crawler, Outcome(ident, state, reason))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.article_requests(list(self.args.inputs)):
+            await self._room()
+            yield request
+        # Rechecks before the sources: an article both due and listed is then fetched once, as a recheck.
+        for request in self.recheck_requests():
             await self._room()
             yield request
         for channel in self.args.channels:
             yield self.feed_request(channel, 0)
         if self.args.sitemap:
             yield self.sitemap_request(self.sitemap_url)
+
+    def recheck_requests(self) -> Iterator[scrapy.Request]:
+        """``UPDATE_WINDOW``: the recent written articles due for a recheck, in their own slot."""
+        if not self.update_window or self.update_budget <= 0 or not self.settings.getbool("DEDUP_ENABLED"):
+            return
+        due = store_of(self.crawler).due_rechecks(self.update_window, self.recheck_after, self.update_budget)
+        logger.info("Rechecking %s recent articles (UPDATE_WINDOW %s)", len(due), self.settings["UPDATE_WINDOW"])
+        for record in due:
+            if record.id not in self.seen:
+                self.seen.add(record.id)
+                self._stat("qq/recheck")
+                yield self.article_request(record.id, recheck=True)
 
     # -- articles ---------------------------------------------------------------------------------
 
@@ -166,21 +214,31 @@ class QqSpider(scrapy.Spider):
                 self.seen.add(ident)
                 yield self.article_request(ident, url)
 
-    def article_request(self, ident: str, url: str = "") -> scrapy.Request:
-        """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``."""
+    def article_request(
+        self, ident: str, url: str = "", updated: datetime | None = None, *, recheck: bool = False
+    ) -> scrapy.Request:
+        """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``;
+        ``updated``: when its source says it last changed; ``recheck``: an ``UPDATE_WINDOW`` one."""
         self._stat("qq/requested")
         url = url or fetch_url(ident, self.fetch_template)
-        return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template))
+        meta: dict[str, Any] = {}
+        if updated is not None:
+            meta["qq_updated"] = updated.isoformat()
+        if recheck:
+            meta.update(qq_recheck=True, download_slot=self.update_slot)
+        return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template), meta)
 
-    def _article_get(self, ident: str, url: str, fallback: str | None, *, retry: bool = False) -> scrapy.Request:
+    def _article_get(
+        self, ident: str, url: str, fallback: str | None, meta: dict[str, Any], *, retry: bool = False
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"ident": ident},
-            # qq_id is read by crawler.middlewares.dedup; qq_fallback is the canonical current URL
-            # tried once when this one is gone (None: it is that URL, or the retry).
-            meta={"qq_id": ident, "qq_fallback": fallback},
+            # qq_id, qq_updated and qq_recheck are read by crawler.middlewares.dedup; qq_fallback is
+            # the canonical current URL tried once when this one is gone (None: it is that URL, or the retry).
+            meta={"qq_id": ident, "qq_fallback": fallback, **meta},
             # The retry is never filtered: nor is its redirect to the deleted-article page, which
             # the first request of this article (or of another deleted one) has already asked for.
             dont_filter=retry,
@@ -194,7 +252,9 @@ class QqSpider(scrapy.Spider):
         self._stat("qq/fallback")
         given = request.meta.get("redirect_urls", [request.url])[0]
         logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
-        return self._article_get(ident, url, None, retry=True)
+        # The retry keeps what was decided about the request (qq_* keys, its slot), not its URL's fallback.
+        kept = {k: v for k, v in request.meta.items() if (k.startswith("qq_") or k == "download_slot") and k not in ("qq_id", "qq_fallback")}
+        return self._article_get(ident, url, None, kept, retry=True)
 
     def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
         """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
@@ -202,6 +262,7 @@ class QqSpider(scrapy.Spider):
         if retry is None:
             self._stat("qq/deleted")
             logger.info("Deleted article %s: redirected to %s", ident, request.url)
+            self.outcome(ident, DELETED)
         return retry
 
     def dropped(self, request: scrapy.Request) -> None:
@@ -214,9 +275,10 @@ class QqSpider(scrapy.Spider):
                 self.crawler.engine.crawl(retry)
 
     def stale(self, entry: Entry) -> bool:
-        """Older than ``since`` or already written: such a page of a feed ends the paging."""
+        """Older than ``since`` or already written (and not updated since): such a page of a feed
+        ends the paging; a page listing an update goes on to the next (updates may be deeper)."""
         since = self.args.since
-        return (since is not None and entry.older_than(since)) or self.already_written(entry.id)
+        return (since is not None and entry.older_than(since)) or self.already_written(entry.id, entry.updated)
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
         """The request for a discovered entry, or None (seen this run, or skipped and counted)."""
@@ -228,7 +290,7 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/skipped/{skip}")
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
-        return self.article_request(entry.id, entry.url)
+        return self.article_request(entry.id, entry.url, entry.updated)
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
         if DELETED_MARKER in response.url:
@@ -240,6 +302,7 @@ class QqSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._stat("qq/dropped/not_html")
             logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
+            self.outcome(ident, DROPPED, "not_html")
             return
         response, mismatch = true_charset(response)
         if mismatch:
@@ -250,11 +313,13 @@ class QqSpider(scrapy.Spider):
         except PageError as error:
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
+            self.outcome(ident, DROPPED, error.reason)
             return
         self._stat(f"qq/extraction/{article.extraction}")
         if not same_article(ident, article.id):
             self._stat("qq/dropped/id_mismatch")
             logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
+            self.outcome(ident, DROPPED, "id_mismatch")
             return
         # The rule feeds and sitemaps are judged by, on what the page says; without since: an
         # article named by the arguments is fetched whatever its date, and a listed one was judged.
@@ -262,8 +327,11 @@ class QqSpider(scrapy.Spider):
         if skip is not None:
             self._stat(f"qq/skipped/{skip}")
             logger.info("Skipped %s (%s): %s", ident, response.url, skip)
+            self.outcome(ident, *((skip, "") if skip in (PAID, VIDEO) else (DROPPED, skip)))
             return
         self._stat("qq/articles")
+        updated = response.meta.get("qq_updated")
+        article.updated = datetime.fromisoformat(updated) if updated else None
         yield article
 
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -275,6 +343,7 @@ class QqSpider(scrapy.Spider):
             if retry is not None:
                 yield retry
                 return
+            self.outcome(request.meta["qq_id"], DROPPED, f"http_{response.status}")
         self.failed(failure)
 
     def failed(self, failure: Failure) -> None:
@@ -327,6 +396,9 @@ class QqSpider(scrapy.Spider):
             self._stat("qq/feed/bad/item")
             logger.warning("Bad feed item in %s page %s (%s): %s", channel, page, response.url, bad)
         for entry in feed.entries:
+            if entry.bad_update:
+                self._stat("qq/feed/bad/update_time")
+                logger.info("Feed %s page %s: %s's update_time is %s; taken as unchanged", channel, page, entry.id, entry.bad_update)
             request = self.follow(entry, f"{channel} page {page}")
             if request is not None:
                 yield request

@@ -4,10 +4,15 @@ Rebuilds the SQLite article store from the Markdown files under the output root,
 profile that wrote them: the front matter is YAML between ``---`` or TOML between ``+++`` (Zola);
 the id is read from the link back that ends each file (``[qq](https://new.qq.com/rain/a/<id>)``).
 Content fingerprints come from an article's data, which a file does not hold, so rebuilt records
-have none: duplicate detection covers the articles written after the rebuild. The new store is
-built beside the old one; then the old one (corrupt or not, with its -wal/-shm) is moved aside to
-``<store>.<UTC time>.old``, never deleted, and the command says where; an interrupted rebuild
-leaves the old file in place. Run it while no crawl writes to the root (it replaces the file under them).
+have none: duplicate detection covers the articles written after the rebuild. From the front
+matter it takes the publish time (``date``, for ``UPDATE_WINDOW``) and the last correction (the
+profiles' lastmod keys, so a corrected article keeps its ``lastmod``); a file marked as a draft
+or unpublished by ``DELETED_FILES = "draft"`` is recorded ``deleted``. What no file shows (paid,
+dropped, deleted articles never written, the source's update times) is not rebuilt: those are
+fetched once more. The new store is built beside the old one; then the old one (corrupt or not,
+with its -wal/-shm) is moved aside to ``<store>.<UTC time>.old``, never deleted, and the command
+says where; an interrupted rebuild leaves the old file in place. Run it while no crawl writes to
+the root (it replaces the file under them).
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ import re
 import shutil
 import sys
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from crawler.qq.ids import article_id
-from crawler.store.base import Record
+from crawler.qq.pages import BEIJING
+from crawler.render.profiles import PROFILES
+from crawler.store.base import DELETED, WRITTEN, Record, stamp
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -34,10 +42,11 @@ _LINK_RE = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)\s*\Z")
 
 # The front-matter fences the profiles write (crawler.render.profiles): YAML and TOML.
 FENCES = {"---": "yaml", "+++": "toml"}
+LASTMOD_KEYS = tuple(dict.fromkeys(profile.lastmod for profile in PROFILES.values() if profile.lastmod))
 
 
-def split_front_matter(text: str) -> tuple[str, str]:
-    """A written file's front matter (after checking it parses) and body; ValueError if none."""
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """A written file's front matter values and body; ValueError if none or it does not parse."""
     fence = text[:3]
     if fence not in FENCES or not text.startswith(fence + "\n") or f"\n{fence}\n" not in text[3:]:
         raise ValueError("no front matter between --- or +++ fences")
@@ -48,17 +57,40 @@ def split_front_matter(text: str) -> tuple[str, str]:
         raise ValueError(f"front matter does not parse: {exc}") from exc
     if not isinstance(values, dict):
         raise ValueError("front matter is not a map")
-    return front, body
+    return values, body
+
+
+def _time(value: Any) -> datetime | None:
+    """A front matter date (a string as the profiles write it, or a YAML/TOML datetime), Beijing if naive."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            try:
+                moment = datetime.strptime(str(value).strip(), "%Y-%m-%d %H:%M:%S %z")
+            except ValueError:
+                return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
 def record_of(root: Path, path: Path) -> Record:
     """The store record of one written file; ValueError when it is not one of ours."""
-    _, body = split_front_matter(path.read_text(encoding="utf-8"))
+    values, body = split_front_matter(path.read_text(encoding="utf-8"))
     link = _LINK_RE.search(body)
     ident = article_id(link.group("url")) if link else None
     if ident is None:
         raise ValueError("no link back to a qq.com article on its last line")
-    return Record(ident, path.relative_to(root).as_posix(), "")
+    published = _time(values.get("date", ""))
+    modified = next((m for m in (_time(values[k]) for k in LASTMOD_KEYS if k in values) if m is not None), None)
+    drafted = any(values.get(k) == v for profile in PROFILES.values() for k, v in profile.draft.items())
+    return Record(
+        ident, path.relative_to(root).as_posix(), "", DELETED if drafted else WRITTEN,
+        modified=modified.isoformat() if modified else "", published=stamp(published) if published else "",
+    )  # fmt: skip
 
 
 def rebuild(root: Path, store_path: Path) -> tuple[int, int, Path | None]:
@@ -97,12 +129,12 @@ def move_aside(store_path: Path) -> Path | None:
     that does not open may still be read by hand. Returns where it went (None: there was none)."""
     if not store_path.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = store_path.with_name(f"{store_path.name}.{stamp}.old")
+    when = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = store_path.with_name(f"{store_path.name}.{when}.old")
     n = 1
     while aside.exists():
         n += 1
-        aside = store_path.with_name(f"{store_path.name}.{stamp}-{n}.old")
+        aside = store_path.with_name(f"{store_path.name}.{when}-{n}.old")
     for suffix in ("-wal", "-shm"):
         companion = store_path.with_name(store_path.name + suffix)
         if companion.exists():

@@ -3,10 +3,17 @@
 The store is the one answer to "have we got this article already?". Keyed by the canonical
 article id, it remembers:
 
-* a **record** per article: the file path (relative to ``OUTPUT_ROOT``) and a fingerprint of the
-  content (title and block text). The record is put when the article's paths are planned, before
-  any file is written (``crawler.pipelines.plan``), so the path is reserved against other articles
-  and other crawls; the article counts as *written* once its file is on disk too (``is_written``).
+* a **record** per article: its **state** (``STATES``) and what goes with it. A *written* article
+  has its file path (relative to ``OUTPUT_ROOT``), a fingerprint of the content (title and block
+  text), the source's update time it was written from (``updated``: the feed's ``update_time``,
+  else the time it was fetched), the ``lastmod`` its file carries (``modified``, empty while the
+  text never changed) and its publish time (``published``, for ``UPDATE_WINDOW`` rechecks). The
+  record is put when the article's paths are planned, before any file is written
+  (``crawler.pipelines.plan``), so the path is reserved against other articles and other crawls;
+  the article counts as *written* once its file is on disk too (``is_written``). What a fetch found
+  instead is recorded by ``crawler.store.outcomes``: ``deleted`` (the path of a file written
+  earlier is kept), ``paid``, ``video`` (skipped while ``QQ_VIDEOS`` is ``skip``), ``dropped`` with a
+  ``reason`` (the page gave no article, HTTP 404). ``seen`` is when a crawl last had an answer for it.
 * a **claim** per article being fetched: ``claim(id)`` succeeds for one crawl process at a time; a
   claim dies with its process (SQLite: a ``flock`` the kernel drops when the process dies; Redis:
   a heartbeat key that expires), so a killed crawl never locks an article out.
@@ -21,17 +28,79 @@ import hashlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from crawler.items import Block
 
 
+WRITTEN, DELETED, PAID, VIDEO, DROPPED = "written", "deleted", "paid", "video", "dropped"
+STATES = (WRITTEN, DELETED, PAID, VIDEO, DROPPED)
+
+
 @dataclass(frozen=True)
 class Record:
+    """One article's state. Times are ISO 8601 strings with their offset ("" when unknown)."""
+
     id: str  # canonical article id
-    path: str  # file path relative to OUTPUT_ROOT
-    fingerprint: str  # content_fingerprint() of the article ("" when unknown, e.g. after a rebuild)
+    path: str = ""  # file path relative to OUTPUT_ROOT ("" when never written)
+    fingerprint: str = ""  # content_fingerprint() of the article ("" when unknown, e.g. after a rebuild)
+    state: str = WRITTEN  # one of STATES
+    updated: str = ""  # the source's update time the file was written from (else its fetch time)
+    modified: str = ""  # the lastmod the file carries ("" while its text never changed)
+    published: str = ""  # the article's publish time (stamp(): UTC)
+    reason: str = ""  # why it was dropped (state "dropped")
+    seen: str = ""  # when a crawl last had an answer for it (stamp(): UTC)
+
+    @property
+    def written(self) -> bool:
+        return self.state == WRITTEN
+
+
+# The record's fields after the first three, in the order the stores keep them.
+EXTRA_FIELDS = ("state", "updated", "modified", "published", "reason", "seen")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration(value: object, name: str = "duration") -> float:
+    """Seconds from a setting such as ``"30m"``, ``"48h"``, ``"7d"``, ``"2w"`` or a number of seconds;
+    ValueError naming the setting otherwise."""
+    text = str(value).strip().lower()
+    try:
+        if text and text[-1] in _UNITS:
+            seconds = float(text[:-1]) * _UNITS[text[-1]]
+        else:
+            seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"{name} = {value!r} is not a duration (e.g. 30m, 48h, 7d, or seconds)")
+    return seconds
+
+
+def stamp(moment: datetime) -> str:
+    """``published`` and ``seen`` as records keep them: UTC, ISO 8601, whole seconds, so that they
+    compare as strings (the stores select ``UPDATE_WINDOW`` rechecks by string order)."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def now() -> str:
+    """The current time as ``seen`` stores it."""
+    return stamp(datetime.now(timezone.utc))
+
+
+def parse_time(value: str) -> datetime | None:
+    """A record's time back as a datetime (tz-aware), or None when empty or not a time."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
 
 
 class StoreError(RuntimeError):
@@ -52,6 +121,11 @@ class ArticleStore(Protocol):
         ...
 
     def put(self, record: Record) -> None: ...
+
+    def recent(self, since: datetime, seen_before: datetime, limit: int) -> list[Record]:
+        """At most ``limit`` written articles published at or after ``since`` and last seen before
+        ``seen_before``, the longest unseen first (the ``UPDATE_WINDOW`` rechecks)."""
+        ...
 
     def lock(self, key: str) -> AbstractContextManager[None]: ...
 
@@ -80,7 +154,18 @@ def content_fingerprint(title: str, blocks: Iterable[Block]) -> str:
     return hashlib.sha256(f"{title.strip()}\n\n{text.strip()}".encode()).hexdigest()
 
 
+def changed_since_written(record: Record, announced: datetime | None, target: Path) -> bool:
+    """Whether a source's update time is newer than what the article's file was written from: the
+    record's ``updated``, else (a record made before update times were kept) the file's mtime."""
+    if announced is None:
+        return False
+    written_from = parse_time(record.updated)
+    if written_from is None:
+        written_from = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc)
+    return announced > written_from
+
+
 def is_written(store: ArticleStore, root: Path, article_id: str) -> bool:
-    """The store has the article and its file is on disk (a file deleted by hand is fetched again)."""
+    """The store has the article written and its file is on disk (a file deleted by hand is fetched again)."""
     record = store.get(article_id)
-    return record is not None and (root / record.path).is_file()
+    return record is not None and record.written and bool(record.path) and (root / record.path).is_file()

@@ -17,7 +17,7 @@ own. So one crawl has one connection, one set of claims, and one answer to "writ
   first crawl) is made on first use, so a crawl refused at start (e.g. ``bad_arguments``) leaves
   nothing behind.
 * Claims of this process are released when its article leaves the pipelines (written or dropped)
-  and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
+  or its outcome is recorded (``crawler.store.outcomes``), and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
   seconds.
 
 Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``store/bad_store``,
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from twisted.internet import task
 
 from crawler.items import Article
 from crawler.store import ArticleStore, StoreError, StoreUnreachable, is_written, open_store, store_exists
+from crawler.store.base import DELETED, PAID, Record, changed_since_written
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +131,18 @@ class StoreExtension:
             logger.warning("%s", exc)
 
     def item_done(self, item: Any) -> None:
-        if self._store is not None and isinstance(item, Article):
-            try:
-                self._store.release(item.id)
-            except StoreError as exc:
-                self._inc("store/errors")
-                logger.warning("%s", exc)
+        if isinstance(item, Article):
+            self.release(item.id)
+
+    def release(self, article_id: str) -> None:
+        """Let this process's claim on the article go (its item or outcome is done)."""
+        if self._store is None:
+            return
+        try:
+            self._store.release(article_id)
+        except StoreError as exc:
+            self._inc("store/errors")
+            logger.warning("%s", exc)
 
     def spider_closed(self) -> None:
         if self._keepalive is not None and self._keepalive.running:
@@ -145,8 +153,25 @@ class StoreExtension:
         self._opened = False
 
     def is_written(self, article_id: str) -> bool:
-        """The store has the article and its file is on disk."""
+        """The store has the article written and its file is on disk."""
         return is_written(self.store, self.root, article_id)
+
+    def settled(self, article_id: str, updated: datetime | None = None) -> bool:
+        """Nothing to fetch for it as things stand: written (file on disk) and not changed since
+        (``updated``: its source's update time), deleted or paid."""
+        record = self.store.get(article_id)
+        if record is None:
+            return False
+        if record.written:
+            target = self.root / record.path
+            return bool(record.path) and target.is_file() and not changed_since_written(record, updated, target)
+        return record.state in (DELETED, PAID)
+
+    def due_rechecks(self, window: float, after: float, budget: int) -> list[Record]:
+        """The written articles published within the last ``window`` seconds and not seen for
+        ``after`` seconds, at most ``budget``, the longest unseen first (``UPDATE_WINDOW``)."""
+        moment = datetime.now(timezone.utc)
+        return self.store.recent(moment - timedelta(seconds=window), moment - timedelta(seconds=after), budget)
 
 
 def store_of(crawler: Crawler) -> StoreExtension:

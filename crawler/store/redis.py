@@ -4,9 +4,14 @@ Every crawl process on every host that points at the same Redis (``STORE_REDIS_U
 ``REDIS_URL`` when empty) sees the same records and the same locks, so an article is written once
 across all of them. Keys, under ``STORE_REDIS_PREFIX`` (default ``qq:articles``):
 
-* ``<prefix>:id``: hash, article id -> JSON ``{"path": ..., "fingerprint": ...}``;
-* ``<prefix>:fingerprint``: hash, fingerprint -> article id;
+* ``<prefix>:id``: hash, article id -> JSON ``{"path": ..., "fingerprint": ..., "state": ...,
+  "updated": ..., "modified": ..., "published": ..., "reason": ..., "seen": ...}`` (the fields of
+  ``Record``; a record written before article states has only the first two and reads as
+  ``written`` with the others empty, so an existing Redis store keeps working unchanged);
+* ``<prefix>:fingerprint``: hash, fingerprint -> article id (written articles);
 * ``<prefix>:path``: hash, file path -> article id;
+* ``<prefix>:published``: sorted set of the written articles, scored by publish time (epoch
+  seconds), for the ``UPDATE_WINDOW`` rechecks;
 * ``<prefix>:claims``: hash, article id -> the token of the crawl process fetching it; a claim is
   alive while ``<prefix>:owner:<token>`` exists, a key each process renews every few seconds
   (``keep_alive``) with a lease of ``STORE_REDIS_CLAIM_LEASE`` seconds, so a killed process's
@@ -29,6 +34,8 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,7 +46,7 @@ from redis.retry import Retry
 
 from scrapy.settings import BaseSettings
 
-from crawler.store.base import Record, StoreError, StoreUnreachable
+from crawler.store.base import EXTRA_FIELDS, Record, StoreError, StoreUnreachable, parse_time, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +102,7 @@ class RedisStore:
         self._ids = f"{prefix}:id"
         self._fingerprints = f"{prefix}:fingerprint"
         self._paths = f"{prefix}:path"
+        self._published = f"{prefix}:published"
         self._claims = f"{prefix}:claims"
         self._owners = f"{prefix}:owner:"
         self.token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -127,7 +135,8 @@ class RedisStore:
             return None
         try:
             data = json.loads(raw)
-            return Record(id=article_id, path=data["path"], fingerprint=data["fingerprint"])
+            extra = {name: str(data[name]) for name in EXTRA_FIELDS if name in data}
+            return Record(id=article_id, path=data["path"], fingerprint=data["fingerprint"], **extra)
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"Redis article store at {self.url}: record {article_id!r} is corrupt ({exc})") from exc
 
@@ -146,8 +155,8 @@ class RedisStore:
         if owner is None:
             return None
         record = self.get(owner.decode("utf-8"))
-        # A fingerprint whose article has since changed content no longer identifies it.
-        return record if record is not None and record.fingerprint == fingerprint else None
+        # A fingerprint whose article has since changed content (or was deleted) no longer identifies it.
+        return record if record is not None and record.written and record.fingerprint == fingerprint else None
 
     def path_owner(self, path: str) -> str | None:
         try:
@@ -157,21 +166,41 @@ class RedisStore:
         return owner.decode("utf-8") if owner is not None else None
 
     def put(self, record: Record) -> None:
-        value = json.dumps({"path": record.path, "fingerprint": record.fingerprint}, ensure_ascii=False)
+        fields = asdict(record)
+        del fields["id"]
+        value = json.dumps(fields, ensure_ascii=False)
         old = self.get(record.id)
+        published = parse_time(record.published)
         try:
             with self.client.pipeline(transaction=True) as pipe:
-                if old is not None and old.fingerprint != record.fingerprint:
+                if old is not None and old.fingerprint and old.fingerprint != record.fingerprint:
                     pipe.hdel(self._fingerprints, old.fingerprint)
-                if old is not None and old.path != record.path:
+                if old is not None and old.path and old.path != record.path:
                     pipe.hdel(self._paths, old.path)
                 pipe.hset(self._ids, record.id, value)
                 if record.fingerprint:
                     pipe.hset(self._fingerprints, record.fingerprint, record.id)
-                pipe.hset(self._paths, record.path, record.id)
+                if record.path:
+                    pipe.hset(self._paths, record.path, record.id)
+                if record.written and published is not None:
+                    pipe.zadd(self._published, {record.id: published.timestamp()})
+                else:
+                    pipe.zrem(self._published, record.id)
                 pipe.execute()
         except RedisError as exc:
             raise self._error("failed to write", exc) from exc
+
+    def recent(self, since: datetime, seen_before: datetime, limit: int) -> list[Record]:
+        try:
+            ids = [raw.decode("utf-8") for raw in self.client.zrangebyscore(self._published, since.timestamp(), "+inf")]
+            raws = self.client.hmget(self._ids, ids) if ids else []
+        except RedisError as exc:
+            raise self._error("failed to read", exc) from exc
+        records = [r for r in (self._record(i, raw) for i, raw in zip(ids, raws, strict=True)) if r is not None]
+        before = stamp(seen_before)
+        due = sorted((r for r in records if r.written and r.seen < before), key=lambda r: r.published, reverse=True)
+        due.sort(key=lambda r: r.seen)  # stable: the longest unseen first, the newest first among equals
+        return due[:limit]
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:

@@ -13,6 +13,12 @@ for as long as it has the store open; a claim whose owner's file is no longer lo
 dead process and is taken over. Claiming is one ``BEGIN IMMEDIATE`` transaction, so two processes
 never both win.
 
+Schema: ``articles(id, path, fingerprint, state, updated, modified, published, reason, seen)``
+(see ``Record``). A file written by the version before article states (only ``id, path,
+fingerprint``) is migrated in place when opened: the new columns are added (one transaction,
+every old row ``written`` with the other fields empty) and nothing else changes. An older crawler
+refuses the migrated file with a clear error (unexpected columns) rather than misreading it.
+
 A file that is not a readable SQLite store raises ``StoreError`` naming it and the rebuild command;
 it is never silently replaced by an empty store (which would make the crawl fetch and rewrite
 everything).
@@ -29,19 +35,30 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
-from crawler.store.base import Record, StoreError
+from crawler.store.base import EXTRA_FIELDS, WRITTEN, Record, StoreError, stamp
 
 DEFAULT_NAME = ".qq-articles.sqlite3"
+_BASE_COLUMNS = ["id", "path", "fingerprint"]
+COLUMNS = _BASE_COLUMNS + list(EXTRA_FIELDS)
+# The columns added by the migration of a store made before article states; each with its default.
+_ADDED = {"state": "'written'", **{name: "''" for name in EXTRA_FIELDS[1:]}}
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path TEXT NOT NULL, fingerprint TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS articles_fingerprint ON articles (fingerprint)",
-    "CREATE INDEX IF NOT EXISTS articles_path ON articles (path)",
+    "CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+    + ", ".join(f"{name} TEXT NOT NULL DEFAULT {default}" for name, default in _ADDED.items())
+    + ")",
     "CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, owner TEXT NOT NULL)",
 )
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS articles_fingerprint ON articles (fingerprint)",
+    "CREATE INDEX IF NOT EXISTS articles_path ON articles (path)",
+    "CREATE INDEX IF NOT EXISTS articles_published ON articles (published)",
+)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM articles"
 
 
 def sqlite_path(settings: BaseSettings) -> Path:
@@ -88,54 +105,84 @@ class SqliteStore:
                 raise sqlite3.DatabaseError(f"integrity check failed: {result}")
             for statement in _SCHEMA:
                 self._db.execute(statement)
-            columns = [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]
-            if columns != ["id", "path", "fingerprint"]:
-                raise sqlite3.DatabaseError(f"unexpected articles table columns {columns}")
+            self._migrate()
+            for statement in _INDEXES:
+                self._db.execute(statement)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(
                 f"the article store {path} is corrupt or unreadable ({exc}); {rebuild_hint(path, root)}"
             ) from exc
 
+    def _columns(self) -> list[str]:
+        return [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]
+
+    def _migrate(self) -> None:
+        """Add the state columns to a store made before them (one transaction: another crawl
+        opening the same file at the same moment waits, then finds them added)."""
+        if self._columns() == COLUMNS:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = self._columns()
+            if columns == _BASE_COLUMNS:
+                for name, default in _ADDED.items():
+                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} TEXT NOT NULL DEFAULT {default}")
+            elif columns != COLUMNS:
+                raise sqlite3.DatabaseError(f"unexpected articles table columns {columns}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SqliteStore:
         root = Path(settings["OUTPUT_ROOT"]).expanduser()
         return cls(sqlite_path(settings), settings.getfloat("STORE_LOCK_TIMEOUT"), root)
 
-    def _query(self, sql: str, args: tuple[str, ...]) -> Record | None:
+    def _select(self, where: str, args: tuple[str | int, ...]) -> list[Record]:
         try:
-            row = self._db.execute(sql, args).fetchone()
+            rows = self._db.execute(f"{_SELECT} {where}", args).fetchall()
         except sqlite3.DatabaseError as exc:
             hint = rebuild_hint(self.path, self.root)
             raise StoreError(f"reading the article store {self.path} failed ({exc}); {hint}") from exc
-        return Record(*row) if row else None
+        return [Record(*row) for row in rows]
+
+    def _query(self, where: str, args: tuple[str, ...]) -> Record | None:
+        found = self._select(where + " LIMIT 1", args)
+        return found[0] if found else None
 
     def get(self, article_id: str) -> Record | None:
-        return self._query("SELECT id, path, fingerprint FROM articles WHERE id = ?", (article_id,))
+        return self._query("WHERE id = ?", (article_id,))
 
     def find_fingerprint(self, fingerprint: str) -> Record | None:
-        return self._query(
-            "SELECT id, path, fingerprint FROM articles WHERE fingerprint = ? ORDER BY id LIMIT 1", (fingerprint,)
-        )
+        return self._query("WHERE fingerprint = ? AND state = ? ORDER BY id", (fingerprint, WRITTEN))
 
     def path_owner(self, path: str) -> str | None:
-        record = self._query("SELECT id, path, fingerprint FROM articles WHERE path = ? LIMIT 1", (path,))
+        record = self._query("WHERE path = ? AND path != ''", (path,))
         return record.id if record else None
 
     def put(self, record: Record) -> None:
+        values = [getattr(record, name) for name in COLUMNS]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[1:])
         try:
             self._db.execute(
-                "INSERT INTO articles (id, path, fingerprint) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET path = excluded.path, fingerprint = excluded.fingerprint",
-                (record.id, record.path, record.fingerprint),
+                f"INSERT INTO articles ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                values,
             )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"writing the article store {self.path} failed ({exc})") from exc
 
+    def recent(self, since: datetime, seen_before: datetime, limit: int) -> list[Record]:
+        return self._select(
+            "WHERE state = ? AND published >= ? AND seen < ? ORDER BY seen, published DESC LIMIT ?",
+            (WRITTEN, stamp(since), stamp(seen_before), limit),
+        )
+
     def records(self) -> Iterator[Record]:
         """Every record, by id (for the rebuild command and checks)."""
-        for row in self._db.execute("SELECT id, path, fingerprint FROM articles ORDER BY id"):
-            yield Record(*row)
+        yield from self._select("ORDER BY id", ())
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:

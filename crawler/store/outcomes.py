@@ -1,0 +1,152 @@
+"""What a fetch found instead of an article, recorded in the article store; deletions reach the site.
+
+The spider learns on a page (or on its redirect) that an article is deleted, paid, a video it
+skips, or gives no article (``PageError``, HTTP 404/410), but it does no store I/O: it sends the
+signal ``article_outcome`` with an ``Outcome`` (``send_outcome``), and ``OutcomeRecorder`` (an
+extension in ``EXTENSIONS``) records it. A signal rather than an item because an outcome is not an
+article: as an item it would pass every pipeline, be exported by ``FEEDS`` and end counted as a
+dropped item; a signal reaches the one component that records states at once, in the order the
+spider learnt them, and the spider stays free of the store.
+
+Recording, under the store's plan lock (so it never interleaves with the plan of the same article
+in another crawl) and then letting the article's claim go:
+
+* ``deleted``: the state becomes ``deleted`` (never fetched again, ``crawler.middlewares.dedup``);
+  the record keeps the path of a file written earlier. That file gets what ``DELETED_FILES``
+  says: ``keep`` it as it is (default), ``draft`` (the profile's ``draft`` keys added to its front
+  matter, e.g. Hugo's ``draft: true``, so the builder stops publishing it), or ``remove`` it and
+  the images stored for it (``crawler.paths.image_patterns``). Each is logged and counted.
+* ``paid``, ``video``, ``dropped`` (with its reason): the state, for an article not written; an
+  article already written keeps its file and its ``written`` state (a page that fails once, e.g.
+  a refusal page without ``window.DATA``, must not unpublish or refetch it), only ``seen`` moves.
+
+Settings: ``DELETED_FILES`` (``keep``/``draft``/``remove``), the profile (``OUTPUT_PROFILE``) and
+the ``THUMBNAILS_*`` paths. Stats: ``outcomes/<state>`` (recorded), ``outcomes/deleted/kept``,
+``outcomes/deleted/drafted``, ``outcomes/deleted/removed`` (written articles found deleted),
+``outcomes/errors`` (the store or a file failed: logged; the next run learns it again).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import tomli_w
+import yaml
+from scrapy.crawler import Crawler
+
+from crawler.paths import Layout, image_patterns
+from crawler.pipelines.write import inside, write_atomic
+from crawler.render.profiles import Profile, profile_from_settings
+from crawler.store.base import DELETED, DROPPED, PAID, STATES, VIDEO, Record, StoreError, now
+from crawler.store.extension import store_of
+
+logger = logging.getLogger(__name__)
+
+# The signal the spider sends: ``crawler.signals.send_catch_log(article_outcome, outcome=...)``.
+article_outcome = object()
+
+DELETED_MODES = ("keep", "draft", "remove")
+__all__ = ["DELETED", "DROPPED", "PAID", "VIDEO", "Outcome", "OutcomeRecorder", "article_outcome", "send_outcome"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str  # canonical article id
+    state: str  # deleted, paid, video or dropped
+    reason: str = ""  # for dropped: the spider's qq/dropped/<reason>
+
+
+def send_outcome(crawler: Crawler, outcome: Outcome) -> None:
+    """Tell the recorder what a fetch found (the spider's side of the signal)."""
+    crawler.signals.send_catch_log(article_outcome, outcome=outcome)
+
+
+def draft_text(text: str, profile: Profile) -> str | None:
+    """The file's text with the profile's draft keys first in its front matter; None when it has
+    them already (or has no front matter we know)."""
+    fence = text[:3]
+    if fence not in ("---", "+++") or not text.startswith(fence + "\n") or not profile.draft:
+        return None
+    lines = tomli_w.dumps(profile.draft) if fence == "+++" else yaml.safe_dump(profile.draft, sort_keys=False)
+    front = text[4:].split(f"\n{fence}\n", 1)[0] + "\n"
+    if all(line in front.splitlines() for line in lines.splitlines()):
+        return None
+    return f"{fence}\n{lines}{text[4:]}"
+
+
+class OutcomeRecorder:
+    LOCK_KEY = "write"  # the plan pipeline's (crawler.pipelines.plan.PlanPipeline.LOCK_KEY)
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.mode = crawler.settings["DELETED_FILES"]
+        if self.mode not in DELETED_MODES:
+            # Refused at start (the crawl does not run), never switched off in silence.
+            raise ValueError(f"DELETED_FILES must be one of {', '.join(DELETED_MODES)}, not {self.mode!r}")
+        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.profile = profile_from_settings(crawler.settings)
+        self.layout = Layout.from_settings(crawler.settings, self.profile)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OutcomeRecorder:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.record, signal=article_outcome)
+        return recorder
+
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    def record(self, outcome: Outcome) -> None:
+        assert outcome.state in STATES, outcome
+        extension = store_of(self.crawler)
+        try:
+            with extension.store.lock(self.LOCK_KEY):
+                old = extension.store.get(outcome.id)
+                record = self._next(old, outcome)
+                extension.store.put(record)
+            self._inc(f"outcomes/{record.state}")
+            if old is not None and old.written and outcome.state == DELETED and old.path:
+                self._deleted(old)
+        except (StoreError, OSError, ValueError) as exc:
+            self._inc("outcomes/errors")
+            logger.error("Could not record that %s is %s: %s", outcome.id, outcome.state, exc)
+        finally:
+            extension.release(outcome.id)
+
+    @staticmethod
+    def _next(old: Record | None, outcome: Outcome) -> Record:
+        if old is None:
+            return Record(outcome.id, state=outcome.state, reason=outcome.reason, seen=now())
+        if old.written and outcome.state != DELETED:
+            logger.info("Article %s is %s on its page now; its file is kept", outcome.id, outcome.reason or outcome.state)
+            return replace(old, seen=now())
+        return replace(old, state=outcome.state, reason=outcome.reason, seen=now())
+
+    def _deleted(self, record: Record) -> None:
+        target = inside(self.root, record.path)
+        if self.mode == "keep" or not target.exists():
+            self._inc("outcomes/deleted/kept")
+            logger.warning("Deleted article %s: its file %s is kept (DELETED_FILES = keep)", record.id, record.path)
+        elif self.mode == "draft":
+            text = draft_text(target.read_text(encoding="utf-8"), self.profile)
+            if text is not None:
+                write_atomic(target, text)
+            self._inc("outcomes/deleted/drafted")
+            logger.warning("Deleted article %s: %s marked as a draft (DELETED_FILES = draft)", record.id, record.path)
+        else:
+            removed = [record.path]
+            target.unlink()
+            for pattern in image_patterns(record.id, record.path, self.layout):
+                for image in sorted(self.root.glob(pattern)):
+                    image.unlink()
+                    removed.append(image.relative_to(self.root).as_posix())
+            if self.layout.bundle_images is not None:
+                try:
+                    target.parent.rmdir()  # the bundle's folder, when nothing else is left in it
+                except OSError:
+                    pass
+            self._inc("outcomes/deleted/removed")
+            logger.warning("Deleted article %s: removed %s (DELETED_FILES = remove)", record.id, ", ".join(removed))
