@@ -10,7 +10,7 @@ BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 # `scrapy crawl` exits non-zero when the crawl did not do its job (crawler.commands.crawl,
-# crawler.outcome; the codes are in docs/outcome.md), under cron and Scrapyd alike.
+# crawler.exitcode; the codes are in docs/monitoring.md), under cron and Scrapyd alike.
 COMMANDS_MODULE = "crawler.commands"
 
 # -- Scrapy itself -------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ STORE_REDIS_PREFIX = "qq:articles"
 STORE_REDIS_CLAIM_LEASE = 60.0
 
 # -- Monitors (crawler.monitors, Spidermon) ------------------------------------------------------------
-# Run when the spider closes; a failed monitor makes `scrapy crawl` exit 6 (docs/outcome.md).
+# Run when the spider closes; a failed monitor makes `scrapy crawl` exit 6 (docs/monitoring.md).
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.suite.CrawlMonitors"]
 # The JSON Schema written articles are validated against (crawler.monitors.schema).

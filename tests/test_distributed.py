@@ -69,7 +69,7 @@ def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> 
 
 
 def finish(crawler: Running, timeout: float = 120, code: int = 0) -> Crawl:
-    """The crawl's end, with exit ``code`` (crawler.outcome: 4 when Redis is unreachable or lost)."""
+    """The crawl's end, with exit ``code`` (crawler.exitcode: 4 when Redis is unreachable or lost)."""
     result = crawler.finish(timeout)
     log = result.log
     assert result.returncode == code, log[-3000:]

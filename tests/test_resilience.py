@@ -80,7 +80,7 @@ def test_a_sustained_block_closes_the_crawl_as_blocked(site, tmp_path: Path) -> 
     mirror.faults = Faults(refuse=1.0, statuses=(567,), retry_after="garbage", paths=ARTICLE_PATH)
     result = crawl(url, tmp_path, "-a", IDS, *FAST, "-s", "RETRY_TIMES=1000", "-s", "THROTTLE_BLOCKED_AFTER=1.5")
     log = result.log
-    assert result.returncode == 5, log[-3000:]  # qq.com could not be read (crawler.outcome)
+    assert result.returncode == 5, log[-3000:]  # qq.com could not be read (crawler.exitcode)
     assert stat(result, "finish_reason") == "blocked"
     assert stat(result, "throttle/blocked") == 1
     assert "news.qq.com has refused every request" in log

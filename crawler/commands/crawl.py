@@ -3,11 +3,11 @@
 Scrapy's own command exits 0 whatever the crawl did (1 only when the crawler could not be built).
 This one (found through ``COMMANDS_MODULE``, so Scrapyd's runner uses it too):
 
-* checks the settings the crawl cannot run without first (``crawler.outcome.settings_errors``, e.g.
+* checks the settings the crawl cannot run without first (``crawler.exitcode.settings_errors``, e.g.
   an unknown ``OUTPUT_PROFILE``): one ERROR line naming the value and what is accepted, nothing
   opened, fetched or written, exit code 3;
-* runs the crawl as Scrapy does, then exits with ``crawler.outcome.exit_code`` of its final stats
-  (the table is there and in docs/outcome.md), saying why in one line when it is not 0.
+* runs the crawl as Scrapy does, then exits with ``crawler.exitcode.exit_code`` of its final stats
+  (the table is there and in docs/monitoring.md), saying why in one line when it is not 0.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from crawler.outcome import BAD_INPUT, OK, OTHER, exit_code, settings_errors
+from crawler.exitcode import BAD_INPUT, OK, OTHER, exit_code, settings_errors
 
 logger = logging.getLogger(__name__)
 

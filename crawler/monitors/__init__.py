@@ -22,7 +22,7 @@ The results (``actions.py``): stats ``monitors/passed``, ``monitors/failed``,
 ``monitors/failed/<monitor>``; one ERROR line per failure in words (Spidermon's own block says
 OK/FAIL per monitor); a JSON report ``<OUTPUT_ROOT>/.crawl-reports/<job>.json`` and ``index.json`` (newest first),
 the last ``MONITORS_REPORTS_KEEP`` kept. A failed monitor makes ``scrapy crawl`` exit 6
-(``crawler.outcome``). Notification, off by default: ``MONITORS_WEBHOOK_URL`` (a JSON POST), or any
+(``crawler.exitcode``). Notification, off by default: ``MONITORS_WEBHOOK_URL`` (a JSON POST), or any
 Spidermon action in ``MONITORS_FAILED_ACTIONS`` (e.g. its e-mail action with its ``SPIDERMON_*``
 settings). ``SPIDERMON_ENABLED = False`` turns it all off.
 """

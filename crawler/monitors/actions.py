@@ -13,7 +13,7 @@ from typing import Any
 
 from spidermon.core.actions import Action
 
-from crawler.outcome import BAD_INPUT, BAD_PLACE, REASON_CODES, exit_code
+from crawler.exitcode import BAD_INPUT, BAD_PLACE, REASON_CODES, exit_code
 from crawler.pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.outcome import written
+from crawler.exitcode import written
 
 # Pages dropped for reasons that mean the page no longer looks like a qq.com article page.
 DRIFT_DROPS = ("no_data", "bad_json", "empty_body", "not_article")

@@ -2,7 +2,7 @@
 
 Every bad input runs the real ``scrapy crawl`` subprocess and is judged by its exit code, its one
 ERROR line and what it fetched (the mirror's request log) and wrote (the output root). The exit
-code table (``crawler.outcome``) and the summary are pure and tested on stats.
+code table (``crawler.exitcode``) and the summary are pure and tested on stats.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extensions.summary import progress_line, summary_lines
-from crawler.outcome import exit_code
+from crawler.exitcode import exit_code
 from crawler.store.sqlite import DEFAULT_NAME
 from tests.mirror.server import Mirror
 from tests.redis_server import free_port
