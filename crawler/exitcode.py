@@ -11,7 +11,8 @@ code      meaning
 0         finished, including "nothing new" and Scrapy's CLOSESPIDER_* limits
 1         the crawl stopped otherwise (interrupted: ``shutdown``; a component failed to start)
 2         Scrapy's own: a bad command line (usage error)
-3         bad input: ``bad_arguments``, ``bad_settings`` (e.g. an unknown ``OUTPUT_PROFILE``)
+3         bad input: ``bad_arguments``, or a bad setting (an unknown ``OUTPUT_PROFILE``, a bad
+          ``THUMBNAILS_FRONT_MATTER`` or ``DELETED_FILES``: the crawl never opens)
 4         the place to write is unusable: ``bad_output_root``, ``bad_store``,
           ``redis_unreachable``, ``redis_lost``
 5         qq.com could not be read: ``network``, ``blocked``, or ``nothing_fetched`` (requests
@@ -84,10 +85,13 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
 def settings_errors(settings: BaseSettings) -> list[str]:
     """What is wrong with the settings a crawl needs before it opens (each names what is accepted)."""
     from crawler.render import RenderOptions  # noqa: PLC0415 (the renderer is not needed otherwise)
+    from crawler.store.outcomes import DELETED_MODES  # noqa: PLC0415
 
     errors = []
     try:
         RenderOptions.from_settings(settings)
     except ValueError as error:
         errors.append(str(error))
+    if settings["DELETED_FILES"] not in DELETED_MODES:
+        errors.append(f"DELETED_FILES {settings['DELETED_FILES']!r} is not one of {', '.join(DELETED_MODES)}")
     return errors

@@ -128,6 +128,13 @@ def test_unknown_profile(site: tuple[Mirror, str], tmp_path: Path) -> None:
     nothing_done(mirror, tmp_path)
 
 
+def test_bad_deleted_files(site: tuple[Mirror, str], tmp_path: Path) -> None:
+    mirror, url = site
+    result = crawl(url, tmp_path, "-s", "DELETED_FILES=shred", "-a", f"ids={SEED}")
+    assert_refused(result, 3, "Bad settings", "DELETED_FILES 'shred' is not one of keep, draft, remove")
+    nothing_done(mirror, tmp_path)
+
+
 def test_missing_output_root(site: tuple[Mirror, str], tmp_path: Path) -> None:
     mirror, url = site
     result = crawl(url, tmp_path / "out", "-s", f"OUTPUT_ROOT={tmp_path / 'nowhere'}", "-a", f"ids={SEED}")
