@@ -9,6 +9,9 @@ import os
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` exits non-zero when the crawl did not do its job (crawler.commands.crawl,
+# crawler.exitcode; the codes are in docs/monitoring.md), under cron and Scrapyd alike.
+COMMANDS_MODULE = "crawler.commands"
 
 # -- Scrapy itself -------------------------------------------------------------------------------
 # qq.com's article pages are public; obey robots.txt like any polite crawler.
@@ -38,18 +41,28 @@ ITEM_PIPELINES = {
     "crawler.pipelines.plan.PlanPipeline": 200,
     "crawler.pipelines.thumbnails.ThumbnailsPipeline": 300,
     "crawler.pipelines.write.WritePipeline": 800,
+    # Spidermon's item validation of what was written (crawler.pipelines.validate, crawler.monitors).
+    "crawler.pipelines.validate.ValidationPipeline": 900,
 }
 EXTENSIONS = {
     # The output root and the article store, opened once per crawl (crawler.store.extension).
     "crawler.store.extension.StoreExtension": 100,
     # What a fetch found instead of an article (deleted, paid, ...), into the store (crawler.store.outcomes).
     "crawler.store.outcomes.OutcomeRecorder": 110,
-    # The crawl's stats as JSON in STATS_FILE, for tools and tests.
+    # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
+    # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
+    "crawler.monitors.extension.Spidermon": 500,
+    # The crawl's stats as JSON in STATS_FILE, for tools and tests (after the monitors: their
+    # verdict is in the stats).
     "crawler.extensions.StatsFile": 900,
+    # What the crawl did, in words: progress every SUMMARY_INTERVAL seconds, a block at the end.
+    "crawler.extensions.Summary": 950,
 }
 # A JSON file the crawl's final stats are written to when it closes (empty: none), e.g.
 # -s STATS_FILE=output/.stats.json. Scrapy still logs them (STATS_DUMP).
 STATS_FILE = ""
+# Seconds between two progress lines (articles written, feed pages read, requests queued); 0: none.
+SUMMARY_INTERVAL = 60.0
 
 # -- The qq spider -------------------------------------------------------------------------------
 # Where an article id is fetched from (any qq.com URL form is accepted as input).
@@ -192,6 +205,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.delay.DelayMiddleware": 60,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
     "crawler.middlewares.throttle.ThrottleMiddleware": 560,
+    # No network (crawler.middlewares.network): after RetryMiddleware on the way in, it sees every
+    # failed connection before the retry; the robots.txt one-liner sees what the retries left.
+    "crawler.middlewares.network.NetworkMiddleware": 590,
+    "crawler.middlewares.network.RobotsErrorMiddleware": 540,
 }
 THROTTLE_ENABLED = True
 # Answers that mean "too fast" or "blocked": the refused host waits before its next request.
@@ -204,6 +221,11 @@ THROTTLE_MAX_DELAY = 300.0
 # A host that refuses everything for this long (15 minutes) ends the crawl with reason "blocked";
 # the next hourly run tries again.
 THROTTLE_BLOCKED_AFTER = 900.0
+
+# -- No network (crawler.middlewares.network) ------------------------------------------------------
+# This many connections in a row that could not be made (DNS failed, refused, no route), with no
+# answer between, close the crawl with reason "network" (0: never; each request then fails alone).
+NETWORK_FAILURES = 3
 
 # -- Distributed crawling on Redis (crawler.distributed, crawler.store.redis) --------------------
 # Empty: one machine, nothing shared. Set (e.g. "redis://127.0.0.1:6379/0"): crawl processes on
@@ -219,9 +241,6 @@ REDIS_START_URLS_KEY = "%(name)s:start_urls"
 MAX_IDLE_TIME_BEFORE_CLOSE = 60
 # Redis away for this many seconds mid-crawl: the crawler closes (finish reason redis_lost).
 REDIS_LOST_TIMEOUT = 60
-# `scrapy crawl` (crawler.commands.crawl) exits 1 when the crawl closed for one of these reasons.
-COMMANDS_MODULE = "crawler.commands"
-CRAWL_FAILED_REASONS = ["redis_lost"]
 # Work taken from Redis (a queued request, a start-URLs entry) is leased to the crawler, not
 # popped: it stays recorded until done, and returns to the queue by itself when its crawler stops
 # renewing it (renewed every third of this) for this many seconds. Must exceed 1.5 x
@@ -235,3 +254,30 @@ STORE_REDIS_URL = ""
 STORE_REDIS_PREFIX = "qq:articles"
 # A Redis-store claim lapses this many seconds after its crawl stopped renewing it (killed).
 STORE_REDIS_CLAIM_LEASE = 60.0
+
+# -- Monitors (crawler.monitors, Spidermon) ------------------------------------------------------------
+# Run when the spider closes; a failed monitor makes `scrapy crawl` exit 6 (docs/monitoring.md).
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.suite.CrawlMonitors"]
+# The JSON Schema written articles are validated against (crawler.monitors.schema).
+SPIDERMON_VALIDATION_SCHEMAS = ["crawler.monitors.schema.ARTICLE_SCHEMA"]
+# Template drift: at most this share of article pages read past window.DATA (DOM or meta tags) or
+# dropped as no_data/bad_json/empty_body/not_article.
+MONITORS_DRIFT_MAX = 0.2
+# Field coverage: at most this share of written articles missing each field, judged on crawls that
+# wrote at least MONITORS_COVERAGE_MIN_ARTICLES (on fewer, one odd article would be a share).
+MONITORS_COVERAGE_MIN_ARTICLES = 20
+MONITORS_COVERAGE_MISSING_MAX = {"media": 0.2, "keywords": 0.5, "share_image": 0.3, "images": 0.6}
+# Errors: at most this many ERROR lines in a crawl's log.
+MONITORS_MAX_ERRORS = 10
+# Refusals: at most this share of the crawl's time with a host refusing it (THROTTLE_HTTP_CODES).
+MONITORS_REFUSED_MAX = 0.25
+# Reports: <OUTPUT_ROOT>/<MONITORS_REPORTS_DIR>/<job>.json and index.json, the newest kept.
+MONITORS_REPORTS_DIR = ".crawl-reports"
+MONITORS_REPORTS_KEEP = 100
+# Notification when a monitor failed (off: empty): a JSON POST {"text", "report"} to this URL.
+MONITORS_WEBHOOK_URL = ""
+MONITORS_WEBHOOK_TIMEOUT = 10.0
+# More Spidermon actions run when a monitor failed, e.g.
+# ["spidermon.contrib.actions.email.smtp.SendSmtpEmail"] with Spidermon's SPIDERMON_EMAIL_* settings.
+MONITORS_FAILED_ACTIONS: list[str] = []

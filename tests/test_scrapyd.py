@@ -38,7 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 USERNAME, PASSWORD = "qq-deployer", "s3cret-pass"
 # Fast crawls against the mirror; every job gets these.
-FAST = ["QQ_MIRROR_URL={mirror}", "DOWNLOAD_HANDLERS={handlers}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
+# MONITORS_DRIFT_MAX=1: the jobs crawl tests/test_crawl.py's INPUTS, broken pages included on
+# purpose, which the template drift monitor would rightly flag (tests/test_crawl.py checks it does).
+FAST = ["QQ_MIRROR_URL={mirror}", "DOWNLOAD_HANDLERS={handlers}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0",
+        "MONITORS_DRIFT_MAX=1"]  # fmt: skip
 HANDLERS = json.dumps(MIRROR_HANDLERS)
 
 
@@ -260,6 +263,10 @@ def test_bad_arguments_and_bad_output_root_fail_at_start(scrapyd: Scrapyd, mirro
         assert "downloader/request_count" not in result.stats  # refused before any request
         assert "Traceback" not in result.log
     assert not (tmp_path / "nowhere").exists()
+    # The exit code reaches Scrapyd (its runner uses the project's crawl command): it logs the death.
+    scrapyd_log = (scrapyd.home / "scrapyd.out").read_text(encoding="utf-8")
+    assert re.search(rf"Process died: exitstatus=3 project='crawler' spider='qq' job='{unknown}'", scrapyd_log)
+    assert re.search(rf"Process died: exitstatus=4 project='crawler' spider='qq' job='{missing}'", scrapyd_log)
 
 
 def test_egg_holds_the_whole_package_and_reads_no_data_through_file(scrapyd: Scrapyd) -> None:

@@ -141,7 +141,13 @@ def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
     assert "notes.md" in result.stderr
     after = {r.id: (r.path, r.fingerprint) for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
     assert after == before  # same ids and paths as the writer recorded; no fingerprint (not in a file)
-    assert rebuild(tmp_path, tmp_path / DEFAULT_NAME) == (2, 1)
+    # The corrupt store was moved aside, named with the time, not destroyed; the command says where.
+    (aside,) = tmp_path.glob(DEFAULT_NAME + ".*.old")
+    assert aside.read_bytes() == b"garbage" * 1000
+    assert f"The old store was moved to {aside}" in result.stdout
+    records, skipped, again = rebuild(tmp_path, tmp_path / DEFAULT_NAME)
+    assert (records, skipped) == (2, 1)
+    assert again is not None and again != aside and again.exists() and aside.exists()
 
 
 def test_fingerprint_is_title_and_text_only() -> None:

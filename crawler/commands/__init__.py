@@ -1,1 +1,1 @@
-"""Project commands (``COMMANDS_MODULE``): ``crawl``, Scrapy's with a failing exit code."""
+"""The project's Scrapy commands (``COMMANDS_MODULE``): ``crawl`` with an exit code that says how it went."""

@@ -1,8 +1,13 @@
-"""``scrapy crawl``, exiting 1 when the crawl closed for a reason in ``CRAWL_FAILED_REASONS``.
+"""``scrapy crawl`` as Scrapy's, plus an exit code that tells cron, Scrapyd and scripts how it went.
 
-Scrapy's own command exits 0 whatever the finish reason, once the crawler started: a crawl that
-lost its Redis (``redis_lost``: work left undone, for the others or the next run) would look like
-a crawl that finished. This one is Scrapy's, plus the finish reason read from ``spider_closed``.
+Scrapy's own command exits 0 whatever the crawl did (1 only when the crawler could not be built).
+This one (found through ``COMMANDS_MODULE``, so Scrapyd's runner uses it too):
+
+* checks the settings the crawl cannot run without first (``crawler.exitcode.settings_errors``, e.g.
+  an unknown ``OUTPUT_PROFILE``): one ERROR line naming the value and what is accepted, nothing
+  opened, fetched or written, exit code 3;
+* runs the crawl as Scrapy does, then exits with ``crawler.exitcode.exit_code`` of its final stats
+  (the table is there and in docs/monitoring.md), saying why in one line when it is not 0.
 """
 
 from __future__ import annotations
@@ -10,28 +15,34 @@ from __future__ import annotations
 import argparse
 import logging
 
-from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
-from scrapy.crawler import Crawler
+
+from crawler.exitcode import BAD_INPUT, OK, OTHER, exit_code, settings_errors
 
 logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawl):
-    reason: str | None = None
-    failed_reasons: frozenset[str] = frozenset()
-
-    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
-        crawler = super()._create_crawler(spidercls)
-        self.failed_reasons = frozenset(crawler.settings.getlist("CRAWL_FAILED_REASONS"))
-        crawler.signals.connect(self._closed, signal=signals.spider_closed)
-        return crawler
-
-    def _closed(self, reason: str) -> None:
-        self.reason = reason
-
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().run(args, opts)
-        if self.reason in self.failed_reasons:
-            logger.error("The crawl failed (%s): exit code 1", self.reason)
-            self.exitcode = 1
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage errors
+            return
+        assert self.settings is not None and self.crawler_process is not None
+        errors = settings_errors(self.settings)
+        if errors:
+            logger.error("Bad settings, nothing crawled: %s", "; ".join(errors))
+            self.exitcode = BAD_INPUT
+            return
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed or crawler.stats is None:
+            self.exitcode = OTHER
+            return
+        stats = crawler.stats.get_stats()
+        self.exitcode, why = exit_code(stats)
+        if self.exitcode != OK:
+            # A crawl closed early has said why in its own ERROR line; a finished one has not.
+            level = logging.ERROR if stats.get("finish_reason") == "finished" else logging.INFO
+            logger.log(level, "Exit code %d: %s", self.exitcode, why)
+

@@ -20,7 +20,8 @@ before the retry is scheduled into the slot it slows down.
 Settings: ``THROTTLE_ENABLED``, ``THROTTLE_HTTP_CODES``, ``THROTTLE_BACKOFF_BASE``,
 ``THROTTLE_MAX_DELAY``, ``THROTTLE_BLOCKED_AFTER``. Stats: ``throttle/backoff`` (delays
 raised), ``throttle/refused/<status>``, ``throttle/max_delay`` (longest wait, seconds),
-``throttle/blocked``.
+``throttle/blocked``, ``throttle/refused_seconds`` (seconds hosts spent refusing, run by run,
+summed over hosts: the refusals monitor of ``crawler.monitors`` compares it to the crawl's time).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -81,7 +82,19 @@ class ThrottleMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ThrottleMiddleware:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def _refused_for(self, run: _Refusals) -> None:
+        """Add a run of refusals to ``throttle/refused_seconds`` (the refusals monitor reads it)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("throttle/refused_seconds", round(time.monotonic() - run.since, 3))
+
+    def spider_closed(self) -> None:
+        for run in self.refusals.values():
+            self._refused_for(run)
+        self.refusals.clear()
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         key = request.meta.get("download_slot")
@@ -91,6 +104,8 @@ class ThrottleMiddleware:
         slot = self.crawler.engine.downloader.slots.get(key)
         if response.status not in self.codes:
             run = self.refusals.pop(key, None)
+            if run is not None:
+                self._refused_for(run)
             if run is not None and slot is not None:
                 slot.delay = run.delay_before
                 logger.info("%s answers again after %d refusals: delay back to %.2fs", key, run.count, slot.delay)

@@ -240,16 +240,27 @@ def _parse_current(
         if reason == "no_data" and not sel.css("h1, #article-content"):
             reason = "not_article"
         raise PageError(reason, f"{data_error} at {response.url}")
-    title = (
-        _str(data, "title")
-        or sel.css("h1#article-title::text").get(default="").strip()
-        or _strip_suffix(_meta(sel, "og:title"))
-    )
-    pubtime = _str(data, "pubtime") or _meta(sel, "article:published_time")
+    # Each field from window.DATA, else the DOM, else the meta tags; ``fell`` notes how far it fell.
+    fell = {"data"}
+    title = _str(data, "title")
+    if not title:
+        title = sel.css("h1#article-title::text").get(default="").strip()
+        fell.add("dom" if title else "meta")
+        title = title or _strip_suffix(_meta(sel, "og:title"))
+    pubtime = _str(data, "pubtime")
+    if not pubtime:
+        fell.add("meta")
+        pubtime = _meta(sel, "article:published_time")
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
-    blocks = _origin_blocks(data or {}) or _dom_blocks(sel) or _video_blocks(data or {})
+    blocks = _origin_blocks(data or {})
+    if not blocks:
+        blocks = _dom_blocks(sel)
+        if blocks:
+            fell.add("dom")
+        else:
+            blocks = _video_blocks(data or {})
     ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), _meta(sel, "og:url"))
     return _require(
         Article(
@@ -266,6 +277,7 @@ def _parse_current(
             blocks=blocks,
             article_type=_str(data, "article_type", "atype") or "0",
             is_paid=bool((data or {}).get("article_is_pay")),
+            extraction="meta" if "meta" in fell else "dom" if "dom" in fell else "data",
         )
     )
 

@@ -46,7 +46,9 @@ Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the argumen
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``, ``qq/fallback``
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
+``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
+or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
@@ -313,6 +315,7 @@ class QqSpider(scrapy.Spider):
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
             self.outcome(ident, DROPPED, error.reason)
             return
+        self._stat(f"qq/extraction/{article.extraction}")
         if not same_article(ident, article.id):
             self._stat("qq/dropped/id_mismatch")
             logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
@@ -348,13 +351,17 @@ class QqSpider(scrapy.Spider):
             return  # a decision of a middleware (dedup, robots.txt), counted by it
         request = failure.request  # type: ignore[attr-defined]
         prefix = request.meta.get("qq_source_stats", "qq/dropped")
+        # Every feed page is a POST to one URL: name its channel and page, not only the URL.
+        what = request.url
+        if "channel" in request.cb_kwargs:
+            what = f"feed {request.cb_kwargs['channel']} page {request.cb_kwargs.get('page', 0)} ({request.url})"
         response = getattr(failure.value, "response", None)
         if response is not None:
             self._stat(f"{prefix}/http_{response.status}")
-            logger.warning("Dropped %s: HTTP %s", request.url, response.status)
+            logger.warning("Dropped %s: HTTP %s", what, response.status)
         else:
             self._stat(f"{prefix}/network")
-            logger.warning("Dropped %s: %s", request.url, failure.getErrorMessage())
+            logger.warning("Dropped %s: %s", what, failure.getErrorMessage())
 
     # -- channel feeds ----------------------------------------------------------------------------
 

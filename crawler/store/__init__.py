@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from crawler.store.base import ArticleStore, Record, StoreError, content_fingerprint, is_written
+from crawler.store.base import ArticleStore, Record, StoreError, StoreUnreachable, content_fingerprint, is_written
 
-__all__ = ["ArticleStore", "Record", "StoreError", "content_fingerprint", "is_written", "open_store", "store_exists"]
+__all__ = ["ArticleStore", "Record", "StoreError", "StoreUnreachable", "content_fingerprint", "is_written", "open_store", "store_exists"]
 
 
 def store_exists(settings: BaseSettings) -> bool:

@@ -9,9 +9,10 @@ matter it takes the publish time (``date``, for ``UPDATE_WINDOW``) and the last 
 profiles' lastmod keys, so a corrected article keeps its ``lastmod``); a file marked as a draft
 or unpublished by ``DELETED_FILES = "draft"`` is recorded ``deleted``. What no file shows (paid,
 dropped, deleted articles never written, the source's update times) is not rebuilt: those are
-fetched once more. The new store is
-built beside the old one and renamed over it, so an interrupted rebuild leaves the old file in
-place. Run it while no crawl writes to the root (it replaces the file under them).
+fetched once more. The new store is built beside the old one; then the old one (corrupt or not,
+with its -wal/-shm) is moved aside to ``<store>.<UTC time>.old``, never deleted, and the command
+says where; an interrupted rebuild leaves the old file in place. Run it while no crawl writes to
+the root (it replaces the file under them).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import shutil
 import sys
 import tomllib
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,9 @@ def record_of(root: Path, path: Path) -> Record:
     )  # fmt: skip
 
 
-def rebuild(root: Path, store_path: Path) -> tuple[int, int]:
-    """Build a fresh store from ``root``'s Markdown files; returns (records, files skipped)."""
+def rebuild(root: Path, store_path: Path) -> tuple[int, int, Path | None]:
+    """Build a fresh store from ``root``'s Markdown files; returns (records, files skipped, where
+    the old store was moved)."""
     fresh = store_path.with_name(store_path.name + ".rebuild")
     for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
         leftover.unlink(missing_ok=True)
@@ -116,11 +118,29 @@ def rebuild(root: Path, store_path: Path) -> tuple[int, int]:
             store.put(record)
     finally:
         store.close()
-    for suffix in ("-wal", "-shm"):
-        store_path.with_name(store_path.name + suffix).unlink(missing_ok=True)
+    aside = move_aside(store_path)
     fresh.replace(store_path)
     shutil.rmtree(fresh.with_name(fresh.name + ".locks"), ignore_errors=True)
-    return len(seen), skipped
+    return len(seen), skipped, aside
+
+
+def move_aside(store_path: Path) -> Path | None:
+    """Move the old store (and its -wal/-shm) to ``<name>.<UTC time>.old``; never delete it: a store
+    that does not open may still be read by hand. Returns where it went (None: there was none)."""
+    if not store_path.exists():
+        return None
+    when = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = store_path.with_name(f"{store_path.name}.{when}.old")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = store_path.with_name(f"{store_path.name}.{when}-{n}.old")
+    for suffix in ("-wal", "-shm"):
+        companion = store_path.with_name(store_path.name + suffix)
+        if companion.exists():
+            companion.replace(aside.with_name(aside.name + suffix))
+    store_path.replace(aside)
+    return aside
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.root.is_dir():
         parser.error(f"{args.root} is not a directory")
     store_path = args.path or args.root / DEFAULT_NAME
-    records, skipped = rebuild(args.root, store_path)
+    records, skipped, aside = rebuild(args.root, store_path)
     print(f"{store_path}: {records} articles recorded, {skipped} files skipped")
+    if aside is not None:
+        print(f"The old store was moved to {aside} (delete it once the new one serves)")
     return 0
 
 

@@ -107,6 +107,10 @@ class StoreError(RuntimeError):
     """The store cannot be used (corrupt file, unreachable server); message says what and how to fix."""
 
 
+class StoreUnreachable(StoreError):
+    """The store's server does not answer (the crawl closes with ``redis_unreachable``, not ``bad_store``)."""
+
+
 class ArticleStore(Protocol):
     def get(self, article_id: str) -> Record | None: ...
 

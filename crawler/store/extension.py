@@ -9,8 +9,10 @@ own. So one crawl has one connection, one set of claims, and one answer to "writ
   mistyped path, or a relative ``output`` under a Scrapyd whose working directory is unknown, stops
   the crawl instead of writing somewhere else. If it is not, the crawl closes at once with the
   reason ``bad_output_root`` and one ERROR line, and nothing is created.
-* A store that cannot be used (corrupt, unreadable, Redis unreachable) closes the crawl at once
-  with the reason ``bad_store`` and an error naming it and how to mend it; it is never replaced by
+* A store that cannot be used (corrupt, unreadable) closes the crawl at once with the reason
+  ``bad_store`` and an error naming it and how to mend it; a store server that does not answer
+  (Redis down) with the reason ``redis_unreachable`` and one ERROR line (none of its own when the
+  shared scheduler of distributed mode has already said Redis is unreachable); it is never replaced by
   an empty one (which would fetch and rewrite every article). A store that does not exist yet (a
   first crawl) is made on first use, so a crawl refused at start (e.g. ``bad_arguments``) leaves
   nothing behind.
@@ -19,6 +21,7 @@ own. So one crawl has one connection, one set of claims, and one answer to "writ
   seconds.
 
 Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``store/bad_store``,
+``store/unreachable``,
 ``store/errors`` (a release or keep-alive that failed; the claim then lapses by itself).
 """
 
@@ -36,7 +39,7 @@ from scrapy.exceptions import CloseSpider
 from twisted.internet import task
 
 from crawler.items import Article
-from crawler.store import ArticleStore, StoreError, is_written, open_store, store_exists
+from crawler.store import ArticleStore, StoreError, StoreUnreachable, is_written, open_store, store_exists
 from crawler.store.base import DELETED, PAID, Record, changed_since_written
 
 logger = logging.getLogger(__name__)
@@ -102,6 +105,12 @@ class StoreExtension:
         try:
             if store_exists(self.crawler.settings):
                 self._store = open_store(self.crawler.settings)
+        except StoreUnreachable as exc:
+            self._inc("store/unreachable")
+            assert self.crawler.stats is not None
+            if not self.crawler.stats.get_value("redis/errors"):  # the shared scheduler said it already
+                logger.error("%s: nothing crawled", exc)
+            raise CloseSpider("redis_unreachable") from exc
         except StoreError as exc:
             self._inc("store/bad_store")
             logger.error("%s: nothing crawled", exc)

@@ -46,7 +46,7 @@ from redis.retry import Retry
 
 from scrapy.settings import BaseSettings
 
-from crawler.store.base import EXTRA_FIELDS, Record, StoreError, parse_time, stamp
+from crawler.store.base import EXTRA_FIELDS, Record, StoreError, StoreUnreachable, parse_time, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class RedisStore:
             self.client.ping()
         except RedisError as exc:
             self.client.close()
-            raise self._error("is unreachable", exc) from exc
+            raise StoreUnreachable(str(self._error("is unreachable", exc))) from exc
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RedisStore:

@@ -1,0 +1,55 @@
+"""What the monitors measure, from a crawl's final stats (pure: tested without a crawl)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crawler.exitcode import written
+
+# Pages dropped for reasons that mean the page no longer looks like a qq.com article page.
+DRIFT_DROPS = ("no_data", "bad_json", "empty_body", "not_article")
+VALIDATION_ERRORS = "spidermon/validation/fields/errors/"
+
+
+def _n(stats: Mapping[str, Any], key: str) -> float:
+    value = stats.get(key, 0)
+    return value if isinstance(value, int | float) else 0
+
+
+def drift(stats: Mapping[str, Any]) -> tuple[int, int]:
+    """(pages that fell back from window.DATA or gave no article, article pages read)."""
+    extracted = {k.rsplit("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("qq/extraction/")}
+    dropped = sum(int(_n(stats, f"qq/dropped/{reason}")) for reason in DRIFT_DROPS)
+    fell = extracted.get("dom", 0) + extracted.get("meta", 0) + dropped
+    return fell, sum(extracted.values()) + dropped
+
+
+def field_errors(stats: Mapping[str, Any], field: str) -> int:
+    """Validated articles whose ``field`` broke the schema (Spidermon counts one per error kind)."""
+    return sum(int(v) for k, v in stats.items() if k.startswith(VALIDATION_ERRORS) and k.rsplit("/", 1)[1] == field)
+
+
+def validated(stats: Mapping[str, Any]) -> int:
+    return int(_n(stats, "spidermon/validation/items"))
+
+
+def attempted(stats: Mapping[str, Any]) -> int:
+    """Articles that were fetched to be written: pages that gave an article (``qq/articles``) and
+    article requests or pages dropped (``qq/dropped/*``: HTTP errors, network, no data, ...). Not
+    counted: what was skipped by rule (old, video, paid), found deleted, or left out by dedup."""
+    return int(_n(stats, "qq/articles")) + sum(int(v) for k, v in stats.items() if k.startswith("qq/dropped/"))
+
+
+def nothing_written(stats: Mapping[str, Any]) -> bool:
+    return attempted(stats) > 0 and written(stats) == 0
+
+
+def refused_share(stats: Mapping[str, Any]) -> float:
+    """The share of the crawl's time its hosts spent refusing it (``throttle/refused_seconds``)."""
+    elapsed = float(_n(stats, "elapsed_time_seconds"))
+    return float(_n(stats, "throttle/refused_seconds")) / elapsed if elapsed > 0 else 0.0
+
+
+def share(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "0%"
