@@ -81,11 +81,27 @@ def inside(root: Path, relative: str) -> Path:
     return target
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the process umask (read once; mkstemp
+    makes 0o600 files, which a site's web server, another user, could not read)."""
+    global _FILE_MODE
+    if _FILE_MODE is None:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        _FILE_MODE = 0o666 & ~umask
+    return _FILE_MODE
+
+
+_FILE_MODE: int | None = None
+
+
 def write_atomic(target: Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) to ``target`` through a temporary file and a rename."""
+    """Write ``data`` (text as UTF-8) to ``target`` through a temporary file and a rename; the
+    file's mode follows the umask like any file the user writes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, _file_mode())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()

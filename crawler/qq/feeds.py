@@ -27,6 +27,7 @@ from typing import Any, Literal
 from lxml.etree import XMLSyntaxError
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
 
@@ -148,7 +149,7 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
         kind = "other"
     payment = item.get("payment_info") if isinstance(item.get("payment_info"), dict) else {}
     # No paid item was seen in a real feed; the page's flag is article_is_pay, assumed the same here.
-    paid = bool(item.get("article_is_pay") or payment.get("article_is_pay") or payment.get("is_pay"))
+    paid = any(flag(value) for value in (item.get("article_is_pay"), payment.get("article_is_pay"), payment.get("is_pay")))
     return Entry(
         id=ident,
         url=url,
