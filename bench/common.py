@@ -114,7 +114,8 @@ def run_crawl(
     """
     output.mkdir(parents=True, exist_ok=True)  # the writer refuses a missing OUTPUT_ROOT
     command = [sys.executable, "-m", "scrapy", "crawl", "qq",
-               "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"OUTPUT_ROOT={output}"]  # fmt: skip
+               "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"OUTPUT_ROOT={output}",
+               "-s", "URLPOLICY_RESOLVER=tests.resolver.resolve"]  # fmt: skip
     for name, value in arguments.items():
         command += ["-a", f"{name}={value}"]
     for name, value in {**RELAXED, **(settings or {})}.items():

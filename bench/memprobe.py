@@ -32,6 +32,7 @@ def main() -> None:
     (work / "out").mkdir()
     settings = get_project_settings()
     settings.set("QQ_MIRROR_URL", url)
+    settings.set("URLPOLICY_RESOLVER", "tests.resolver.resolve")
     settings.set("OUTPUT_ROOT", str(work / "out"))
     for name, value in RELAXED.items():
         settings.set(name, value)

@@ -212,3 +212,13 @@ REDIS_RETRIES = 3
 # (empty: REDIS_URL) and key prefix.
 STORE_REDIS_URL = ""
 STORE_REDIS_PREFIX = "qq:articles"
+
+# -- URL policy for page-derived requests (crawler.urls, crawler.middlewares.urlpolicy) -----------
+# Image URLs a page names (and their redirects) are fetched only over http(s) from public
+# addresses, the host's resolved addresses checked too; refusals are counted urlpolicy/refused/<why>.
+URLPOLICY_ENABLED = True
+# How host names are resolved for that check: a dotted path to a `host -> list of addresses`
+# function. The system resolver; tests name one of their own, as they name the mirror.
+URLPOLICY_RESOLVER = "crawler.urls.resolve_host"
+# Before RobotsTxtMiddleware (100), which would fetch /robots.txt from a refused host.
+DOWNLOADER_MIDDLEWARES = {**DOWNLOADER_MIDDLEWARES, "crawler.middlewares.urlpolicy.UrlPolicyMiddleware": 40}

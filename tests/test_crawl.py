@@ -44,6 +44,7 @@ def crawl(mirror_url: str, output: Path, *args: str) -> subprocess.CompletedProc
     command = [
         sys.executable, "-m", "scrapy", "crawl", "qq",
         "-s", f"QQ_MIRROR_URL={mirror_url}",
+        "-s", "URLPOLICY_RESOLVER=tests.resolver.resolve",  # no DNS here: the tests answer
         "-s", f"OUTPUT_ROOT={output}",
         "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "DOWNLOAD_DELAY=0",

@@ -128,7 +128,7 @@ def test_same_content_under_another_id_gives_one_file(site, tmp_path: Path) -> N
 
 def popen_crawl(url: str, output: Path, *args: str) -> subprocess.Popen[str]:
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "qq", "-s", f"QQ_MIRROR_URL={url}", "-s", f"OUTPUT_ROOT={output}",
+        sys.executable, "-m", "scrapy", "crawl", "qq", "-s", f"QQ_MIRROR_URL={url}", "-s", "URLPOLICY_RESOLVER=tests.resolver.resolve", "-s", f"OUTPUT_ROOT={output}",
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *args,
     ]  # fmt: skip
     return subprocess.Popen(

@@ -50,7 +50,11 @@ Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_STORE``, ``THUMBNAILS_PATH``,
 ``THUMBNAILS_DOWNLOAD_SLOT``, ``FILES_EXPIRES``, ``OUTPUT_ROOT`` (``THUMBNAILS_FRONT_MATTER`` is
 read by the renderer). Item fields set: ``thumbnail_path``, ``image_paths``.
 Meta keys: ``qq_image_role`` (``thumbnail`` or ``body``), ``qq_image_stem``, ``qq_image_ext``.
-Stats: ``qq/thumbnail/downloaded``, ``qq/thumbnail/uptodate``, ``qq/thumbnail/none``,
+URLs go through the URL policy (``crawler.urls``): resolved against the article's page, only
+public http(s) is requested; a refused URL is logged once with the article and counted
+``thumbnails/refused/<reason>`` (refused here, or later by ``crawler.middlewares.urlpolicy`` once
+its host is resolved or it redirects), and the article is written without a local copy.
+Stats: ``thumbnails/refused/<reason>``, ``qq/thumbnail/downloaded``, ``qq/thumbnail/uptodate``, ``qq/thumbnail/none``,
 ``qq/thumbnail/failed/<reason>``, ``qq/images/downloaded``, ``qq/images/uptodate``,
 ``qq/images/failed/<reason>`` (per article), besides Scrapy's ``file_count`` and
 ``file_status_count/<status>``.
@@ -91,8 +95,10 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import Article
+from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.pipelines.write import article_path, write_atomic
 from crawler.render.profiles import profile_from_settings
+from crawler.urls import Verdict, vet_url
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +160,8 @@ def failure_reason(failure: Failure) -> ImageRejected:
     value = failure.value
     if isinstance(value, ImageRejected):
         return value
+    if isinstance(value, UrlRefused):  # the URL policy refused it, or a redirect of it
+        return ImageRejected(f"refused/{value.reason}", str(value))
     detail = f"{type(value).__name__}: {value}"
     if isinstance(value, DownloadTimeoutError | TwistedTimeoutError):
         return ImageRejected("timeout", detail)
@@ -254,26 +262,44 @@ class ThumbnailsPipeline(FilesPipeline):
             "qq_image_stem": stem,
             "download_slot": self.slot,
             "download_maxsize": self.maxsize,
+            "urlpolicy": True,  # page-derived: crawler.middlewares.urlpolicy checks it and its redirects
         }
         return Request(url, callback=NO_CALLBACK, headers={"Referer": article.source_url}, meta=meta)
 
-    def wanted(self, article: Article) -> list[tuple[str, str, str]]:
-        """(URL, role, stem) of every image to fetch for the article, thumbnail first."""
-        wanted = []
+    def _candidates(self, article: Article) -> list[tuple[str, str, str, Verdict]]:
+        """(URL as the page gave it, role, stem, the URL policy's verdict), thumbnail first."""
+        candidates = []
         if article.thumbnail:
-            wanted.append((article.thumbnail, "thumbnail", self._stem(article, self.thumbnail_path)))
+            stem = self._stem(article, self.thumbnail_path)
+            candidates.append((article.thumbnail, "thumbnail", stem, vet_url(article.thumbnail, article.source_url)))
         if self.body_images:
             for n, url in enumerate(dict.fromkeys(article.images), start=1):
                 if url != article.thumbnail:
-                    wanted.append((url, "body", self._stem(article, self.body_path, n)))
-        return wanted
+                    stem = self._stem(article, self.body_path, n)
+                    candidates.append((url, "body", stem, vet_url(url, article.source_url)))
+        return candidates
+
+    def wanted(self, article: Article) -> list[tuple[str, str, str]]:
+        """(URL, role, stem) of every image to fetch for the article, thumbnail first; URLs the
+        URL policy refuses are left out (``get_media_requests`` logs and counts them)."""
+        return [(url, role, stem) for url, role, stem, verdict in self._candidates(article) if verdict.ok]
 
     # -- FilesPipeline's overridable interface -------------------------------------------------
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         if not isinstance(item, Article):
             return []
-        return [self._request(url, item, role, stem) for url, role, stem in self.wanted(item)]
+        requests = []
+        for url, role, stem, verdict in self._candidates(item):
+            if verdict.ok:
+                requests.append(self._request(verdict.url, item, role, stem))
+                continue
+            self._inc(f"thumbnails/refused/{verdict.reason}")
+            logger.warning(
+                "Image refused (%s): %r in %s; the %s of %s gets no local copy",
+                verdict.reason, url[:200], item.source_url, role, item.id,
+            )  # fmt: skip
+        return requests
 
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -339,7 +365,8 @@ class ThumbnailsPipeline(FilesPipeline):
             assert isinstance(value, Failure)
             cause = value.value if isinstance(value.value, ImageRejected) else value.value.__cause__
             rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
-            self._inc(f"qq/{stats}/failed/{rejected.reason}")
+            refused = rejected.reason.startswith("refused/")
+            self._inc(f"thumbnails/{rejected.reason}" if refused else f"qq/{stats}/failed/{rejected.reason}")
             logger.warning(
                 "Image not downloaded (%s: %s): %s referred in %s; the %s of %s keeps its remote URL",
                 rejected.reason, rejected.detail, url, item.source_url, role, item.id,

@@ -59,6 +59,12 @@ def escape(text: str) -> str:
     return text.replace("{", "&#123;")
 
 
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL: the only remote URL a page may have printed (no ``javascript:``,
+    ``data:`` or ``file:`` image, no relative one that would point into the site)."""
+    return url.lower().startswith(("http://", "https://"))
+
+
 def escape_url(url: str) -> str:
     """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded."""
     for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("{", "%7B"), ("}", "%7D")):
@@ -114,8 +120,8 @@ def _escape_line_start(line: str) -> str:
 def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[str, str] | None = None) -> str:
     """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given."""
     if block.kind == "image":
-        src = (image_paths or {}).get(block.src, block.src)
-        return f"![{escape(image_alt)}]({escape_url(src)})"
+        src = (image_paths or {}).get(block.src) or (block.src if is_web_url(block.src) else "")
+        return f"![{escape(image_alt)}]({escape_url(src)})" if src else ""
     if block.kind == "video":
         title = escape(block.text) or block.src
         return f"[视频：{title}]({escape_url(block.src)})"
