@@ -254,7 +254,8 @@ def blocks_from_html(fragment: str) -> list[Block]:
     """Blocks of an HTML fragment (such as ``originContent.text``)."""
     if not fragment.strip():
         return []
-    root = lxml_html.fragment_fromstring(flatten(fragment), create_parent="div", parser=_PARSER)
+    # NUL is dropped as parsel drops it from whole pages (libxml2 would make it U+FFFD).
+    root = lxml_html.fragment_fromstring(flatten(fragment.replace("\x00", "")), create_parent="div", parser=_PARSER)
     return blocks_from_elements([root])
 
 
