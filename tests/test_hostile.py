@@ -105,3 +105,9 @@ def test_written_files_follow_the_umask(tmp_path: Path, monkeypatch: pytest.Monk
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a" / "file.md").stat().st_mode) == mode
+
+
+def test_urls_in_output_hold_no_control_or_bidi_character() -> None:
+    from crawler.render.markdown import escape_url
+
+    assert escape_url("https://x.cn/a\x08b\u202ec d") == "https://x.cn/a%08b%E2%80%AEc%20d"

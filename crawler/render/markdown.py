@@ -66,10 +66,15 @@ def is_web_url(url: str) -> bool:
 
 
 def escape_url(url: str) -> str:
-    """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded."""
+    """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded,
+    and the characters no output may hold (controls, bidi)."""
+    url = _URL_UNSAFE_RE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url)
     for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("{", "%7B"), ("}", "%7D")):
         url = url.replace(char, code)
     return url
+
+
+_URL_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def _styled(text: str, bold: bool, code: bool) -> str:
