@@ -111,3 +111,19 @@ def test_urls_in_output_hold_no_control_or_bidi_character() -> None:
     from crawler.render.markdown import escape_url
 
     assert escape_url("https://x.cn/a\x08b\u202ec d") == "https://x.cn/a%08b%E2%80%AEc%20d"
+
+
+def test_a_deep_page_dom_is_read_whole() -> None:
+    from scrapy.http import HtmlResponse
+
+    from crawler.qq.pages import parse_article
+
+    deep = "<div>" * 4000 + "<p>最深处</p>" + "</div>" * 4000
+    page = (
+        '<html><head><meta property="og:title" content="标题"><meta property="article:published_time" '
+        f'content="2025-02-07 21:54:12"></head><body><h1 id="article-title">标题</h1><div id="article-content">'
+        f"<p>开头</p>{deep}<p>结尾</p></div></body></html>"
+    )
+    response = HtmlResponse("https://news.qq.com/rain/a/20250207A090J800", body=page.encode(), encoding="utf-8")
+    texts = [b.text for b in parse_article(response).blocks]
+    assert texts == ["开头", "最深处", "结尾"]
