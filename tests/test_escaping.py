@@ -23,7 +23,7 @@ from crawler.items import Article, Block, Span
 from crawler.pipelines.clean import clean_text
 from crawler.qq.pages import BEIJING
 from crawler.render.frontmatter import article_fields
-from crawler.render.markdown import escape, inline, render_body, summary
+from crawler.render.markdown import escape, inline, render_block, render_body, summary
 
 GOLDMARK_LIKE = (
     MarkdownIt("commonmark", {"linkify": True, "typographer": True})
@@ -38,7 +38,7 @@ GOLDMARK_LIKE = (
 SPECIALS = list("\\`*_[]~|<>&#{}%:!\"'@.-+=^$()/,;?\t ") + ["~~", "~~~", "```", "[^1]", "- [ ] ", "| --- |",
     "{{<", "{{%", "{%", "{#", "{:", "}}", "&amp;", "&#123;", "<script>", "-->", "<!--", "www.", "http://",
     "https://", "a@b.cn", "example.com", "qq.com", "//x.cn", "...", "--", "---", "(c)", "(tm)", "+-", ",,", "<<", ">>", ": ", "1. ", "1) ",
-    "# ", "> ", "* ", "+ ", "    ", "\n", "  \n", "\\\n"]
+    "# ", "> ", "* ", "+ ", "    ", "\n", "  \n", "\\\n", " #", " ##"]
 TEXT = st.lists(
     st.one_of(
         st.sampled_from(SPECIALS),
@@ -123,3 +123,13 @@ def test_the_ellipsis_is_ours() -> None:
     # Only the crawler's own "..." is left to the typographer; a page's is kept as written.
     assert summary([Block("paragraph", [Span("字" * 10 + "...")])], 5) == "字" * 5 + "..."
     assert plain(summary([Block("paragraph", [Span("a...b")])])) == "a...b"
+
+
+@FAST
+@given(PARAGRAPH)
+def test_a_heading_is_its_text(text: str) -> None:
+    tokens = GOLDMARK_LIKE.parse(render_block(Block("heading", [Span(text)], level=3)))
+    assert [t.type for t in tokens] == ["heading_open", "inline", "heading_close"], tokens
+    children = tokens[1].children or []
+    assert all(child.type in ("text", "text_special") for child in children), children
+    assert "".join(child.content for child in children) == text

@@ -131,7 +131,10 @@ def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[s
         title = escape(block.text) or block.src
         return f"[视频：{title}]({escape_url(block.src)})"
     if block.kind == "heading":
-        return "#" * max(2, min(block.level, 6)) + " " + inline(block.spans)
+        text = inline(block.spans)
+        if text.endswith("#"):  # else read as the heading's optional closing sequence
+            text = text[:-1] + "\\#"
+        return "#" * max(2, min(block.level, 6)) + " " + text
     if block.kind == "quote":
         return "> " + inline(block.spans)
     if block.kind == "list":
