@@ -127,3 +127,10 @@ def test_a_deep_page_dom_is_read_whole() -> None:
     response = HtmlResponse("https://news.qq.com/rain/a/20250207A090J800", body=page.encode(), encoding="utf-8")
     texts = [b.text for b in parse_article(response).blocks]
     assert texts == ["开头", "最深处", "结尾"]
+
+
+def test_a_video_id_stays_one_path_segment_of_the_video_site() -> None:
+    from crawler.qq.blocks import video_block
+
+    assert video_block("x00abc", "t").src == "https://v.qq.com/x/page/x00abc.html"
+    assert video_block("../../a) ![x](javascript:alert(1)", "t").src.startswith("https://v.qq.com/x/page/..%2F..%2Fa%29%20")

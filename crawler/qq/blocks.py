@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from lxml import html as lxml_html
 from lxml.etree import _Comment, _Element
@@ -238,7 +239,8 @@ class _Walker:
 
 def video_block(vid: str, title: str) -> Block:
     """A video as a block: its page on v.qq.com, with its title as the link text."""
-    return Block(kind="video", src=VIDEO_PAGE.format(vid=vid), spans=[Span(text=title or vid)])
+    # The vid is the page's word: quoted, it stays one path segment of v.qq.com whatever it holds.
+    return Block(kind="video", src=VIDEO_PAGE.format(vid=quote(vid, safe="")), spans=[Span(text=title or vid)])
 
 
 def blocks_from_elements(elements: Iterable[_Element]) -> list[Block]:
