@@ -133,3 +133,14 @@ def test_a_heading_is_its_text(text: str) -> None:
     children = tokens[1].children or []
     assert all(child.type in ("text", "text_special") for child in children), children
     assert "".join(child.content for child in children) == text
+
+
+def test_heading_examples() -> None:
+    for text in ("#", "a #", "a ##", "a \\#", "# a #"):
+        assert plain_heading(render_block(Block("heading", [Span(text)], level=2))) == text
+
+
+def plain_heading(markdown: str) -> str:
+    tokens = GOLDMARK_LIKE.parse(markdown)
+    assert [t.type for t in tokens] == ["heading_open", "inline", "heading_close"], tokens
+    return "".join(child.content for child in tokens[1].children or [])

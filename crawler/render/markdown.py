@@ -132,8 +132,10 @@ def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[s
         return f"[视频：{title}]({escape_url(block.src)})"
     if block.kind == "heading":
         text = inline(block.spans)
-        if text.endswith("#"):  # else read as the heading's optional closing sequence
-            text = text[:-1] + "\\#"
+        stem = text[:-1]
+        # A trailing "#" not already escaped would be read as the heading's closing sequence.
+        if text.endswith("#") and (len(stem) - len(stem.rstrip("\\"))) % 2 == 0:
+            text = stem + "\\#"
         return "#" * max(2, min(block.level, 6)) + " " + text
     if block.kind == "quote":
         return "> " + inline(block.spans)
