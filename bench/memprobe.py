@@ -21,7 +21,7 @@ from scrapy.utils.project import get_project_settings
 
 from bench.common import RELAXED, feed_args
 from bench.synthetic import SyntheticSite
-from tests.mirror.handler import MIRROR_HANDLERS
+from tests.mirror.handler import MIRROR_HANDLERS, MIRROR_RESOLVER
 
 
 def main() -> None:
@@ -34,6 +34,7 @@ def main() -> None:
     settings = get_project_settings()
     settings.set("QQ_MIRROR_URL", url)
     settings.set("DOWNLOAD_HANDLERS", MIRROR_HANDLERS)
+    settings.set("URLPOLICY_RESOLVER", MIRROR_RESOLVER)
     settings.set("OUTPUT_ROOT", str(work / "out"))
     for name, value in RELAXED.items():
         settings.set(name, value)

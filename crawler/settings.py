@@ -198,6 +198,9 @@ DELETED_FILES = "keep"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 567, 403, 501]
 RETRY_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
+    # Image URLs a page names (and their redirects): public http(s) only (crawler.urls). Before
+    # RobotsTxtMiddleware (100), which would fetch /robots.txt from a refused host.
+    "crawler.middlewares.urlpolicy.UrlPolicyMiddleware": 40,
     # First of all: an article already written or being fetched elsewhere is never downloaded
     # (not even its robots.txt), whatever path its request came by.
     "crawler.middlewares.dedup.DedupMiddleware": 50,
@@ -281,3 +284,12 @@ MONITORS_WEBHOOK_TIMEOUT = 10.0
 # More Spidermon actions run when a monitor failed, e.g.
 # ["spidermon.contrib.actions.email.smtp.SendSmtpEmail"] with Spidermon's SPIDERMON_EMAIL_* settings.
 MONITORS_FAILED_ACTIONS: list[str] = []
+
+# -- URL policy for page-derived requests (crawler.urls, crawler.middlewares.urlpolicy) -----------
+# Image URLs a page names (and their redirects) are fetched only over http(s) from public
+# addresses, the host's resolved addresses checked too; refusals are counted urlpolicy/refused/<why>.
+URLPOLICY_ENABLED = True
+# How host names are resolved for that check: a dotted path to a `host -> list of addresses`
+# function. The system resolver; tests name one of their own, as they name the mirror.
+URLPOLICY_RESOLVER = "crawler.urls.resolve_host"
+# (The middleware is in DOWNLOADER_MIDDLEWARES above, before RobotsTxtMiddleware.)

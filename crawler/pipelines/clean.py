@@ -1,6 +1,8 @@
 """Cleaning: whitespace of every kind normalised in the article's text, punctuation untouched.
 
-* zero-width characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen) are removed;
+* zero-width characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen) are removed, and so
+  are the characters no output format may hold (``FORBIDDEN``: what XML 1.0 forbids, which would
+  make a site's RSS feed ill-formed, C1 controls, noncharacters, bidi overrides and marks);
 * no-break, full-width (U+3000) and other typographic spaces, tabs and carriage returns become
   one ASCII space; runs of spaces collapse to one; a paragraph starts and ends with no space;
 * a line break inside a paragraph (an artefact of the page's HTML source, not of the text) is
@@ -25,12 +27,30 @@ from crawler.items import Article, Block, Span
 logger = logging.getLogger(__name__)
 
 _REMOVED = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Characters no output may hold: what XML 1.0 forbids (C0 controls but tab, newline and CR, lone
+# surrogates, U+FFFE/U+FFFF), the C1 controls and noncharacters it discourages, and the bidi
+# embeddings, overrides, isolates and marks that would reorder what a reader sees.
+FORBIDDEN = frozenset(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0),
+     *range(0xD800, 0xE000), *range(0xFDD0, 0xFDF0), *(plane + 0xFFFE for plane in range(0, 0x110000, 0x10000)),
+     *(plane + 0xFFFF for plane in range(0, 0x110000, 0x10000)),
+     0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)  # fmt: skip
+_REMOVED.update(dict.fromkeys(FORBIDDEN, None))
 _SPACES = dict.fromkeys(
     map(ord, "\t\r\f\v\u00a0\u3000\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"),
     " ",
 )
 _BREAKS = dict.fromkeys(map(ord, "\u2028\u2029\u0085"), "\n")
 _TRANSLATION = {**_REMOVED, **_SPACES, **_BREAKS}
+
+
+def strip_forbidden(text: str) -> str:
+    """``text`` without the characters no output may hold (``FORBIDDEN``), whitespace untouched."""
+    return text.translate(_FORBIDDEN_TABLE)
+
+
+_FORBIDDEN_TABLE = dict.fromkeys(FORBIDDEN, None)
 _RUN_RE = re.compile(r"[ \n]+")
 
 

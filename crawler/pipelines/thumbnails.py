@@ -44,9 +44,14 @@ Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_BODY_IMAGES``, ``THUMBNAILS_MAXSI
 ``OUTPUT_ROOT`` (the path settings are read by ``crawler.paths``, ``THUMBNAILS_FRONT_MATTER`` by the
 renderer). Item fields set: ``thumbnail_path``, ``image_paths`` (links), ``image_files``.
 Meta keys: ``qq_image_role`` (``thumbnail`` or ``body``), ``qq_image_stem``, ``qq_image_ext``.
-Stats: ``thumbnails/downloaded``, ``thumbnails/uptodate``, ``thumbnails/none``,
-``thumbnails/failed/<reason>``, ``thumbnails/body/downloaded``, ``thumbnails/body/uptodate``,
-``thumbnails/body/failed/<reason>`` (per article), besides Scrapy's ``file_count`` and
+URLs go through the URL policy (``crawler.urls``): resolved against the article's page, only
+public http(s) is requested; a refused URL is logged once with the article and counted
+``thumbnails/refused/<reason>`` (refused here, or later by ``crawler.middlewares.urlpolicy`` once
+its host is resolved or it redirects), and the article is written without a local copy.
+Stats: ``thumbnails/refused/<reason>``, ``thumbnails/downloaded``, ``thumbnails/uptodate``,
+``thumbnails/none``, ``thumbnails/failed/<reason>``, ``thumbnails/body/downloaded``,
+``thumbnails/body/uptodate``, ``thumbnails/body/failed/<reason>`` (per article), besides Scrapy's
+``file_count`` and
 ``file_status_count/<status>``.
 """
 
@@ -84,7 +89,9 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import Article, ImagePath
+from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.pipelines.write import write_atomic
+from crawler.urls import Verdict, vet_url
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +153,8 @@ def failure_reason(failure: Failure) -> ImageRejected:
     value = failure.value
     if isinstance(value, ImageRejected):
         return value
+    if isinstance(value, UrlRefused):  # the URL policy refused it, or a redirect of it
+        return ImageRejected(f"refused/{value.reason}", str(value))
     detail = f"{type(value).__name__}: {value}"
     if isinstance(value, DownloadTimeoutError | TwistedTimeoutError):
         return ImageRejected("timeout", detail)
@@ -218,28 +227,46 @@ class ThumbnailsPipeline(FilesPipeline):
             "qq_image_stem": image.file,
             "download_slot": self.slot,
             "download_maxsize": self.maxsize,
+            "urlpolicy": True,  # page-derived: crawler.middlewares.urlpolicy checks it and its redirects
         }
         return Request(url, callback=NO_CALLBACK, headers={"Referer": article.source_url}, meta=meta)
 
-    def wanted(self, article: Article) -> list[tuple[str, str, ImagePath]]:
-        """(URL, role, planned path) of every image to fetch for the article, thumbnail first."""
+    def _candidates(self, article: Article) -> list[tuple[str, str, ImagePath, Verdict]]:
+        """(URL as the page gave it, role, planned path, the URL policy's verdict), thumbnail first."""
         paths = article.paths
         assert paths is not None, "the plan pipeline plans every article's paths"
-        wanted = []
+        candidates = []
         if article.thumbnail:
-            wanted.append((article.thumbnail, "thumbnail", paths.thumbnail))
+            candidates.append(
+                (article.thumbnail, "thumbnail", paths.thumbnail, vet_url(article.thumbnail, article.source_url))
+            )
         if self.body_images:
             for url, image in zip(dict.fromkeys(article.images), paths.body, strict=True):
                 if url != article.thumbnail:
-                    wanted.append((url, "body", image))
-        return wanted
+                    candidates.append((url, "body", image, vet_url(url, article.source_url)))
+        return candidates
+
+    def wanted(self, article: Article) -> list[tuple[str, str, ImagePath]]:
+        """(URL, role, planned path) of every image to fetch for the article, thumbnail first; URLs
+        the URL policy refuses are left out (``get_media_requests`` logs and counts them)."""
+        return [(url, role, image) for url, role, image, verdict in self._candidates(article) if verdict.ok]
 
     # -- FilesPipeline's overridable interface -------------------------------------------------
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         if not isinstance(item, Article):
             return []
-        return [self._request(url, item, role, image) for url, role, image in self.wanted(item)]
+        requests = []
+        for url, role, image, verdict in self._candidates(item):
+            if verdict.ok:
+                requests.append(self._request(verdict.url, item, role, image))
+                continue
+            self._inc(f"thumbnails/refused/{verdict.reason}")
+            logger.warning(
+                "Image refused (%s): %r in %s; the %s of %s gets no local copy",
+                verdict.reason, url[:200], item.source_url, role, item.id,
+            )  # fmt: skip
+        return requests
 
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -311,7 +338,8 @@ class ThumbnailsPipeline(FilesPipeline):
             assert isinstance(value, Failure)
             cause = value.value if isinstance(value.value, ImageRejected) else value.value.__cause__
             rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
-            self._inc(f"{stats}/failed/{rejected.reason}")
+            refused = rejected.reason.startswith("refused/")
+            self._inc(f"thumbnails/{rejected.reason}" if refused else f"{stats}/failed/{rejected.reason}")
             logger.warning(
                 "Image not downloaded (%s: %s): %s referred in %s; the %s of %s keeps its remote URL",
                 rejected.reason, rejected.detail, url, item.source_url, role, item.id,

@@ -49,7 +49,8 @@ os.umask(_UMASK)
 
 
 def write_atomic(target: Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) to ``target`` through a temporary file and a rename."""
+    """Write ``data`` (text as UTF-8) to ``target`` through a temporary file and a rename; the
+    file's mode follows the umask like any file the user writes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from lxml import html as lxml_html
 from lxml.etree import _Comment, _Element
@@ -26,8 +27,12 @@ from crawler.items import Block, Span
 # Elements whose whole subtree is page chrome, never article text.
 DROP_TAGS = frozenset(
     "head script style noscript iframe svg button form input select textarea template "
-    "audio video canvas object embed map area link meta".split()
+    "map area link meta".split()
 )
+# Players and embeds: their own text is fallback ("your browser cannot play this"), but libxml2
+# does not know that an unclosed <embed>, <video>... ends, and nests everything after it inside:
+# the block elements within them are the article's, and are kept.
+EMBED_TAGS = frozenset("audio video canvas object embed source track param picture".split())
 # Chrome inside body containers, by class or id (page furniture, not the author's text).
 DROP_CLASSES = frozenset(
     [
@@ -51,6 +56,7 @@ BLOCK_TAGS = frozenset(
     "dl dt dd center".split()
 )
 HEADING_TAGS = {"h1": 2, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BLOCK_LIKE = frozenset("ul ol li blockquote figcaption img br".split())
 BOLD_TAGS = frozenset(["strong", "b"])
 CODE_TAGS = frozenset(["code", "kbd", "samp", "tt"])
 
@@ -92,6 +98,8 @@ class _Walker:
         self.blocks: list[Block] = []
         self.spans: list[Span] = []
         self.kind: str = "paragraph"
+        self.in_list_item = False  # a list inside an item is read by the outer list (see _list)
+        self.reparsed = False  # an unclosed <iframe>'s text was read as HTML (see walk)
 
     def flush(self) -> None:
         spans, self.spans = self.spans, []
@@ -118,7 +126,17 @@ class _Walker:
         if tag == "script":
             self._script(element)
             return
+        if tag == "iframe" and "<" in (element.text or "") and not self.reparsed:
+            # libxml2 reads an unclosed <iframe> as raw text to the end of the document: read the
+            # article it swallowed (once: an iframe in there is dropped).
+            self.reparsed = True
+            root = lxml_html.fragment_fromstring(flatten(element.text or ""), create_parent="div", parser=_PARSER)
+            self.walk(root, bold, code, href)
+            return
         if _is_dropped(element):
+            return
+        if tag in EMBED_TAGS:
+            self._embedded(element, bold, code, href)
             return
         if tag == "img":
             src = _image_src(element)
@@ -131,7 +149,8 @@ class _Walker:
             return
         if tag in ("ul", "ol"):
             self.flush()
-            self._list(element, ordered=tag == "ol")
+            if not self.in_list_item:
+                self._list(element, ordered=tag == "ol")
             return
         if tag in HEADING_TAGS:
             self.flush()
@@ -183,10 +202,21 @@ class _Walker:
             self.walk(child, bold, code, href)
             self.text(child.tail, bold, code, href)
 
+    def _embedded(self, element: _Element, bold: bool, code: bool, href: str | None) -> None:
+        """A player's block-level children (with what follows them), never its fallback text."""
+        for child in element:
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in EMBED_TAGS or tag in BLOCK_TAGS or tag in HEADING_TAGS or tag in _BLOCK_LIKE:
+                self.walk(child, bold, code, href)
+                self.text(child.tail, bold, code, href)
+
     def _list(self, element: _Element, ordered: bool) -> None:
         items: list[list[Span]] = []
+        # Every item of the list and of the lists nested in it, in page order, one level: each
+        # item's walk skips its nested lists, whose items come next in this loop.
         for li in element.iter("li"):
             inner = _Walker()
+            inner.in_list_item = True
             inner.children(li, False, False, None)
             inner.flush()
             spans = [s for b in inner.blocks if b.spans for s in b.spans]
@@ -209,7 +239,8 @@ class _Walker:
 
 def video_block(vid: str, title: str) -> Block:
     """A video as a block: its page on v.qq.com, with its title as the link text."""
-    return Block(kind="video", src=VIDEO_PAGE.format(vid=vid), spans=[Span(text=title or vid)])
+    # The vid is the page's word: quoted, it stays one path segment of v.qq.com whatever it holds.
+    return Block(kind="video", src=VIDEO_PAGE.format(vid=quote(vid, safe="")), spans=[Span(text=title or vid)])
 
 
 def blocks_from_elements(elements: Iterable[_Element]) -> list[Block]:
@@ -225,5 +256,67 @@ def blocks_from_html(fragment: str) -> list[Block]:
     """Blocks of an HTML fragment (such as ``originContent.text``)."""
     if not fragment.strip():
         return []
-    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    # NUL is dropped as parsel drops it from whole pages (libxml2 would make it U+FFFD).
+    root = lxml_html.fragment_fromstring(flatten(fragment.replace("\x00", "")), create_parent="div", parser=_PARSER)
     return blocks_from_elements([root])
+
+
+# Deep nesting. libxml2 stops reading a document nested deeper than 256 elements (2048 with
+# huge_tree) and silently drops the rest, and the walk above recurses once per level. No article
+# nests that deep; a page that does (hostile or broken) is flattened first: tags opened below
+# MAX_DEPTH are removed with their end tags, their text stays in its place in the deepest element.
+MAX_DEPTH = 128
+_PARSER = lxml_html.HTMLParser(huge_tree=True)
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>|<!--.*?-->", re.S)
+_RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b.*?</\1\s*>", re.S | re.I)
+VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def max_depth(html: str) -> int:
+    """How deep elements nest in ``html``, counting every start tag not yet ended (an upper bound:
+    the parser closes some elements by itself, such as a ``<p>`` before another)."""
+    depth = deepest = 0
+    for match in _TAG_RE.finditer(_RAW_RE.sub("", html)):
+        closing, name, self_closing = match.group(1, 2, 3)
+        if name is None or name.lower() in VOID_TAGS or self_closing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def flatten(html: str, limit: int = MAX_DEPTH) -> str:
+    """``html`` with the tags nested deeper than ``limit`` removed (their text kept); unchanged
+    when nothing nests that deep, so ordinary pages are read exactly as written."""
+    if max_depth(html) <= limit:
+        return html
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # open tags: (name, kept)
+    kept_open = 0
+    position = 0
+    raw_spans = [m.span() for m in _RAW_RE.finditer(html)]
+    for match in _TAG_RE.finditer(html):
+        if any(start <= match.start() < end for start, end in raw_spans):
+            continue
+        closing, name, self_closing = match.group(1, 2, 3)
+        if name is None or name.lower() in VOID_TAGS or self_closing:
+            continue
+        out.append(html[position : match.start()])
+        position = match.end()
+        name = name.lower()
+        if not closing:
+            kept = kept_open < limit
+            stack.append((name, kept))
+            if kept:
+                kept_open += 1
+                out.append(match.group(0))
+            continue
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0] == name:
+                if stack[index][1]:
+                    out.append(match.group(0))
+                kept_open -= sum(1 for _, kept in stack[index:] if kept)
+                del stack[index:]
+                break
+    out.append(html[position:])
+    return "".join(out)

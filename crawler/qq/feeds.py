@@ -42,6 +42,7 @@ from scrapy.http import JsonRequest
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
 
@@ -200,7 +201,7 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
     kind_code = str(item.get("articletype", "0"))
     payment = item.get("payment_info") if isinstance(item.get("payment_info"), dict) else {}
     # No paid item was seen in a real feed; the page's flag is article_is_pay, assumed the same here.
-    paid = bool(item.get("article_is_pay") or payment.get("article_is_pay") or payment.get("is_pay"))
+    paid = any(flag(value) for value in (item.get("article_is_pay"), payment.get("article_is_pay"), payment.get("is_pay")))
     published = parse_time(str(item.get("publish_time") or ""))
     updated, bad_update = update_time(item.get("update_time"), published)
     return Entry(

@@ -32,6 +32,7 @@ from scrapy.http import TextResponse
 
 from crawler.items import Article, Block
 from crawler.qq import blocks as html_blocks
+from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, canonical_url
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -63,6 +64,9 @@ def parse_article(response: TextResponse, link_template: str = "https://new.qq.c
     """Extract the article of a qq.com page of any template generation, or raise PageError."""
     response, _ = true_charset(response)
     sel = response.selector
+    if html_blocks.max_depth(response.text) > html_blocks.MAX_DEPTH:
+        # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
+        sel = Selector(text=html_blocks.flatten(response.text))
     if sel.css("#Cnt-Main-Article-QQ") or _ARTICLE_INFO_RE.search(response.text):
         return _parse_old(response, sel, link_template)
     data, data_error = _window_data(response.text)
@@ -276,7 +280,7 @@ def _parse_current(
             share_image=html_blocks.absolute_url(_str(data, "shareImg") or _meta(sel, "og:image")),
             blocks=blocks,
             article_type=_str(data, "article_type", "atype") or "0",
-            is_paid=bool((data or {}).get("article_is_pay")),
+            is_paid=flag((data or {}).get("article_is_pay")),
             extraction="meta" if "meta" in fell else "dom" if "dom" in fell else "data",
         )
     )
@@ -306,7 +310,7 @@ def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link
             share_image=html_blocks.absolute_url(_str(data, "shareImg")),
             blocks=html_blocks.blocks_from_elements(c.root for c in containers),
             article_type=_str(data, "article_type") or "0",
-            is_paid=bool(data.get("article_is_pay")),
+            is_paid=flag(data.get("article_is_pay")),
         )
     )
 

@@ -18,7 +18,7 @@ import tomli_w
 import yaml
 
 from crawler.items import Article
-from crawler.render.markdown import summary
+from crawler.render.markdown import escape_url, is_web_url, summary
 
 _FIELD_RE = re.compile(r"^\{(\w+)\}$")
 
@@ -31,7 +31,8 @@ def article_fields(
     ``{thumbnail}`` is the remote URL, or with ``thumbnail="local"`` the site path of the local
     copy when there is one (a thumbnail that failed to download keeps its remote URL).
     """
-    thumbnail = (article.thumbnail_path if thumbnail == "local" else "") or article.thumbnail
+    remote = escape_url(article.thumbnail) if is_web_url(article.thumbnail) else ""
+    thumbnail = (article.thumbnail_path if thumbnail == "local" else "") or remote
     return {
         "title": article.title,
         "date": format_date(article.published, date_format),

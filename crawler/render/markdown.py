@@ -5,13 +5,28 @@ One block per line group, separated by one blank line: paragraphs on one line wi
 ``<h2>``-``<h6>`` as ATX headings; images as ``![图片](url)``; captions as plain paragraphs;
 quotes with ``> ``; lists with ``- `` or ``1. ``; videos as a link to their page.
 
-Text is escaped so that nothing the page wrote is read as markup by Markdown or by the site
-builder's template engine: Markdown punctuation that would change meaning, raw HTML (``<``), HTML
-entities, and template delimiters (``{{``, ``{%``, ``{#`` for Hugo shortcodes, Liquid, Nunjucks and
-Tera; ``{:`` for kramdown's attribute lists) whose first brace becomes ``&#123;``, which every
-Markdown renderer shows as ``{``. Braces in URLs are percent-encoded, and a code span holding a
-template delimiter is written as plain escaped text: template engines run inside code spans too,
-where an entity would show as written.
+Text is escaped so that nothing the page wrote is read as markup by Markdown, by the extensions
+the site builders turn on, or by their template engines (``escape``):
+
+* CommonMark: emphasis, code, links and images (``\\ ` * _ [ ]``), raw HTML and autolinks (``<``
+  becomes ``&lt;``), entities (``&`` before ``#?\\w+;`` becomes ``&amp;``), block starts at the
+  beginning of a line (headings, quotes, list items, thematic breaks);
+* Goldmark as Hugo runs it, kramdown, markdown-it and marked: strikethrough and ``~~~`` fences
+  (``~``), tables (``|``), definition lists (a line starting ``:``), footnotes and task lists
+  (``[``), linkify (``:`` before ``/``, ``@``, a ``.`` between a word
+  character and a letter), the typographer (quotes ``" '``, ``--``, ``...``, ``<<``/``>>``, ``,,``, ``+-``,
+  ``(c)``), heading attributes (``{``);
+* template engines (Hugo shortcodes, Liquid, Nunjucks, Tera; kramdown's ``{:``): every ``{``
+  becomes ``&#123;``, which every Markdown renderer shows as ``{`` and no template engine reads.
+
+Punctuation is escaped with a backslash (CommonMark lets any ASCII punctuation be escaped, and
+every engine above follows it); ``<``, ``&`` and ``{`` with entities, because a backslash does not
+stop HTML or template engines. The summary (``summary``) is escaped the same way: Hugo renders a
+front matter ``summary`` as Markdown and themes print it on list pages.
+
+Braces in URLs are percent-encoded, and a code span holding a template delimiter is written as
+plain escaped text: template engines run inside code spans too, where an entity would show as
+written.
 """
 
 from __future__ import annotations
@@ -21,26 +36,45 @@ from collections.abc import Iterable, Mapping
 
 from crawler.items import Block, Span
 
-_INLINE_ESCAPE_RE = re.compile(r"([\\`*_\[\]])")
+# Always escaped with a backslash: CommonMark's inline markup and the extensions' markers.
+_INLINE_ESCAPE_RE = re.compile(r"""([\\`*_\[\]~|>"'@])""")
+# Escaped where they would start an extension's construct: typographer sequences ("--", "...",
+# ",,", "+-", "(c)"), linkify ("http://", "www.example.com", "a@b.cn").
+_CONTEXT_ESCAPE_RE = re.compile(
+    r"(?<=-)-|(?<=\.)\.|\.(?=\.)|(?<=\w)\.(?=[^\W\d_])|(?<=,),|(?<=\+)-|\((?=(?:c|r|tm|p)\))|:(?=/)",
+    re.IGNORECASE,
+)
 _ENTITY_RE = re.compile(r"&(?=#?\w+;)")
 _TEMPLATE_RE = re.compile(r"\{(?=[{%#:])")
-# Line starts that would open a block construct: heading, quote, list item, thematic break.
-_LINE_START_RE = re.compile(r"^(?:(#{1,6}|[-+])(?=\s|$)|(>)|(\d{1,9})([.)])(?=\s|$)|(-{3,}|_{3,})\s*$)")
+# Line starts that would open a block construct: heading, quote, list item, thematic break,
+# definition (": ").
+_LINE_START_RE = re.compile(r"^(?:(#{1,6}|[-+:])(?=\s|$)|(>)|(\d{1,9})([.)])(?=\s|$)|(-{3,}|_{3,})\s*$)")
 
 
 def escape(text: str) -> str:
-    """Escape text so Markdown and template engines show it as it is."""
-    text = _INLINE_ESCAPE_RE.sub(r"\\\1", text)
+    """Escape text so Markdown, its extensions and template engines show it as it is."""
+    text = _CONTEXT_ESCAPE_RE.sub(r"\\\g<0>", _INLINE_ESCAPE_RE.sub(r"\\\1", text))
     text = _ENTITY_RE.sub("&amp;", text)
     text = text.replace("<", "&lt;")
-    return _TEMPLATE_RE.sub("&#123;", text)
+    return text.replace("{", "&#123;")
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL: the only remote URL a page may have printed (no ``javascript:``,
+    ``data:`` or ``file:`` image, no relative one that would point into the site)."""
+    return url.lower().startswith(("http://", "https://"))
 
 
 def escape_url(url: str) -> str:
-    """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded."""
+    """A URL safe inside ``(...)`` and from template engines: spaces, parentheses, braces encoded,
+    and the characters no output may hold (controls, bidi)."""
+    url = _URL_UNSAFE_RE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url)
     for char, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("{", "%7B"), ("}", "%7D")):
         url = url.replace(char, code)
     return url
+
+
+_URL_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def _styled(text: str, bold: bool, code: bool) -> str:
@@ -91,13 +125,18 @@ def _escape_line_start(line: str) -> str:
 def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[str, str] | None = None) -> str:
     """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given."""
     if block.kind == "image":
-        src = (image_paths or {}).get(block.src, block.src)
-        return f"![{escape(image_alt)}]({escape_url(src)})"
+        src = (image_paths or {}).get(block.src) or (block.src if is_web_url(block.src) else "")
+        return f"![{escape(image_alt)}]({escape_url(src)})" if src else ""
     if block.kind == "video":
         title = escape(block.text) or block.src
         return f"[视频：{title}]({escape_url(block.src)})"
     if block.kind == "heading":
-        return "#" * max(2, min(block.level, 6)) + " " + inline(block.spans)
+        text = inline(block.spans)
+        stem = text[:-1]
+        # A trailing "#" not already escaped would be read as the heading's closing sequence.
+        if text.endswith("#") and (len(stem) - len(stem.rstrip("\\"))) % 2 == 0:
+            text = stem + "\\#"
+        return "#" * max(2, min(block.level, 6)) + " " + text
     if block.kind == "quote":
         return "> " + inline(block.spans)
     if block.kind == "list":
@@ -122,8 +161,16 @@ def render_body(
 
 
 def summary(blocks: Iterable[Block], length: int = 50, ellipsis: str = "...") -> str:
-    """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``."""
+    """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``,
+    escaped as one Markdown paragraph (themes print it through a Markdown renderer)."""
     text = " ".join(
         b.text.strip() for b in blocks if b.kind in ("paragraph", "heading", "quote", "list") and b.text.strip()
     )
-    return text if len(text) <= length else text[:length] + ellipsis
+    if len(text) <= length:
+        return _escape_line_start(escape(text))
+    cut = _escape_line_start(escape(text[:length]))
+    # The page's last character must not merge with the ellipsis ("." + "..." is one "…").
+    stem, last = cut[:-1], cut[-1:]
+    if last in ".!?" and (len(stem) - len(stem.rstrip("\\"))) % 2 == 0:
+        cut = stem + "\\" + last
+    return cut + ellipsis

@@ -27,9 +27,16 @@ from scrapy.http import Response
 MIRROR_HANDLERS = {"http": "tests.mirror.handler.MirrorDownloadHandler", "https": "tests.mirror.handler.MirrorDownloadHandler"}
 
 
+# No DNS here: the URL policy (crawler.urls) resolves names through the mirror's own table.
+MIRROR_RESOLVER = "tests.mirror.resolver.resolve"
+
+
 def mirror_settings(mirror_url: str) -> list[str]:
     """``-s`` arguments that send a ``scrapy crawl`` to the mirror at ``mirror_url``."""
-    return ["-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"DOWNLOAD_HANDLERS={json.dumps(MIRROR_HANDLERS)}"]
+    return [
+        "-s", f"QQ_MIRROR_URL={mirror_url}", "-s", f"DOWNLOAD_HANDLERS={json.dumps(MIRROR_HANDLERS)}",
+        "-s", f"URLPOLICY_RESOLVER={MIRROR_RESOLVER}",
+    ]  # fmt: skip
 
 
 def mirror_url(mirror: str, url: str) -> str:

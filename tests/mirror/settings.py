@@ -5,6 +5,7 @@ For the offline demo and the tests: ``SCRAPY_SETTINGS_MODULE=tests.mirror.settin
 """
 
 from crawler.settings import *  # noqa: F403
-from tests.mirror.handler import MIRROR_HANDLERS
+from tests.mirror.handler import MIRROR_HANDLERS, MIRROR_RESOLVER
 
 DOWNLOAD_HANDLERS = MIRROR_HANDLERS
+URLPOLICY_RESOLVER = MIRROR_RESOLVER
