@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -95,12 +93,3 @@ def test_a_failed_write_removes_the_images_stored_for_a_new_article(tmp_path: Pa
         writer.write.process_item(item)
     assert writer.stat("write/dropped/error") == 1
     assert not image.exists()
-
-
-def test_written_files_follow_the_umask(tmp_path: Path) -> None:
-    previous = os.umask(0o022)
-    try:
-        write_atomic(tmp_path / "a.md", "text\n")
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE((tmp_path / "a.md").stat().st_mode) == 0o644

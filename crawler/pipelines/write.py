@@ -41,11 +41,19 @@ def inside(root: Path, relative: str) -> Path:
     return target
 
 
-# The process's umask, read once (os.umask can only be read by setting it): files are created
-# with the mode any file the user writes gets (0644 under the usual 022), not mkstemp's 0600, so
-# the site's web server can read them.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the process umask (read once, as os.umask
+    can only be read by setting it; mkstemp makes 0o600 files, which a site's web server, another
+    user, could not read)."""
+    global _FILE_MODE
+    if _FILE_MODE is None:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        _FILE_MODE = 0o666 & ~umask
+    return _FILE_MODE
+
+
+_FILE_MODE: int | None = None
 
 
 def write_atomic(target: Path, data: str | bytes) -> None:
@@ -54,7 +62,7 @@ def write_atomic(target: Path, data: str | bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        os.fchmod(handle, 0o666 & ~_UMASK)
+        os.fchmod(handle, _file_mode())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()
