@@ -124,6 +124,43 @@ def run_crawl(
     return run_command(command, log_path)
 
 
+def problems(run: CrawlRun, articles: int) -> list[str]:
+    """Why a crawl of ``articles`` synthetic articles may not be reported (empty: it may).
+
+    A figure only counts from a crawl that exited 0, wrote every article, accounted for every
+    thumbnail (downloaded, up to date, or none on the page) and logged no ERROR.
+    """
+    found = []
+    if run.returncode != 0:
+        found.append(f"exit status {run.returncode}")
+    written = run.stat("write/written") + run.stat("write/unchanged")
+    if written != articles:
+        found.append(f"{written:.0f} of {articles} articles written")
+    thumbnails = run.stat("thumbnails/downloaded") + run.stat("thumbnails/uptodate") + run.stat("thumbnails/none")
+    if thumbnails != articles:
+        failed = {k: v for k, v in run.stats.items() if k.startswith("thumbnails/failed/")}
+        found.append(f"{thumbnails:.0f} of {articles} thumbnails accounted for (failed: {failed})")
+    errors = run.stat("log_count/ERROR") + run.log.count("] ERROR: ") * (not run.stats)
+    if errors:
+        found.append(f"{errors:.0f} ERROR lines in the log")
+    if not run.stats:
+        found.append("no final stats in the log")
+    return found
+
+
+def refuse(run: CrawlRun, articles: int, what: str) -> bool:
+    """Print why a crawl's figures are refused (and the log's tail); True if they are."""
+    found = problems(run, articles)
+    if found:
+        print(run.log[-3000:], file=sys.stderr)
+        print(f"REFUSED: {what}: {'; '.join(found)}: no figure reported from it", file=sys.stderr)
+    return bool(found)
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
 def write_ids(path: Path, ids: list[str]) -> Path:
     path.write_text("\n".join(ids) + "\n", encoding="utf-8")
     return path
