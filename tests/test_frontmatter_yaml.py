@@ -30,6 +30,16 @@ def test_random_strings_are_written_as_pyyaml_writes_them() -> None:
         assert _entry("tags", [text, "x"]) == _dump({"tags": [text, "x"]}), repr(text)
 
 
+def test_the_usual_shapes_do_not_go_through_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _dump(values := {"title": "标题 “引号” A&B", "draft": False, "tags": ["科技", "AI"], "menu": ""})
+
+    def refuse(values: dict[str, object]) -> str:
+        raise AssertionError(f"went through PyYAML: {values}")
+
+    monkeypatch.setattr("crawler.render.frontmatter._dump", refuse)
+    assert to_yaml(values) == expected
+
+
 def test_a_whole_front_matter_is_what_pyyaml_writes() -> None:
     values = {"title": "标题", "date": "2025-02-07 21:54:12", "draft": False, "tags": ["科技"], "toc": True,
               "meta": {"a": "b"}, "on": "x"}  # fmt: skip

@@ -112,7 +112,7 @@ def to_yaml(values: dict[str, Any]) -> str:
 # Characters PyYAML writes as they are inside a double-quoted scalar with allow_unicode: printable
 # ASCII but the quote and the backslash, and the BMP but the line/paragraph separators, the BOM
 # and the surrogates (yaml.emitter.Emitter.write_double_quoted). Anything else is escaped by PyYAML.
-_VERBATIM_RE = re.compile("[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_VERBATIM_RE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
 _PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESOLVER = yaml.resolver.Resolver()
 
