@@ -17,7 +17,10 @@ default ``output/static/images/qq/<id>.jpg`` linked as ``/images/qq/<id>.jpg``; 
 for ``hugo-bundle``), plus the extension of the format Pillow reads from the bytes (``jpg``,
 ``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such as ``…_640360/0`` carry none.
 An image shared by several articles of one run is fetched once (Scrapy caches media results per
-URL) and copied to each article's own name.
+URL) and copied to each article's own name. Scrapy's cache keeps every result of the run, and
+nearly every thumbnail URL is unique, so it only grew (~0.5 KB per article, docs/BENCHMARKS.md):
+here it keeps the last ``RESULTS_KEPT`` results only, enough for the articles of the same feed
+pages, which are the ones that share images; an image shared further apart is fetched again.
 
 The original bytes are kept (``FilesPipeline``, not ``ImagesPipeline``): ``ImagesPipeline``
 re-encodes everything to JPEG, which loses GIF animation and PNG/WebP transparency, costs quality
@@ -180,10 +183,24 @@ class AtomicFSFilesStore(FSFilesStore):
         write_atomic(self._get_filesystem_path(path), buf.getvalue())
 
 
+class RecentResults(dict):  # type: ignore[type-arg]
+    """FilesPipeline's per-URL result cache (``SpiderInfo.downloaded``), keeping the last ``size`` only."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.size:
+            del self[next(iter(self))]  # the oldest: dicts keep insertion order
+
+
 class ThumbnailsPipeline(FilesPipeline):
     """Downloads each Article's thumbnail (and body images) and records their local site paths."""
 
     MEDIA_NAME = "image"
+    RESULTS_KEPT = 1000
     STORE_SCHEMES: ClassVar[dict[str, type[FilesStoreProtocol]]] = {
         **FilesPipeline.STORE_SCHEMES,
         "": AtomicFSFilesStore,
@@ -207,6 +224,10 @@ class ThumbnailsPipeline(FilesPipeline):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
         # Files are stored at the paths planned for each article (crawler.paths), under the root.
         return cls(str(Path(settings["OUTPUT_ROOT"]).expanduser().resolve()), crawler=crawler)
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.spiderinfo.downloaded = RecentResults(self.RESULTS_KEPT)
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
