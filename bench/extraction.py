@@ -2,8 +2,9 @@
 
     pip install -r bench/requirements.txt    # trafilatura: a benchmark dependency only
     python -m bench.extraction [--seconds 1.5] [--synthetic 280] [--json result.json]
-    python -m bench.extraction --only ours|trafilatura|fast|floor   # one tool over the synthetic
-                                                                   # pages, for valgrind --tool=callgrind
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null python -m bench.extraction --synthetic 60 \
+        --only ours|trafilatura|fast|floor|none   # instructions of one tool over the synthetic pages,
+                                                  # minus those of "none" (start-up and page generation)
 
 Four tools, in the same process and run, alternating call by call so that all see the same load:
 
@@ -164,7 +165,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=1.5, help="time spent per real page and tool")
     parser.add_argument("--synthetic", type=int, default=280, help="distinct synthetic pages (>= 200)")
-    parser.add_argument("--only", choices=TOOLS, help="run one tool over the synthetic pages once, print nothing else")
+    parser.add_argument("--only", choices=(*TOOLS, "none"),
+                        help="run one tool over the synthetic pages once, print nothing else ('none': the fixed cost)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of ours (synthetic pages) here")
     args = parser.parse_args()
@@ -177,7 +179,8 @@ def main() -> int:
     pages = synthetic_pages(args.synthetic)
     if args.only:
         for page in pages:
-            run[args.only](*page)
+            if args.only != "none":
+                run[args.only](*page)
         return 0
 
     print(f"extraction (cold): {machine()}; trafilatura {trafilatura.__version__}")
