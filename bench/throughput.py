@@ -90,10 +90,15 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=3, help="crawl + bare pairs, alternating order (>= 3)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the output and logs (printed)")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the crawl only (an experiment; printed), e.g. -s CONCURRENT_ITEMS=4")
     args = parser.parse_args()
 
     print(f"throughput: {machine()}")
     print(f"  {RELAXED_NOTE}")
+    extra = dict(item.split("=", 1) for item in args.set)
+    if extra:
+        print(f"  EXPERIMENT: the crawl runs with {extra}")
     work = Path(tempfile.mkdtemp(prefix="qq-bench-throughput-"))
     site = SyntheticSite(args.articles)
     urls = bare_urls(site, work / "urls.txt")
@@ -107,7 +112,7 @@ def main() -> int:
             for kind in ("crawl", "bare") if number % 2 == 0 else ("bare", "crawl"):
                 if kind == "crawl":
                     output = work / f"output-{number}"
-                    runs[kind] = run_crawl(url, output, work / f"crawl-{number}.log", feed_args(args.articles))
+                    runs[kind] = run_crawl(url, output, work / f"crawl-{number}.log", feed_args(args.articles), extra)
                     shutil.rmtree(output, ignore_errors=True)
                 else:
                     runs[kind] = run_bare(url, urls, work, number)
@@ -148,7 +153,7 @@ def main() -> int:
     met = ratio >= TARGET_RATIO and len(pairs) >= 3
     last = crawls[-1]
     result = {
-        "machine": machine(), "articles": args.articles, "pipelines": enabled_pipelines(last.log),
+        "machine": machine(), "articles": args.articles, "experiment_settings": extra, "pipelines": enabled_pipelines(last.log),
         "dedup_middleware": dedup_enabled(last.log), "pairs": pairs,
         "ratio_to_bare_median": round(ratio, 3), "crawl_rpm_median": crawl_rpm, "bare_rpm_median": bare_rpm,
         "scrapy_bench": {"requests": bench.stat("downloader/request_count"), "elapsed_s": round(bench.elapsed, 2),
