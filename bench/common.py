@@ -15,6 +15,7 @@ import platform
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -52,6 +53,14 @@ class CrawlRun:
     peak_rss_mb: float
     log: str
     stats: dict[str, float] = field(default_factory=dict)
+    # (seconds since start, RSS MB) read from /proc every RSS_EVERY seconds while the process ran
+    rss: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def peak_rss_sampled_mb(self) -> float:
+        """The largest RSS sampled while the crawl ran (ru_maxrss, ``peak_rss_mb``, is the process's
+        high-water mark, the close included)."""
+        return max((mb for _, mb in self.rss), default=0.0)
 
     def stat(self, key: str) -> float:
         return self.stats.get(key, 0)
@@ -74,14 +83,35 @@ def parse_stats(log: str) -> dict[str, float]:
     return {key: float(value) for key, value in _STAT_RE.findall(block)}
 
 
+RSS_EVERY = 0.5
+
+
+def _sample_rss(pid: int, start: float, samples: list[tuple[float, float]], done: threading.Event) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while not done.wait(RSS_EVERY):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    samples.append((time.perf_counter() - start, int(line.split()[1]) / 1024))
+        except (OSError, ValueError, IndexError):  # the process is gone or going
+            return
+
+
 def run_command(command: list[str], log_path: Path, cwd: Path = ROOT) -> CrawlRun:
-    """Run ``command`` with stdout+stderr to ``log_path``; measure it with ``os.wait4``."""
+    """Run ``command`` with stdout+stderr to ``log_path``; measure it with ``os.wait4``, and sample
+    its RSS from /proc while it runs."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
     with log_path.open("w", encoding="utf-8") as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        sampler = threading.Thread(target=_sample_rss, args=(process.pid, start, samples, done), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     text = log_path.read_text(encoding="utf-8", errors="replace")
     return CrawlRun(
@@ -91,6 +121,7 @@ def run_command(command: list[str], log_path: Path, cwd: Path = ROOT) -> CrawlRu
         peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
         log=text,
         stats=parse_stats(text),
+        rss=samples,
     )
 
 
@@ -122,6 +153,43 @@ def run_crawl(
     for name, value in {**RELAXED, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     return run_command(command, log_path)
+
+
+def problems(run: CrawlRun, articles: int) -> list[str]:
+    """Why a crawl of ``articles`` synthetic articles may not be reported (empty: it may).
+
+    A figure only counts from a crawl that exited 0, wrote every article, accounted for every
+    thumbnail (downloaded, up to date, or none on the page) and logged no ERROR.
+    """
+    found = []
+    if run.returncode != 0:
+        found.append(f"exit status {run.returncode}")
+    written = run.stat("write/written") + run.stat("write/unchanged")
+    if written != articles:
+        found.append(f"{written:.0f} of {articles} articles written")
+    thumbnails = run.stat("thumbnails/downloaded") + run.stat("thumbnails/uptodate") + run.stat("thumbnails/none")
+    if thumbnails != articles:
+        failed = {k: v for k, v in run.stats.items() if k.startswith("thumbnails/failed/")}
+        found.append(f"{thumbnails:.0f} of {articles} thumbnails accounted for (failed: {failed})")
+    errors = run.stat("log_count/ERROR") + run.log.count("] ERROR: ") * (not run.stats)
+    if errors:
+        found.append(f"{errors:.0f} ERROR lines in the log")
+    if not run.stats:
+        found.append("no final stats in the log")
+    return found
+
+
+def refuse(run: CrawlRun, articles: int, what: str) -> bool:
+    """Print why a crawl's figures are refused (and the log's tail); True if they are."""
+    found = problems(run, articles)
+    if found:
+        print(run.log[-3000:], file=sys.stderr)
+        print(f"REFUSED: {what}: {'; '.join(found)}: no figure reported from it", file=sys.stderr)
+    return bool(found)
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def write_ids(path: Path, ids: list[str]) -> Path:

@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import RELAXED_NOTE, dedup_enabled, feed_args, machine, run_crawl, table
+from bench.common import RELAXED_NOTE, dedup_enabled, feed_args, machine, refuse, run_crawl, table
 from bench.synthetic import SyntheticSite, article_ident, index_of
 
 TARGET_TIME_SHARE = 0.05
@@ -104,8 +104,12 @@ def main() -> int:
                 site.update(args.updates)
             before = dict(site.counts)
             run = run_crawl(url, work / "output", work / f"crawl-{number}.log", feed_args(args.articles))
-            if run.returncode != 0:
+            # The first run must write every article; the second must write none, and neither may log an ERROR.
+            if number == 1 and refuse(run, args.articles, "the first run"):
+                return 1
+            if number == 2 and (run.returncode != 0 or run.stat("log_count/ERROR") or not run.stats):
                 print(run.log[-3000:], file=sys.stderr)
+                print(f"REFUSED: the second run failed or logged an ERROR (exit {run.returncode})", file=sys.stderr)
                 return 1
             runs.append({
                 "run": number, "wall_s": round(run.wall, 2), "elapsed_s": round(run.elapsed, 2),
@@ -143,7 +147,7 @@ def main() -> int:
         payload = {"machine": machine(), "articles": args.articles, "updates": updates, "corrected": corrected,
                    "runs": runs, "time_share": round(share, 4), "target_met": met}  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return 0
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ def strip_forbidden(text: str) -> str:
 
 _FORBIDDEN_TABLE = dict.fromkeys(FORBIDDEN, None)
 _RUN_RE = re.compile(r"[ \n]+")
+# Anything clean_spans would change: a character it translates, a line break, two spaces in a row,
+# or a space at the start or end of the paragraph. Most paragraphs have none of these.
+_DIRTY_RE = re.compile("[" + re.escape("".join(map(chr, _TRANSLATION)) + "\n") + "]|  |^ | $")
 
 
 def _is_wide(char: str) -> bool:
@@ -61,6 +64,13 @@ def _is_wide(char: str) -> bool:
 
 def clean_spans(spans: list[Span]) -> list[Span]:
     """Normalise whitespace across a paragraph's spans (a run may cross span boundaries)."""
+    if not _DIRTY_RE.search("".join(span.text for span in spans)):
+        # Nothing to change (every single space between two characters stays): only empty spans go.
+        return [span for span in spans if span.text]
+    return _normalise(spans)
+
+
+def _normalise(spans: list[Span]) -> list[Span]:
     chars: list[tuple[str, int]] = [
         (char, index)
         for index, span in enumerate(spans)

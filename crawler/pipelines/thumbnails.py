@@ -17,7 +17,10 @@ default ``output/static/images/qq/<id>.jpg`` linked as ``/images/qq/<id>.jpg``; 
 for ``hugo-bundle``), plus the extension of the format Pillow reads from the bytes (``jpg``,
 ``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such as ``…_640360/0`` carry none.
 An image shared by several articles of one run is fetched once (Scrapy caches media results per
-URL) and copied to each article's own name.
+URL) and copied to each article's own name. Scrapy's cache keeps every result of the run, and
+nearly every thumbnail URL is unique, so it only grew (~0.5 KB per article, docs/BENCHMARKS.md):
+here it keeps the last ``RESULTS_KEPT`` results only, enough for the articles of the same feed
+pages, which are the ones that share images; an image shared further apart is fetched again.
 
 The original bytes are kept (``FilesPipeline``, not ``ImagesPipeline``): ``ImagesPipeline``
 re-encodes everything to JPEG, which loses GIF animation and PNG/WebP transparency, costs quality
@@ -27,7 +30,8 @@ decode completely (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off, so a truncated
 Pillow's decompression-bomb guard is on (its warning is an error here), so a PNG that claims
 gigapixel dimensions is refused before it is decoded. Body images (not thumbnails) smaller than
 ``THUMBNAILS_MIN_WIDTH`` x ``THUMBNAILS_MIN_HEIGHT`` are refused too (icons, spacers, trackers).
-The check decodes in the reactor thread, JPEGs at their smallest DCT scale (``Image.draft``:
+The check identifies and verifies in the reactor thread and decodes in the reactor's thread pool
+(Pillow releases the GIL while it decodes), JPEGs at their smallest DCT scale (``Image.draft``:
 every byte is read, 1/64 of the pixels are made), bounded by ``THUMBNAILS_MAXSIZE``.
 
 An image already on disk under its name, younger than ``FILES_EXPIRES`` days, is not fetched
@@ -57,11 +61,14 @@ Stats: ``thumbnails/refused/<reason>``, ``thumbnails/downloaded``, ``thumbnails/
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
@@ -83,9 +90,10 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FilesStoreProtocol, FSFilesStore
 from scrapy.pipelines.media import FileException, FileInfo, FileInfoOrError, MediaPipeline
-from scrapy.utils.defer import ensure_awaitable
+from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler.items import Article, ImagePath
@@ -114,30 +122,58 @@ class ImageRejected(IgnoreRequest):
 
 def image_extension(body: bytes, min_width: int = 0, min_height: int = 0) -> str:
     """The file extension of good image bytes; ``ImageRejected`` for anything else (pure)."""
-    if not body:
-        raise ImageRejected("empty", "0-byte body")
+    kind, size = identify_image(body)
+    decode_image(body)
+    return kept_extension(kind, size, min_width, min_height)
+
+
+@contextmanager
+def _rejected() -> Iterator[None]:
+    """Pillow's errors as rejections with a reason."""
     try:
-        with warnings.catch_warnings():
-            # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; refuse both.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(body)) as image:
-                kind, (width, height) = image.format, image.size
-                image.verify()
-            with Image.open(BytesIO(body)) as image:
-                # verify() does not decode; a truncated JPEG only fails here. A JPEG is decoded at
-                # its smallest DCT scale (draft): every byte is still read, at 1/64 of the pixels.
-                image.draft(image.mode, (1, 1))
-                image.load()
+        yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected("bomb", str(exc)) from None
     except UnidentifiedImageError:
-        raise ImageRejected("not_image", f"not an image: {body[:40]!r}") from None
+        raise ImageRejected("not_image", "not an image") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = "truncated" if "truncated" in str(exc) or isinstance(exc, EOFError) else "broken"
         raise ImageRejected(reason, f"{type(exc).__name__}: {exc}") from None
-    extension = EXTENSIONS.get(kind or "")
+
+
+def identify_image(body: bytes) -> tuple[str, tuple[int, int]]:
+    """Format and size of image bytes, after ``verify()`` and the decompression-bomb guard."""
+    if not body:
+        raise ImageRejected("empty", "0-byte body")
+    try:
+        with _rejected(), warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; refuse both. (The
+            # warnings filters are process-wide: this runs in the reactor thread, never in a pool.)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(body)) as image:
+                kind, size = image.format, image.size
+                image.verify()
+    except ImageRejected as rejected:
+        if rejected.reason == "not_image":
+            rejected.detail = f"not an image: {body[:40]!r}"
+        raise
+    return kind or "", size
+
+
+def decode_image(body: bytes) -> None:
+    """Decode identified image bytes completely (the expensive part: Pillow releases the GIL)."""
+    with _rejected(), Image.open(BytesIO(body)) as image:
+        # verify() does not decode; a truncated JPEG only fails here. A JPEG is decoded at its
+        # smallest DCT scale (draft): every byte is still read, at 1/64 of the pixels.
+        image.draft(image.mode, (1, 1))
+        image.load()
+
+
+def kept_extension(kind: str, size: tuple[int, int], min_width: int = 0, min_height: int = 0) -> str:
+    extension = EXTENSIONS.get(kind)
     if extension is None:
         raise ImageRejected("unsupported", f"format {kind}")
+    width, height = size
     if width < min_width or height < min_height:
         raise ImageRejected("too_small", f"{width}x{height} is below {min_width}x{min_height}")
     return extension
@@ -189,10 +225,24 @@ class AtomicFSFilesStore(FSFilesStore):
         write_atomic(self._get_filesystem_path(path), buf.getvalue())
 
 
+class RecentResults(dict):  # type: ignore[type-arg]
+    """FilesPipeline's per-URL result cache (``SpiderInfo.downloaded``), keeping the last ``size`` only."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.size:
+            del self[next(iter(self))]  # the oldest: dicts keep insertion order
+
+
 class ThumbnailsPipeline(FilesPipeline):
     """Downloads each Article's thumbnail (and body images) and records their local site paths."""
 
     MEDIA_NAME = "image"
+    RESULTS_KEPT = 1000
     STORE_SCHEMES: ClassVar[dict[str, type[FilesStoreProtocol]]] = {
         **FilesPipeline.STORE_SCHEMES,
         "": AtomicFSFilesStore,
@@ -216,6 +266,10 @@ class ThumbnailsPipeline(FilesPipeline):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
         # Files are stored at the paths planned for each article (crawler.paths), under the root.
         return cls(str(Path(settings["OUTPUT_ROOT"]).expanduser().resolve()), crawler=crawler)
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.spiderinfo.downloaded = RecentResults(self.RESULTS_KEPT)
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -287,10 +341,23 @@ class ThumbnailsPipeline(FilesPipeline):
         if response.status != 200:
             raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
-        request.meta["qq_image_ext"] = image_extension(
-            response.body, self.min_width if small else 0, self.min_height if small else 0
-        )
+        kind, size = identify_image(response.body)
+        # The full decode runs in the reactor's thread pool: the reactor goes on meanwhile.
+        await maybe_deferred_to_future(deferToThread(decode_image, response.body))
+        request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
         return await super().media_downloaded(response, request, info, item=item)
+
+    async def file_downloaded(
+        self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> str:
+        if not isinstance(self.store, AtomicFSFilesStore):
+            return await super().file_downloaded(response, request, info, item=item)  # type: ignore[misc]
+        # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the atomic write
+        # (tempfile, write, rename) in the reactor's thread pool: the reactor goes on meanwhile.
+        path = self.file_path(request, response=response, info=info, item=item)
+        checksum = hashlib.md5(response.body, usedforsecurity=False).hexdigest()
+        await maybe_deferred_to_future(deferToThread(self.store.persist_file, path, BytesIO(response.body), info))
+        return checksum
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:
         # FilesPipeline logs an IgnoreRequest at debug level and raises it as "filtered", without

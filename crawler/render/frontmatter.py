@@ -105,27 +105,50 @@ def _quote_values(value: Any) -> Any:
 def to_yaml(values: dict[str, Any]) -> str:
     """YAML text of ``values`` (keys in order), without the ``---`` fences."""
     # A top-level block mapping is written entry by entry, so its text is its entries' texts
-    # joined. Most entries are the same in every file (the static Mainroad fields), and PyYAML's
-    # pure-Python emitter was 60% of the cost of a page (docs/BENCHMARKS.md): reuse their text.
+    # joined. PyYAML's pure-Python emitter was 60% of the cost of a page (docs/BENCHMARKS.md), so
+    # the entries whose text is certain (a plain key and a string, a bool or a list of strings, the
+    # shapes of every built-in profile) are written directly, exactly as PyYAML writes them
+    # (tests/test_frontmatter_yaml.py compares the two); anything else goes through PyYAML.
     if not values:
         return _dump(values)
-    parts: list[str] = []
-    for key, value in values.items():
-        cache_key = (key, repr(value))  # repr tells str, bool, int, None and lists apart
-        text = _ENTRIES.get(cache_key)
-        if text is None:
-            text = _dump_entry(key, value)
-            if len(_ENTRIES) < _ENTRIES_MAX:
-                _ENTRIES[cache_key] = text
-        parts.append(text)
-    return "".join(parts)
+    return "".join(_entry(key, value) for key, value in values.items())
 
 
-_ENTRIES: dict[tuple[str, str], str] = {}
-_ENTRIES_MAX = 256  # the static entries come first; a few titles beside them do no harm
+# Characters PyYAML writes as they are inside a double-quoted scalar with allow_unicode: printable
+# ASCII but the quote and the backslash, and the BMP but the line/paragraph separators, the BOM
+# and the surrogates (yaml.emitter.Emitter.write_double_quoted). Anything else is escaped by PyYAML.
+_VERBATIM_RE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RESOLVER = yaml.resolver.Resolver()
 
 
-def _dump_entry(key: str, value: Any) -> str:
+def _plain_key(key: object) -> bool:
+    """A key PyYAML writes bare: a word that reads back as a string (not true, null, no...)."""
+    return (
+        isinstance(key, str)
+        and _PLAIN_KEY_RE.fullmatch(key) is not None
+        and _RESOLVER.resolve(yaml.ScalarNode, key, (True, False)) == "tag:yaml.org,2002:str"
+    )
+
+
+def _quoted(value: object) -> str | None:
+    if isinstance(value, str) and _VERBATIM_RE.fullmatch(value):
+        return f'"{value}"'
+    return None
+
+
+def _entry(key: str, value: Any) -> str:
+    """``key: value`` as PyYAML writes it in a block mapping, directly where that is certain."""
+    if _plain_key(key):
+        if isinstance(value, bool):
+            return f"{key}: {'true' if value else 'false'}\n"
+        text = _quoted(value)
+        if text is not None:
+            return f"{key}: {text}\n"
+        if isinstance(value, list) and value:
+            items = [_quoted(item) for item in value]
+            if None not in items:
+                return f"{key}:\n" + "".join(f"  - {item}\n" for item in items)
     return _dump({key: value})
 
 

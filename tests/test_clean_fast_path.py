@@ -1,0 +1,25 @@
+"""clean_spans' fast path (paragraphs with nothing to clean) gives what the full normalisation gives."""
+
+from __future__ import annotations
+
+import random
+
+from crawler.items import Span
+from crawler.pipelines.clean import _normalise, clean_spans
+
+_PIECES = ["中文", "，", "Latin", "word", " ", "  ", "\n", "\u3000", "\u00a0", "\t", "\u200b", "\u2028", "x", ""]
+
+
+def test_every_paragraph_is_cleaned_as_the_full_normalisation_cleans_it() -> None:
+    rng = random.Random(18)
+    for _ in range(5000):
+        spans = [
+            Span(text="".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 4))), bold=rng.random() < 0.3)
+            for _ in range(rng.randint(1, 4))
+        ]
+        assert clean_spans(spans) == _normalise(spans), spans
+
+
+def test_a_clean_paragraph_is_kept_as_it_is() -> None:
+    spans = [Span(text="第一句 Latin words，"), Span(text="", bold=True), Span(text="加粗", bold=True)]
+    assert clean_spans(spans) == [spans[0], spans[2]]
