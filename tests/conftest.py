@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from tests.mirror.server import Mirror
+from tests.redis_server import RedisServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = FIXTURES / "pages"
@@ -73,3 +74,11 @@ def mirror() -> Iterator[tuple[Mirror, str]]:
     yield site, url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server of the test's own, on a free loopback port, with its append-only file."""
+    server = RedisServer(tmp_path / "redis", appendonly=True).start()
+    yield server
+    server.kill()

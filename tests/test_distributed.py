@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scrapy import Request
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -52,13 +51,6 @@ def slow_mirror() -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis", appendonly=True).start()
-    yield server
-    server.kill()
 
 
 def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> Running:

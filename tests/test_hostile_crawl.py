@@ -9,7 +9,6 @@ names resolve through ``tests/mirror/resolver.py``. The stats are read from the 
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess

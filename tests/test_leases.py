@@ -49,13 +49,6 @@ def site() -> Iterator[tuple[SlowSite, str]]:
     server.server_close()
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis", appendonly=True).start()
-    yield server
-    server.kill()
-
-
 def crawler(url: str, output: Path, redis: RedisServer, *args: str) -> Running:
     return start(
         url, output, "-s", f"REDIS_URL={redis.url}", "-s", "REDIS_RETRIES=1", "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=2",

@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.faults import Faults

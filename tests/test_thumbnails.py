@@ -19,7 +19,6 @@ import yaml
 from PIL import Image
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, NotConfigured
 from scrapy.pipelines.media import FileException
-from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
 from twisted.python.failure import Failure
 
@@ -318,7 +317,6 @@ def test_bad_thumbnail_keeps_the_remote_url(bad_crawl, ident: str, case: str, re
 
 def test_too_small_body_image_keeps_its_remote_link(bad_crawl) -> None:  # type: ignore[no-untyped-def]
     output, result = bad_crawl
-    log = result.log
     ident = "20250207A0IMGH00"
     text = by_id(output)[ident].read_text(encoding="utf-8")
     assert "![图片](https://inews.gtimg.com/om_bt/BadTinySpacer/641)" in text
