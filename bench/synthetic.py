@@ -385,7 +385,7 @@ def main() -> None:
     args = parser.parse_args()
     site = SyntheticSite(args.articles)
     server, url = site.serve(args.port)
-    print(f"{args.articles} synthetic articles on {url} (first {site.ids(1)[0]}); crawl with -s QQ_MIRROR_URL={url}",
+    print(f"{args.articles} synthetic articles on {url} (first {site.ids(1)[0]}); crawl with SCRAPY_SETTINGS_MODULE=tests.mirror.settings and -s QQ_MIRROR_URL={url}",
           flush=True)  # fmt: skip
     try:
         threading.Event().wait()

@@ -1,6 +1,6 @@
 """A local mirror of qq.com: real saved pages served at their real paths, on loopback only.
 
-The crawler reaches it through ``QQ_MIRROR_URL`` (see ``crawler/mirror.py``): a request for
+The crawler reaches it through ``QQ_MIRROR_URL`` (see ``tests/mirror/handler.py``): a request for
 ``https://news.qq.com/rain/a/<id>`` arrives here as ``GET /news.qq.com/rain/a/<id>``. What it
 serves is listed in ``tests/mirror/site.json``:
 
@@ -43,7 +43,7 @@ HOME_PAGE = (
 
 
 def path_of(url: str) -> str:
-    """Where a qq.com URL arrives on the mirror: ``/<host><path>`` (see ``crawler/mirror.py``)."""
+    """Where a qq.com URL arrives on the mirror: ``/<host><path>`` (see ``tests/mirror/handler.py``)."""
     parts = urlsplit(url)
     return f"/{parts.netloc}{parts.path or '/'}"
 
@@ -179,7 +179,7 @@ def main() -> None:
     site = Mirror()
     site.faults = Faults.from_args(args)
     server, url = site.serve(args.port)
-    print(f"qq.com mirror on {url}: crawl with -s QQ_MIRROR_URL={url}", flush=True)
+    print(f"qq.com mirror on {url}: crawl with SCRAPY_SETTINGS_MODULE=tests.mirror.settings and -s QQ_MIRROR_URL={url}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
