@@ -10,6 +10,7 @@ heading, list, table, footnote, definition, replaced quote or dash.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -81,7 +82,13 @@ def article(blocks: list[Block]) -> Article:
     )
 
 
-FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+# The same examples on every run, so CI never fails on a new draw; HYPOTHESIS_EXPLORE=1 draws fresh
+# ones (and more of them) to look for new counterexamples by hand.
+EXPLORE = bool(os.environ.get("HYPOTHESIS_EXPLORE"))
+FAST = settings(
+    max_examples=5000 if EXPLORE else 400, deadline=None, derandomize=not EXPLORE,
+    suppress_health_check=[HealthCheck.filter_too_much],
+)  # fmt: skip
 
 
 @FAST
