@@ -1,1 +1,1 @@
-"""Downloader middlewares: dedup (50, first), delay (60), throttle (560)."""
+"""Downloader middlewares: urlpolicy (40), dedup (50), delay (60), network (540 robots.txt, 590), throttle (560)."""
