@@ -85,11 +85,16 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
 def settings_errors(settings: BaseSettings) -> list[str]:
     """What is wrong with the settings a crawl needs before it opens (each names what is accepted)."""
     from crawler.render import RenderOptions  # noqa: PLC0415 (the renderer is not needed otherwise)
+    from crawler.store.base import duration  # noqa: PLC0415
     from crawler.store.outcomes import DELETED_MODES  # noqa: PLC0415
 
     errors = []
     try:
         RenderOptions.from_settings(settings)
+    except ValueError as error:
+        errors.append(str(error))
+    try:
+        duration(settings["DEDUP_RETRY_DROPPED"], "DEDUP_RETRY_DROPPED")
     except ValueError as error:
         errors.append(str(error))
     if settings["DELETED_FILES"] not in DELETED_MODES:

@@ -123,3 +123,27 @@ def test_a_killed_crawls_claims_die_with_it(tmp_path: Path) -> None:
     holder.join(30)
     assert store.claim("X")  # its holder died: taken over
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("record", "dropped"),
+    [
+        (Record("X", "posts/a.md", "f"), True),  # written, its file on disk
+        (Record("X", "posts/gone.md", "f"), False),  # written, its file deleted by hand
+        (Record("X", "", "", "deleted"), True),
+        (Record("X", "", "", "paid"), True),
+        (Record("X", "", "", "video"), True),  # QQ_VIDEOS=skip
+        (Record("X", "", "", "dropped", reason="no_data", seen="2999-01-01T00:00:00+00:00"), True),  # not due
+        (Record("X", "", "", "dropped", reason="no_data", seen="2000-01-01T00:00:00+00:00"), False),  # due
+    ],
+)
+def test_feed_paging_and_dedup_give_one_answer(root: Path, record: Record, dropped: bool) -> None:
+    store = SqliteStore(root / DEFAULT_NAME)
+    store.put(record)
+    store.close()
+    dedup = middleware(root)
+    try:
+        assert dedup.crawler.spider.already_written("X") is dropped
+        assert passes(dedup, request("X")) is not dropped
+    finally:
+        store_of(dedup.crawler).spider_closed()

@@ -7,7 +7,8 @@ request when ``meta["qq_id"]`` holds its canonical id. Before it is downloaded, 
 the crawl's article store (``crawler.store.extension``):
 
 1. ``claim(id)``: another live crawl process is fetching it -> dropped (``dedup/claimed``);
-2. what the store remembers of it (``crawler.store.base``), and the claim let go when dropped:
+2. what the store remembers of it (the one answer, ``StoreExtension.settled``, which the spider's
+   feed paging asks too), and the claim let go when dropped:
 
    * written, its file on disk: dropped (``dedup/skipped/written``), unless the request's source
      says it changed since (``meta["qq_updated"]``, the feed's ``update_time``, newer than the
@@ -41,14 +42,13 @@ not fetched this run, logged).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.store import StoreError
-from crawler.store.base import DROPPED, VIDEO, WRITTEN, changed_since_written, duration, parse_time
+from crawler.store.base import parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,6 @@ class DedupMiddleware:
             raise NotConfigured("DEDUP_ENABLED is off")
         self.crawler = crawler
         self.refresh = crawler.settings.getbool("DEDUP_REFRESH")
-        self.retry_dropped = duration(crawler.settings["DEDUP_RETRY_DROPPED"], "DEDUP_RETRY_DROPPED")
-        self.videos = crawler.settings["QQ_VIDEOS"]
         self.store: StoreExtension | None = None
 
     @classmethod
@@ -73,8 +71,6 @@ class DedupMiddleware:
     def spider_opened(self) -> None:
         spider = self.crawler.spider
         self.refresh = self.refresh or bool(getattr(spider, "refresh", False))
-        arguments = getattr(spider, "args", None)
-        self.videos = getattr(arguments, "videos", None) or self.videos
         if self.refresh:
             logger.info("Refresh: articles already written are fetched and rewritten")
 
@@ -95,7 +91,7 @@ class DedupMiddleware:
             self.store = store_of(self.crawler)
         try:
             claimed = self.store.store.claim(ident)
-            state = self._settled(ident, request) if claimed and not self.refresh else None
+            state, why = self._settled(ident, request) if claimed and not self.refresh else (None, "")
             if state is not None:
                 self.store.store.release(ident)
         except StoreError as exc:
@@ -107,33 +103,14 @@ class DedupMiddleware:
         if state is not None:
             self._inc("dedup/skipped")
             self._skip(f"dedup/skipped/{state}", request, f"already {state}")
+        if why:
+            self._inc(f"dedup/{why}")
+            if why == "updated":
+                logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
         request.meta["qq_dedup_passed"] = True
 
-    def _settled(self, ident: str, request: Request) -> str | None:
-        """The state that makes fetching the article pointless, or None to fetch it."""
+    def _settled(self, ident: str, request: Request) -> tuple[str | None, str]:
+        """The store extension's answer (``StoreExtension.settled``) for this request."""
         assert self.store is not None
-        record = self.store.store.get(ident)
-        if record is None:
-            return None
-        if record.written:
-            target = self.store.root / record.path if record.path else None
-            if target is None or not target.is_file():
-                return None
-            if request.meta.get("qq_recheck"):
-                self._inc("dedup/recheck")
-                return None
-            if changed_since_written(record, parse_time(request.meta.get("qq_updated") or ""), target):
-                self._inc("dedup/updated")
-                logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
-                return None
-            return WRITTEN
-        if record.state == VIDEO and self.videos != "skip":
-            return None
-        if record.state == DROPPED:
-            last = parse_time(record.seen)
-            if last is not None and (datetime.now(timezone.utc) - last).total_seconds() < self.retry_dropped:
-                return DROPPED
-            self._inc("dedup/retried")
-            return None
-        return record.state
-
+        updated = parse_time(request.meta.get("qq_updated") or "")
+        return self.store.settled(ident, updated, recheck=bool(request.meta.get("qq_recheck")))

@@ -155,11 +155,11 @@ class QqSpider(scrapy.Spider):
 
     def already_written(self, ident: str, updated: datetime | None = None) -> bool:
         """Whether the crawl's article store has nothing to fetch for the article as things stand
-        (written and not updated since, deleted, paid): for feed paging only (the dedup middleware
-        alone decides what is fetched)."""
+        (``StoreExtension.settled``): for feed paging only (the dedup middleware alone decides what
+        is fetched)."""
         if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
             return False
-        return store_of(self.crawler).settled(ident, updated)
+        return store_of(self.crawler).settled(ident, updated)[0] is not None
 
     def outcome(self, ident: str, state: str, reason: str = "") -> None:
         """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""

@@ -39,8 +39,8 @@ from scrapy.exceptions import CloseSpider
 from twisted.internet import task
 
 from crawler.items import Article
-from crawler.store import ArticleStore, StoreError, StoreUnreachable, is_written, open_store, store_exists
-from crawler.store.base import DELETED, PAID, Record, changed_since_written
+from crawler.store import ArticleStore, StoreError, StoreUnreachable, open_store, store_exists
+from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, duration, parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class StoreExtension:
         self.crawler = crawler
         self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
         self.interval = crawler.settings.getfloat("STORE_KEEPALIVE_INTERVAL")
+        # What "settled" means for a video or a dropped article (see settled()).
+        self.videos = crawler.settings["QQ_VIDEOS"]
+        self.retry_dropped = duration(crawler.settings["DEDUP_RETRY_DROPPED"], "DEDUP_RETRY_DROPPED")
         self._store: ArticleStore | None = None
         self._opened = False  # spider_opened checked the root and the store
         self._keepalive: task.LoopingCall | None = None
@@ -152,20 +155,39 @@ class StoreExtension:
             self._store = None
         self._opened = False
 
-    def is_written(self, article_id: str) -> bool:
-        """The store has the article written and its file is on disk."""
-        return is_written(self.store, self.root, article_id)
+    def settled(
+        self, article_id: str, updated: datetime | None = None, *, recheck: bool = False
+    ) -> tuple[str | None, str]:
+        """The one answer to "is there anything to fetch for this article?", for the dedup
+        middleware (which acts on it) and the spider's feed paging (which stops at a page of settled
+        articles): ``(state, why)``.
 
-    def settled(self, article_id: str, updated: datetime | None = None) -> bool:
-        """Nothing to fetch for it as things stand: written (file on disk) and not changed since
-        (``updated``: its source's update time), deleted or paid."""
+        ``state`` is what makes fetching it pointless, or None: ``written`` (its file on disk, and
+        ``updated``, its source's update time, no newer than what the file was written from),
+        ``deleted``, ``paid``, ``video`` (while ``QQ_VIDEOS`` is ``skip``), ``dropped`` (until
+        ``DEDUP_RETRY_DROPPED`` has passed since it was last tried). ``why`` says why an article the
+        store knows is fetched again: ``recheck`` (an ``UPDATE_WINDOW`` one), ``updated``,
+        ``retried`` (a dropped one, due), else empty.
+        """
         record = self.store.get(article_id)
         if record is None:
-            return False
+            return None, ""
         if record.written:
-            target = self.root / record.path
-            return bool(record.path) and target.is_file() and not changed_since_written(record, updated, target)
-        return record.state in (DELETED, PAID)
+            target = self.root / record.path if record.path else None
+            if target is None or not target.is_file():
+                return None, ""
+            if recheck:
+                return None, "recheck"
+            if changed_since_written(record, updated, target):
+                return None, "updated"
+            return WRITTEN, ""
+        if record.state == VIDEO and self.videos != "skip":
+            return None, ""
+        if record.state == DROPPED:
+            last = parse_time(record.seen)
+            if last is None or (datetime.now(timezone.utc) - last).total_seconds() >= self.retry_dropped:
+                return None, "retried"
+        return record.state, ""
 
     def due_rechecks(self, window: float, after: float, budget: int) -> list[Record]:
         """The written articles published within the last ``window`` seconds and not seen for
