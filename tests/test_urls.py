@@ -179,3 +179,27 @@ def test_a_redirect_from_public_to_private_is_refused(location: str) -> None:
     assert isinstance(followed, Request) and followed.meta["urlpolicy"]
     with pytest.raises(UrlRefused):
         check(mw, followed)
+
+
+def test_a_sitemap_index_cannot_send_the_crawl_to_a_local_file_or_a_private_address() -> None:
+    """Every <loc> of a sitemap index is page text: its request goes through the URL policy."""
+    from scrapy.http import XmlResponse
+
+    from crawler.spiders.qq import QqSpider
+    from tests.support.components import project_crawler
+
+    spider = QqSpider.from_crawler(project_crawler(None, QqSpider))
+    index = b"""<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <sitemap><loc>file:///etc/passwd</loc></sitemap><sitemap><loc>http://127.0.0.1:6379/</loc></sitemap>
+    <sitemap><loc>http://evil.example/s.xml</loc></sitemap><sitemap><loc>https://inews.gtimg.com/s.xml</loc></sitemap>
+    </sitemapindex>"""
+    requests = list(spider.parse_sitemap(XmlResponse("https://news.qq.com/sitemap/index.xml", body=index)))
+    assert len(requests) == 4 and all(r.meta["urlpolicy"] for r in requests)
+    mw = middleware()
+    refused = []
+    for request in requests:
+        try:
+            check(mw, request)
+        except UrlRefused as refusal:
+            refused.append(refusal.reason)
+    assert refused == ["scheme", "loopback", "private"]

@@ -249,9 +249,16 @@ class SitemapLink:
     lastmod: datetime | None
 
 
-def sitemap_request(url: str, callback: Callable[..., Any], errback: Callable[[Failure], Any]) -> Request:
-    """The GET of a sitemap index or urlset, read again on every run like a feed page."""
-    return Request(url, callback=callback, errback=errback, meta={"qq_source_stats": "qq/sitemap/bad"}, dont_filter=True)
+def sitemap_request(
+    url: str, callback: Callable[..., Any], errback: Callable[[Failure], Any], *, from_page: bool = False
+) -> Request:
+    """The GET of a sitemap index or urlset, read again on every run like a feed page.
+
+    ``from_page``: the URL is a ``<loc>`` of a sitemap index, page text like any other, so it goes
+    through the URL policy (``crawler.middlewares.urlpolicy``: public http(s) only).
+    """
+    meta = {"qq_source_stats": "qq/sitemap/bad", "urlpolicy": from_page}
+    return Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True)
 
 
 def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:

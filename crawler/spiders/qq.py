@@ -73,6 +73,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import Article
+from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
@@ -347,6 +348,12 @@ class QqSpider(scrapy.Spider):
         self.failed(failure)
 
     def failed(self, failure: Failure) -> None:
+        if failure.check(UrlRefused):
+            request = failure.request  # type: ignore[attr-defined]
+            prefix = request.meta.get("qq_source_stats", "qq/dropped")
+            self._stat(f"{prefix}/refused")
+            logger.warning("Not fetched (%s): %s", failure.value.reason, request.url[:300])
+            return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # a decision of a middleware (dedup, robots.txt), counted by it
         request = failure.request  # type: ignore[attr-defined]
@@ -432,8 +439,8 @@ class QqSpider(scrapy.Spider):
 
     # -- sitemaps ---------------------------------------------------------------------------------
 
-    def sitemap_request(self, url: str) -> scrapy.Request:
-        return feeds.sitemap_request(url, self.parse_sitemap, self.failed)
+    def sitemap_request(self, url: str, *, from_page: bool = False) -> scrapy.Request:
+        return feeds.sitemap_request(url, self.parse_sitemap, self.failed, from_page=from_page)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         try:
@@ -447,7 +454,7 @@ class QqSpider(scrapy.Spider):
             if since is not None and link.lastmod is not None and link.lastmod < since:
                 self._stat("qq/sitemap/skipped_old")
                 continue
-            yield self.sitemap_request(link.url)
+            yield self.sitemap_request(link.url, from_page=True)
         if not links:
             self._stat("qq/sitemap/urlsets")
         for entry in entries:
