@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,6 @@ def test_a_failed_write_removes_the_images_stored_for_a_new_article(tmp_path: Pa
 
     monkeypatch.setattr("crawler.pipelines.write.write_atomic", full)
     with pytest.raises(DropItem):
-        writer.write.process_item(item)
+        asyncio.run(writer.write.process_item(item))
     assert writer.stat("write/dropped/error") == 1
     assert not image.exists()

@@ -30,8 +30,8 @@ decode completely (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off, so a truncated
 Pillow's decompression-bomb guard is on (its warning is an error here), so a PNG that claims
 gigapixel dimensions is refused before it is decoded. Body images (not thumbnails) smaller than
 ``THUMBNAILS_MIN_WIDTH`` x ``THUMBNAILS_MIN_HEIGHT`` are refused too (icons, spacers, trackers).
-The check identifies and verifies in the reactor thread and decodes in the reactor's thread pool
-(Pillow releases the GIL while it decodes), JPEGs at their smallest DCT scale (``Image.draft``:
+The check identifies and verifies in the reactor thread and decodes in a thread
+(``scrapy.utils.asyncio.run_in_thread``; Pillow releases the GIL while it decodes), JPEGs at their smallest DCT scale (``Image.draft``:
 every byte is read, 1/64 of the pixels are made), bounded by ``THUMBNAILS_MAXSIZE``.
 
 An image already on disk under its name, younger than ``FILES_EXPIRES`` days, is not fetched
@@ -90,10 +90,10 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FilesStoreProtocol, FSFilesStore
 from scrapy.pipelines.media import FileException, FileInfo, FileInfoOrError, MediaPipeline
-from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import ensure_awaitable
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
-from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler.items import Article, ImagePath
@@ -342,8 +342,8 @@ class ThumbnailsPipeline(FilesPipeline):
             raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
         kind, size = identify_image(response.body)
-        # The full decode runs in the reactor's thread pool: the reactor goes on meanwhile.
-        await maybe_deferred_to_future(deferToThread(decode_image, response.body))
+        # The full decode runs in a thread: the reactor goes on meanwhile.
+        await run_in_thread(decode_image, response.body)
         request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
         return await super().media_downloaded(response, request, info, item=item)
 
@@ -353,10 +353,10 @@ class ThumbnailsPipeline(FilesPipeline):
         if not isinstance(self.store, AtomicFSFilesStore):
             return await super().file_downloaded(response, request, info, item=item)  # type: ignore[misc]
         # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the atomic write
-        # (tempfile, write, rename) in the reactor's thread pool: the reactor goes on meanwhile.
+        # (tempfile, write, rename) in a thread: the reactor goes on meanwhile.
         path = self.file_path(request, response=response, info=info, item=item)
         checksum = hashlib.md5(response.body, usedforsecurity=False).hexdigest()
-        await maybe_deferred_to_future(deferToThread(self.store.persist_file, path, BytesIO(response.body), info))
+        await run_in_thread(self.store.persist_file, path, BytesIO(response.body), info)
         return checksum
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:

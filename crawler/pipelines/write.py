@@ -5,7 +5,8 @@ where a file goes). The article is rendered for the ``OUTPUT_PROFILE`` (``crawle
 written to a temporary file in the target directory, then renamed over the target, so a crash
 leaves either the old file or the new one, never a partial one. A file whose bytes would not change
 is not touched (its mtime stays). A path that resolves outside the output root (a symlink on the
-way) is refused.
+way) is refused. The file work (compare, write, ``fsync``, rename) runs in a thread
+(``scrapy.utils.asyncio.run_in_thread``), so the reactor does not wait for the disk.
 
 When the file cannot be written, the article is dropped and the images stored for it this run are
 removed, unless an earlier version of the article is on disk and links them.
@@ -26,11 +27,14 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import run_in_thread
 
 from crawler.items import Article
 from crawler.render import RenderOptions, render_article
 
 logger = logging.getLogger(__name__)
+
+WRITTEN, REWRITTEN, UNCHANGED = "written", "rewritten", "unchanged"
 
 
 def inside(root: Path, relative: str) -> Path:
@@ -89,28 +93,39 @@ class WritePipeline:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
         assert item.paths is not None, "the plan pipeline plans every article's paths"
         data = render_article(item, self.options).encode("utf-8")
+        # The file work (compare, write, fsync, rename) runs in a thread: the reactor goes on
+        # meanwhile. Stats, logs and drops stay in the reactor thread.
         try:
-            target = inside(self.root, item.paths.markdown)
-            existed = target.exists()
-            if existed and target.read_bytes() == data:
-                self._inc("write/unchanged")
-                logger.info("Unchanged %s (%s): %s", item.id, item.title, target)
-                return item
-            write_atomic(target, data)
+            outcome, target = await run_in_thread(self.store_file, item.paths.markdown, data)
         except ValueError as exc:
             raise self._drop("bad_path", item, str(exc)) from exc
         except OSError as exc:
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc
+        if outcome == UNCHANGED:
+            self._inc("write/unchanged")
+            logger.info("Unchanged %s (%s): %s", item.id, item.title, target)
+            return item
         self._inc("write/written")
-        if existed:
+        if outcome == REWRITTEN:
             self._inc("write/rewritten")
         logger.info("Wrote %s (%s) to %s", item.id, item.title, target)
         return item
+
+    def store_file(self, relative: str, data: bytes) -> tuple[str, Path]:
+        """Write ``data`` to ``relative`` under the root unless the file already holds it: what was
+        done (``WRITTEN``, ``REWRITTEN``, ``UNCHANGED``) and the file. ValueError for a path that
+        leaves the root, OSError when the file cannot be written."""
+        target = inside(self.root, relative)
+        existed = target.exists()
+        if existed and target.read_bytes() == data:
+            return UNCHANGED, target
+        write_atomic(target, data)
+        return (REWRITTEN if existed else WRITTEN), target
 
     def _drop(self, reason: str, item: Article, detail: str) -> DropItem:
         self._inc(f"write/dropped/{reason}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class Writer:
         return self.extension.store
 
     def process_item(self, item: Article) -> Article:
-        done: Article = self.write.process_item(self.plan.process_item(item))
+        done: Article = asyncio.run(self.write.process_item(self.plan.process_item(item)))
         self.extension.item_done(done)
         return done
 
