@@ -88,11 +88,19 @@ class PlanPipeline:
             # is not lost by dropping this copy.
             if duplicate is not None and duplicate.id != item.id:
                 raise self._drop("duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
+        held: list[str] = []  # the path another article holds, when the planned one is taken
+
+        def taken(path: str) -> bool:
+            if self._taken(store, path, item):
+                held.append(path)
+                return True
+            return False
+
         try:
-            paths = plan_paths(item, self.layout, (record.path if record else "") or None, lambda path: self._taken(store, path, item))
+            paths = plan_paths(item, self.layout, (record.path if record else "") or None, taken)
         except ValueError as exc:
             raise self._drop("dropped/bad_path", item, str(exc), logging.ERROR) from exc
-        if not (record and record.path) and paths.markdown != plan_paths(item, self.layout).markdown:
+        if held:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("plan/renamed")
             logger.info("Another article has %s's name: writing it to %s", item.id, paths.markdown)
