@@ -197,6 +197,9 @@ class SyntheticSite:
         self.jpegs = _jpegs()
         self.feed_item = json.loads(FEED_SAMPLE.read_text(encoding="utf-8"))
         self.counts: Counter[str] = Counter()
+        # (feed page, article pages served before it was asked for), in the order asked: how far
+        # the crawl's feed paging runs ahead of its article fetches.
+        self.feed_log: list[tuple[int, int]] = []
         self._lock = threading.Lock()
 
     # -- content ---------------------------------------------------------------------------------
@@ -344,6 +347,8 @@ class SyntheticSite:
                     page = int(dict(p.partition("=")[::2] for p in query.split("&")).get("page", 0))
             except (ValueError, AttributeError):
                 return 400, "application/json", b'{"code":1,"message":"bad request"}'
+            with self._lock:
+                self.feed_log.append((page, self.counts["article"]))
             return 200, "application/json; charset=utf-8", self.feed_page(page)
         elif route.startswith("/inews.gtimg.com/"):
             self._count("image")

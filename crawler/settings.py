@@ -32,6 +32,10 @@ DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
+# One priority order for every host (Scrapy's default queue orders requests per host first): the
+# articles already found go before the next feed or sitemap page (crawler.qq.feeds.DISCOVERY_PRIORITY),
+# so discovery never runs ahead of the fetching and the queue stays small however long the crawl.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 # The image hosts are not the article servers: every image request goes to its own slot (see
 # THUMBNAILS_DOWNLOAD_SLOT below), so images never slow page fetches.
 

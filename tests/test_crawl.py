@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.conftest import EXPECTED
+from tests.mirror.server import Mirror
 from tests.support.crawl import ROOT, Crawl, by_id, crawl, stat
 
 INPUTS = [
@@ -124,3 +125,19 @@ def test_hugo_builds_the_crawl(crawled, tmp_path) -> None:  # type: ignore[no-un
     ).read_text(encoding="utf-8").split("---\n")[1])["title"]
     assert title == '他说:"AI #1" {{< 来了 >}}第二行 {% raw %}'
     assert "<script" not in hostile.split("<body>")[1]
+
+
+def test_every_deleted_article_of_a_run_is_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Deleted articles all redirect to one page (babygohome): the second one's redirect must not be
+    taken for a duplicate request and dropped without a word."""
+    site = Mirror()
+    deleted = ["20220121A074NC00", "20250207A0DEL100", "20250207A0DEL200"]
+    site.deleted.update(deleted)
+    server, url = site.serve()
+    try:
+        result = crawl(url, tmp_path, "-a", "ids=" + ",".join(deleted))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert stat(result, "qq/deleted") == 3, result.log[-3000:]
+    assert all(f"Deleted article {ident}" in result.log for ident in deleted)

@@ -124,6 +124,14 @@ def channel_id(name: str) -> str:
     return CHANNEL_PREFIX + name
 
 
+# Feed and sitemap pages come after the articles already found: the scheduler (one priority order
+# for all hosts, SCHEDULER_PRIORITY_QUEUE in settings.py) hands out every queued article request
+# before the next feed or sitemap page, so a feed is read as fast as its articles are fetched, not
+# ahead of them; read ahead, the scheduler would hold every article of a long crawl as a queued
+# request at once (memory growing with the crawl, docs/BENCHMARKS.md).
+DISCOVERY_PRIORITY = -1
+
+
 def feed_request(
     url: str, channel: str, page: int, callback: Callable[..., Any], errback: Callable[[Failure], Any]
 ) -> JsonRequest:
@@ -141,6 +149,7 @@ def feed_request(
         cb_kwargs={"channel": channel, "page": page},
         meta={"qq_source_stats": "qq/feed/bad"},
         dont_filter=True,
+        priority=DISCOVERY_PRIORITY,
     )
 
 
@@ -258,7 +267,7 @@ def sitemap_request(
     through the URL policy (``crawler.middlewares.urlpolicy``: public http(s) only).
     """
     meta = {"qq_source_stats": "qq/sitemap/bad", "urlpolicy": from_page}
-    return Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True)
+    return Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True, priority=DISCOVERY_PRIORITY)
 
 
 def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
