@@ -1,0 +1,46 @@
+"""The page queries compiled once in ``crawler.qq.pages`` find what parsel's ``sel.css`` finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from parsel import Selector
+
+from crawler.qq import pages
+
+PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").rglob("*.html"))
+ODD = [
+    '<html id="article-content"><body><div id="article-content">a</div><p id="article-content ">b</p></body></html>',
+    '<div ID="Cnt-Main-Article-QQ"><div id="Cnt-Main-Article-QQ"><h1>t</h1></div></div><div id="cnt-main-article-qq"></div>',
+    '<div id="article-content" id="x"><section class="rich_media_content x">a</section></div><div class="qnt-p">b</div>',
+    '<meta property="og:url" name="keywords" content=" a "><meta name="og:url" content="b"><body><meta name="og:url" content="c">',
+    "<p>no ids at all</p>",
+    '<div class="LEFT"><h1>t</h1></div><div class=" content-article "><p class="one-p x">p</p></div>',
+    '<span class="where"><a>m</a></span><span class="pubTime">2016年10月14日07:17</span><div class="hd"><h1>h</h1></div>',
+    '<h1 id="article-title">标题</h1><span class="media-name">媒体</span>',
+]
+ELEMENTS = {
+    "_OLD_BODY": "#Cnt-Main-Article-QQ", "_ARTICLE_CONTENT": "#article-content",
+    "_OMN_BODY": "div.content-article p.one-p, div.LEFT", "_OMN_CONTAINERS": "div.content-article",
+    "_DOM_TITLE_OR_OG": "h1#article-title, meta[property='og:title']", "_ANY_ARTICLE": "h1, #article-content",
+    "_RICH_CONTAINERS": "#article-content .rich_media_content", "_QNT_CONTAINERS": "#article-content .qnt-p",
+}
+TEXTS = {
+    "_DOM_TITLE": "h1#article-title::text", "_MEDIA_NAME": ".media-name::text", "_OMN_TITLE": "div.LEFT h1::text",
+    "_OLD_TITLE": "#C-Main-Article-QQ h1::text, .hd h1::text",
+    "_OLD_TIME": "span.pubTime::text, span.a_time::text, span.article-time::text",
+    "_OLD_MEDIA": "span.where::text, span.a_source::text, span.where a::text",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("html", [p.read_bytes().decode("utf-8", "replace") for p in PAGES] + ODD)
+def test_compiled_queries_find_what_parsel_finds(html: str) -> None:
+    sel = Selector(text=html)
+    for name, css in ELEMENTS.items():
+        assert getattr(pages, name)(sel.root) == [s.root for s in sel.css(css)], css
+    for name in ("og:url", "keywords", "og:title", "og:image", "article:published_time"):
+        expected = sel.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get(default="").strip()
+        assert pages._meta(sel.root, name) == expected
+    for name, css in TEXTS.items():
+        assert pages._first(getattr(pages, name), sel.root) == sel.css(css).get(default=""), css
