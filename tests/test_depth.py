@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.qq import blocks
-from crawler.qq.blocks import VOID_TAGS, flatten, max_depth
+from crawler.qq.blocks import VOID_TAGS, flatten, is_deep, max_depth
 
 _LAZY_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>|<!--.*?-->", re.S)
 _LAZY_RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b.*?</\1\s*>", re.S | re.I)
@@ -65,3 +65,9 @@ def test_deep_and_shallow() -> None:
     assert max_depth("<div>" * 200 + "</div>" * 200) == 200
     assert max_depth("<p>" * 129) == 129
     assert flatten("<p>a</p>" * 300) == "<p>a</p>" * 300
+
+
+@settings(max_examples=2000)
+@given(MARKUP, st.integers(min_value=0, max_value=8))
+def test_is_deep_decides_as_the_depth_does(html: str, limit: int) -> None:
+    assert is_deep(html, limit) == (reference_depth(html) > limit)

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
-from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
+from parsel.selector import create_root_node
 from scrapy.http import TextResponse
 
 from crawler.items import Article, Block
@@ -104,11 +104,12 @@ def parse_article(response: TextResponse, link_template: str = "https://new.qq.c
     """Extract the article of a qq.com page of any template generation, or raise PageError."""
     response, _ = true_charset(response)
     text = response.text
-    if html_blocks.max_depth(text) > html_blocks.MAX_DEPTH:
+    # Parsed as parsel parses it (``response.selector``), into plain lxml elements (see blocks._PARSER).
+    if html_blocks.is_deep(text):
         # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
-        root = Selector(text=html_blocks.flatten(text)).root
+        root = create_root_node(html_blocks.flatten(text), etree.HTMLParser)
     else:
-        root = response.selector.root
+        root = create_root_node(text, etree.HTMLParser, base_url=response.url)
     if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
         return _parse_old(response, root, link_template)
     data, data_error = _window_data(text)
