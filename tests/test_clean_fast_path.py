@@ -1,4 +1,4 @@
-"""clean_spans' fast path (paragraphs with nothing to clean) gives what the full normalisation gives."""
+"""Fast paths (clean_spans on paragraphs with nothing to clean, escape on text with no markup character) give what the full paths give."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ def test_every_paragraph_is_cleaned_as_the_full_normalisation_cleans_it() -> Non
 def test_a_clean_paragraph_is_kept_as_it_is() -> None:
     spans = [Span(text="第一句 Latin words，"), Span(text="", bold=True), Span(text="加粗", bold=True)]
     assert clean_spans(spans) == [spans[0], spans[2]]
+
+
+def test_text_without_markup_characters_is_escaped_as_the_full_escape_escapes_it() -> None:
+    from crawler.render.markdown import _escape, escape
+
+    alphabet = [chr(c) for c in range(0x20, 0x7F)] + list("中文，。：“”（）ｃ\u212a\u0130\u00a0\u3000\n\t")
+    rng = random.Random(18)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        assert escape(text) == _escape(text), text
+    for char in map(chr, range(0x10000)):
+        assert escape(char) == _escape(char) and escape(f"a{char}b") == _escape(f"a{char}b"), hex(ord(char))

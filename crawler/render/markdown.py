@@ -51,8 +51,16 @@ _TEMPLATE_RE = re.compile(r"\{(?=[{%#:])")
 _LINE_START_RE = re.compile(r"^(?:(#{1,6}|[-+:])(?=\s|$)|(>)|(\d{1,9})([.)])(?=\s|$)|(-{3,}|_{3,})\s*$)")
 
 
+# Every character any rule of ``escape`` starts from: text without one is left as it is.
+_ESCAPED_CHARS_RE = re.compile(r"""[\\`*_\[\]~|>"'@.,(:&<{-]""")
+
+
 def escape(text: str) -> str:
     """Escape text so Markdown, its extensions and template engines show it as it is."""
+    return _escape(text) if _ESCAPED_CHARS_RE.search(text) else text
+
+
+def _escape(text: str) -> str:
     text = _CONTEXT_ESCAPE_RE.sub(r"\\\g<0>", _INLINE_ESCAPE_RE.sub(r"\\\1", text))
     text = _ENTITY_RE.sub("&amp;", text)
     text = text.replace("<", "&lt;")
