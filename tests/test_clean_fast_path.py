@@ -35,3 +35,16 @@ def test_text_without_markup_characters_is_escaped_as_the_full_escape_escapes_it
         assert escape(text) == _escape(text), text
     for char in map(chr, range(0x10000)):
         assert escape(char) == _escape(char) and escape(f"a{char}b") == _escape(f"a{char}b"), hex(ord(char))
+
+
+def test_the_dirty_check_answers_as_the_regex_does() -> None:
+    from crawler.pipelines.clean import _DIRTY_RE, _TRANSLATION, _is_dirty
+
+    assert not any(chr(code).isprintable() for code in [*_TRANSLATION, 10])
+    rng = random.Random(18)
+    alphabet = [*_PIECES, " ", "\ue000", "\U000f0000", "\u0378", "\u200d", "a", "中"]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+        assert _is_dirty(text) == (_DIRTY_RE.search(text) is not None), repr(text)
+    for char in map(chr, range(0x110000)):
+        assert _is_dirty(f"a{char}b") == (_DIRTY_RE.search(f"a{char}b") is not None), hex(ord(char))
