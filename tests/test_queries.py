@@ -44,3 +44,22 @@ def test_compiled_queries_find_what_parsel_finds(html: str) -> None:
         assert pages._meta(sel.root, name) == expected
     for name, css in TEXTS.items():
         assert pages._first(getattr(pages, name), sel.root) == sel.css(css).get(default=""), css
+
+
+EDGES = [b"", b" ", b"\n", b"\x1c", b"\x1f ", b"\xc2\xa0", b"\xc2\x85", b"\xe3\x80\x80", b"\xef\xbb\xbf", b"\x00", b"x", b"<", b"\xe4\xb8\xad"]
+BODIES = [p.read_bytes() for p in PAGES] + [a + b + b"<p>\xe4\xb8\xad</p>" + c for a in EDGES for b in (b"", b"\t") for c in EDGES]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "gbk"])
+def test_the_page_is_read_and_parsed_as_response_text_and_parsel_read_and_parse_it(charset: str) -> None:
+    from lxml import etree
+    from scrapy.http import HtmlResponse
+
+    for body in BODIES:
+        response = HtmlResponse("https://news.qq.com/rain/a/20250207A090J800", body=body, encoding=charset)
+        read, mismatch, utf8 = pages._read(response)
+        assert (read.encoding, mismatch) == (lambda r, m: (r.encoding, m))(*pages.true_charset(response))
+        assert utf8 is None or utf8 == read.text
+        text = read.text
+        expected = Selector(text=pages.html_blocks.flatten(text)).root
+        assert etree.tostring(pages._parse(read, text, utf8 is not None)) == etree.tostring(expected), body[:40]

@@ -102,20 +102,36 @@ class PageError(ValueError):
 
 def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
     """Extract the article of a qq.com page of any template generation, or raise PageError."""
-    response, _ = true_charset(response)
-    text = response.text
-    # Parsed as parsel parses it (``response.selector``), into plain lxml elements (see blocks._PARSER).
-    if html_blocks.is_deep(text):
-        # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
-        root = create_root_node(html_blocks.flatten(text), etree.HTMLParser)
-    else:
-        root = create_root_node(text, etree.HTMLParser, base_url=response.url)
+    response, _, utf8 = _read(response)
+    text = response.text if utf8 is None else utf8
+    root = _parse(response, text, utf8 is not None)
     if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
-        return _parse_old(response, root, link_template)
+        return _parse_old(response, text, root, link_template)
     data, data_error = _window_data(text)
     if data is not None and not data.get("originContent") and _OMN_BODY(root):
         return _parse_omn(response, root, data, link_template)
     return _parse_current(response, root, data, data_error, link_template)
+
+
+def _parse(response: TextResponse, text: str, utf8: bool) -> etree._Element:
+    """The page's tree as parsel parses it (``response.selector.root``), in plain lxml elements
+    (see ``blocks._PARSER``); flattened first when it nests too deep for libxml2.
+
+    ``utf8``: ``text`` is the body decoded as UTF-8. Then, when the body has no NUL and starts and
+    ends with ASCII that is not whitespace once its ASCII whitespace is stripped, the bytes parsel
+    would make of the text (``text.strip().replace("\\x00", "").encode()``) are that stripped
+    body, which is parsed as it is rather than decoded and encoded again.
+    """
+    if html_blocks.is_deep(text):
+        # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
+        return create_root_node(html_blocks.flatten(text), etree.HTMLParser)
+    if utf8:
+        body = response.body.strip()
+        first, last = body[:1], body[-1:]
+        if body and first.isascii() and last.isascii() and not (first.decode().isspace() or last.decode().isspace()):
+            if b"\x00" not in body:
+                return create_root_node("", etree.HTMLParser, base_url=response.url, body=body)
+    return create_root_node(text, etree.HTMLParser, base_url=response.url)
 
 
 def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
@@ -127,26 +143,35 @@ def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
     download, not another charset). Anything else is read as declared. No detector library: on a
     site whose pages are either UTF-8 or GBK, two strict decodes decide.
     """
+    response, mismatch, _ = _read(response)
+    return response, mismatch
+
+
+def _read(response: TextResponse) -> tuple[TextResponse, str, str | None]:
+    """``true_charset``, and the text of the response it returns when that is its body decoded as
+    UTF-8 (as ``response.text`` decodes it: a body read as UTF-8 without a byte order mark), else None."""
     body = response.body
     if body.isascii():
-        return response, ""
+        return response, "", None
     declared = codecs.lookup(response.encoding).name
+    utf8: str | None = None
     try:
-        body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         cut = error.reason == "unexpected end of data"
         if declared != "utf-8" or cut:
-            return response, ""
+            return response, "", None
         try:
             body.decode("gb18030")
         except UnicodeDecodeError:
-            return response, ""
+            return response, "", None
         actual = "gb18030"
     else:
+        utf8 = None if body.startswith(codecs.BOM_UTF8) else text
         if declared == "utf-8":
-            return response, ""
+            return response, "", utf8
         actual = "utf-8"
-    return response.replace(encoding=actual), f"declared {response.encoding}, but the bytes are {actual}"
+    return response.replace(encoding=actual), f"declared {response.encoding}, but the bytes are {actual}", utf8
 
 
 # -- window.DATA ------------------------------------------------------------------------------
@@ -413,8 +438,8 @@ def js_unescape(value: str) -> str:
     return text
 
 
-def _parse_old(response: TextResponse, root: etree._Element, link_template: str) -> Article:
-    info = _article_info(response.text)
+def _parse_old(response: TextResponse, text: str, root: etree._Element, link_template: str) -> Article:
+    info = _article_info(text)
     title = info.get("title", "").strip() or _first(_OLD_TITLE, root).strip()
     pubtime = info.get("pubtime", "") or _first(_OLD_TIME, root)
     published = parse_time(pubtime)
