@@ -16,6 +16,8 @@ ODD = [
     '<div id="article-content" id="x"><section class="rich_media_content x">a</section></div><div class="qnt-p">b</div>',
     '<meta property="og:url" name="keywords" content=" a "><meta name="og:url" content="b"><body><meta name="og:url" content="c">',
     "<p>no ids at all</p>",
+    '<meta name="keywords"><meta property="keywords" content=""><meta name="keywords" content="k"><meta content="c">',
+    '<meta property="og:image" name="og:url" content="i"><meta property="og:url" content="u"><META NAME="category" CONTENT="c">',
     '<div class="LEFT"><h1>t</h1></div><div class=" content-article "><p class="one-p x">p</p></div>',
     '<span class="where"><a>m</a></span><span class="pubTime">2016年10月14日07:17</span><div class="hd"><h1>h</h1></div>',
     '<h1 id="article-title">标题</h1><span class="media-name">媒体</span>',
@@ -63,3 +65,31 @@ def test_the_page_is_read_and_parsed_as_response_text_and_parsel_read_and_parse_
         text = read.text
         expected = Selector(text=pages.html_blocks.flatten(text)).root
         assert etree.tostring(pages._parse(read, text, utf8 is not None)) == etree.tostring(expected), body[:40]
+
+
+FRAGMENTS = [
+    "<p>a</p>", "  <p>a</p>", "lead <b>b</b> tail", "\n\t<p>a</p>\n", "<html><body><p>a</p></body></html>", "<!DOCTYPE html><p>a</p>",
+    "<body class='ac-ask-ai'><p>a</p></body>", "<body id='Status'>x</body>", "</body><p>a</p><body><p>b</p>", "<head><title>t</title></head><p>a</p>",
+    "<!-- c --><p>a</p>", "text only", "<p>a</p></html><p>after</p>", "<frameset><frame></frameset>", "<ul><li>x<ol><li>y</li></ol></li></ul>",
+    "<script>videoArr.push({\"vid\": \"v1\", \"title\": \"t\"})</script><p>a</p>", "<p>a\x00b</p>", "<iframe><p>in</p>", "<br>a<br>b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS + [p.read_bytes().decode("utf-8", "replace")[:3000] for p in PAGES[:8]])
+def test_fragments_are_walked_as_lxml_html_wraps_them(fragment: str) -> None:
+    from lxml import html as lxml_html
+
+    from crawler.qq import blocks
+
+    def expected() -> object:
+        html = blocks.flatten(fragment.replace("\x00", ""))
+        root = lxml_html.fragment_fromstring(html, create_parent="div", parser=blocks._PARSER)
+        return blocks.blocks_from_elements([root])
+
+    def outcome(make: object) -> object:
+        try:
+            return make()  # type: ignore[operator]
+        except Exception as error:  # noqa: BLE001
+            return type(error).__name__
+
+    assert outcome(lambda: blocks.blocks_from_html(fragment)) == outcome(expected)

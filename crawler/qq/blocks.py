@@ -264,8 +264,25 @@ def blocks_from_html(fragment: str) -> list[Block]:
     if not fragment.strip():
         return []
     # NUL is dropped as parsel drops it from whole pages (libxml2 would make it U+FFFD).
-    root = lxml_html.fragment_fromstring(flatten(fragment.replace("\x00", "")), create_parent="div", parser=_PARSER)
-    return blocks_from_elements([root])
+    html = flatten(fragment.replace("\x00", ""))
+    body = None if _FULL_HTML_RE.match(html) else etree.fromstring(f"<html><body>{html}</body></html>", _PARSER)
+    bodies = [e for e in body if e.tag == "body"] if body is not None and body.tag == "html" else []
+    if len(bodies) != 1:
+        # What lxml makes of it (and the errors it raises).
+        return blocks_from_elements([lxml_html.fragment_fromstring(html, create_parent="div", parser=_PARSER)])
+    # The walk of ``lxml.html.fragment_fromstring(html, create_parent="div")``, without moving the
+    # body's children into that new <div>: its text is the body's unless blank, then its children.
+    body = bodies[0]
+    walker = _Walker()
+    text = body.text
+    if text and text.strip():
+        walker.text(text, False, False, None)
+    for child in body:
+        walker.walk(child)
+        if child.tail:
+            walker.text(child.tail, False, False, None)
+    walker.flush()
+    return walker.blocks
 
 
 # Deep nesting. libxml2 stops reading a document nested deeper than 256 elements (2048 with
@@ -283,6 +300,7 @@ _TAG_RE = re.compile(
 )
 _RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b(?:[^<]++|<(?!/\1\s*>))*+</\1\s*>", re.I)
 _START_RE = re.compile(r"<[A-Za-z]")
+_FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)  # lxml.html's _looks_like_full_html_unicode
 VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 

@@ -82,7 +82,7 @@ _QNT_CONTAINERS = _css("#article-content .qnt-p")
 _OLD_TITLE = _css("#C-Main-Article-QQ h1::text, .hd h1::text")
 _OLD_TIME = _css("span.pubTime::text, span.a_time::text, span.article-time::text")
 _OLD_MEDIA = _css("span.where::text, span.a_source::text, span.where a::text")
-_META = etree.XPath("//meta[@property = $name or @name = $name]/@content", smart_strings=False)
+_META_TAGS = etree.XPath("//meta[@content]")
 
 
 def _first(query: etree.XPath, root: etree._Element) -> str:
@@ -200,9 +200,29 @@ def _str(data: dict[str, Any] | None, *keys: str) -> str:
     return ""
 
 
+class _Metas:
+    """The page's ``<meta>`` values: ``metas(name)`` is the ``content`` of the first ``<meta>`` whose
+    ``property`` or ``name`` is ``name``, stripped, as
+    ``//meta[@property='{name}' or @name='{name}']/@content`` finds it. Read on the first question,
+    in one pass; one per page."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.values: dict[str, str] | None = None
+
+    def __call__(self, name: str) -> str:
+        if self.values is None:
+            self.values = {}
+            for meta in _META_TAGS(self.root):
+                content = meta.get("content")
+                for key in (meta.get("property"), meta.get("name")):
+                    if key is not None:
+                        self.values.setdefault(key, content)
+        return self.values.get(name, "").strip()
+
+
 def _meta(root: etree._Element, name: str) -> str:
-    found = _META(root, name=name)
-    return found[0].strip() if found else ""
+    return _Metas(root)(name)
 
 
 def _strip_suffix(title: str) -> str:
@@ -304,6 +324,7 @@ def _parse_current(
     data_error: str,
     link_template: str,
 ) -> Article:
+    meta = _Metas(root)
     if data is None and not (_ARTICLE_CONTENT(root) and _DOM_TITLE_OR_OG(root)):
         reason = data_error.split(" ", 1)[0]
         if reason == "no_data" and not _ANY_ARTICLE(root):
@@ -315,11 +336,11 @@ def _parse_current(
     if not title:
         title = _first(_DOM_TITLE, root).strip()
         fell.add("dom" if title else "meta")
-        title = title or _strip_suffix(_meta(root, "og:title"))
+        title = title or _strip_suffix(meta("og:title"))
     pubtime = _str(data, "pubtime")
     if not pubtime:
         fell.add("meta")
-        pubtime = _meta(root, "article:published_time")
+        pubtime = meta("article:published_time")
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
@@ -330,7 +351,7 @@ def _parse_current(
             fell.add("dom")
         else:
             blocks = _video_blocks(data or {})
-    ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), lambda: _meta(root, "og:url"))
+    ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), lambda: meta("og:url"))
     return _require(
         Article(
             id=ident,
@@ -339,10 +360,10 @@ def _parse_current(
             template="current",
             title=title,
             published=published,
-            media=_str(data, "media") or _meta(root, "article:author") or _first(_MEDIA_NAME, root).strip(),
-            channel=_str(data, "catalog1") or _meta(root, "category"),
-            keywords=_keywords(_str(data, "tags") or _meta(root, "keywords")),
-            share_image=html_blocks.absolute_url(_str(data, "shareImg") or _meta(root, "og:image")),
+            media=_str(data, "media") or meta("article:author") or _first(_MEDIA_NAME, root).strip(),
+            channel=_str(data, "catalog1") or meta("category"),
+            keywords=_keywords(_str(data, "tags") or meta("keywords")),
+            share_image=html_blocks.absolute_url(_str(data, "shareImg") or meta("og:image")),
             blocks=blocks,
             article_type=_str(data, "article_type", "atype") or "0",
             is_paid=flag((data or {}).get("article_is_pay")),
