@@ -98,13 +98,15 @@ class _Walker:
         self.kind: str = "paragraph"
         self.in_list_item = False  # a list inside an item is read by the outer list (see _list)
         self.reparsed = False  # an unclosed <iframe>'s text was read as HTML (see walk)
+        self.blank: tuple[str, bool, bool, str | None] | None = None  # see text
 
     def flush(self) -> None:
         spans = self.spans
         if not spans:
+            self.blank = None
             return
         self.spans = []
-        text = "".join([s.text for s in spans]).strip()
+        text = (spans[0].text if len(spans) == 1 else "".join([s.text for s in spans])).strip()
         if not text or text in CHROME_LINES:
             return
         self.blocks.append(Block(kind=self.kind, spans=spans))  # type: ignore[arg-type]
@@ -117,6 +119,17 @@ class _Walker:
             if last.bold == bold and last.code == code and last.href == href:
                 last.text += text
                 return
+        elif text.isspace() and self.blank is None:
+            # Blank text opening a paragraph (the line break between two <p>) is kept aside: the
+            # paragraph's first span if text follows, gone at the next flush if not (as a blank
+            # paragraph is), without making a Span for it.
+            self.blank = (text, bold, code, href)
+            return
+        elif self.blank is not None:
+            spans.append(Span(*self.blank))
+            self.blank = None
+            self.text(text, bold, code, href)
+            return
         spans.append(Span(text=text, bold=bold, code=code, href=href))
 
     def walk(self, element: _Element, bold: bool = False, code: bool = False, href: str | None = None) -> None:
@@ -142,7 +155,7 @@ class _Walker:
             return
         classes = element.get("class")
         names = classes.split() if classes else ()
-        if names and any(c in DROP_CLASSES for c in names):
+        if names and not DROP_CLASSES.isdisjoint(names):
             return
         if special:
             self._special(element, tag, bold, code, href)
@@ -155,7 +168,7 @@ class _Walker:
             link = absolute_url(element.get("href") or "")
             if link.startswith(("http://", "https://")) and not any(m in link for m in UNLINK_MARKERS):
                 href = link
-        if names and any(c in UNLINK_CLASSES for c in names):
+        if names and not UNLINK_CLASSES.isdisjoint(names):
             href = None
         if tag in BLOCK_TAGS:
             self.flush()
