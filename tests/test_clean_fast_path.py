@@ -48,3 +48,29 @@ def test_the_dirty_check_answers_as_the_regex_does() -> None:
         assert _is_dirty(text) == (_DIRTY_RE.search(text) is not None), repr(text)
     for char in map(chr, range(0x110000)):
         assert _is_dirty(f"a{char}b") == (_DIRTY_RE.search(f"a{char}b") is not None), hex(ord(char))
+
+
+def test_the_summary_reads_as_far_as_it_needs_and_says_what_the_whole_text_says() -> None:
+    from crawler.items import Block
+    from crawler.render.markdown import _escape_line_start, escape, summary
+
+    def whole(blocks: list[Block], length: int, ellipsis: str = "...") -> str:
+        text = " ".join(b.text.strip() for b in blocks if b.kind in ("paragraph", "heading", "quote", "list") and b.text.strip())
+        if len(text) <= length:
+            return _escape_line_start(escape(text))
+        cut = _escape_line_start(escape(text[:length]))
+        stem, last = cut[:-1], cut[-1:]
+        if last in ".!?" and (len(stem) - len(stem.rstrip("\\"))) % 2 == 0:
+            cut = stem + "\\" + last
+        return cut + ellipsis
+
+    rng = random.Random(18)
+    kinds = ["paragraph", "heading", "quote", "list", "image", "caption", "video"]
+    for _ in range(5000):
+        blocks = []
+        for _ in range(rng.randint(0, 6)):
+            kind = rng.choice(kinds)
+            text = "".join(rng.choice(["中文", " ", "a.", "!", "\\", "-", "x" * rng.randint(0, 30)]) for _ in range(rng.randint(0, 4)))
+            blocks.append(Block(kind, items=[[Span(text)], [Span(text)]]) if kind == "list" else Block(kind, [Span(text), Span("")][: rng.randint(1, 2)]))
+        length = rng.choice([-3, 0, 1, 5, 20, 50, 120])
+        assert summary(blocks, length) == whole(blocks, length), (blocks, length)

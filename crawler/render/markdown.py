@@ -168,12 +168,24 @@ def render_body(
     return "\n\n".join(parts) + "\n"
 
 
+_SUMMARY_KINDS = frozenset(["paragraph", "heading", "quote", "list"])
+
+
 def summary(blocks: Iterable[Block], length: int = 50, ellipsis: str = "...") -> str:
     """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``,
     escaped as one Markdown paragraph (themes print it through a Markdown renderer)."""
-    text = " ".join(
-        b.text.strip() for b in blocks if b.kind in ("paragraph", "heading", "quote", "list") and b.text.strip()
-    )
+    # The text blocks' texts joined by spaces, read no further than the first ``length`` + 1 characters.
+    parts: list[str] = []
+    size = -1
+    for b in blocks:
+        if b.kind in _SUMMARY_KINDS:
+            part = b.text.strip()
+            if part:
+                parts.append(part)
+                size += len(part) + 1
+                if size > length >= 0:  # (a negative length cuts from the end)
+                    break
+    text = " ".join(parts)
     if len(text) <= length:
         return _escape_line_start(escape(text))
     cut = _escape_line_start(escape(text[:length]))
