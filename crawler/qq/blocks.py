@@ -313,6 +313,7 @@ _TAG_RE = re.compile(
 )
 _RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b(?:[^<]++|<(?!/\1\s*>))*+</\1\s*>", re.I)
 _START_RE = re.compile(r"<[A-Za-z]")
+_START_OR_LT_RE = re.compile(r"<[A-Za-z<]")
 _FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)  # lxml.html's _looks_like_full_html_unicode
 VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
@@ -337,8 +338,14 @@ def _depth(stripped: str) -> int:
 
 
 def is_deep(html: str, limit: int = MAX_DEPTH) -> bool:
-    """``max_depth(html) > limit``, answered at once for the pages with fewer start tags than that
-    (every start tag begins ``<`` and a letter)."""
+    """``max_depth(html) > limit``, answered at once for the pages with fewer start tags than that.
+
+    Every start tag begins ``<`` and a letter once the raw-text elements are removed: in the page
+    as it is, that ``<`` is followed by the letter or by a removed element's ``<``, so pages with
+    few enough of those need not even be stripped.
+    """
+    if len(html) <= 256 * limit and len(_START_OR_LT_RE.findall(html)) <= limit:
+        return False  # (a longer page has more of them: counting would be a waste)
     stripped = _RAW_RE.sub("", html)
     return len(_START_RE.findall(stripped)) > limit and _depth(stripped) > limit
 

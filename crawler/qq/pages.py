@@ -82,7 +82,6 @@ _QNT_CONTAINERS = _css("#article-content .qnt-p")
 _OLD_TITLE = _css("#C-Main-Article-QQ h1::text, .hd h1::text")
 _OLD_TIME = _css("span.pubTime::text, span.a_time::text, span.article-time::text")
 _OLD_MEDIA = _css("span.where::text, span.a_source::text, span.where a::text")
-_META_TAGS = etree.XPath("//meta[@content]")
 
 
 def _first(query: etree.XPath, root: etree._Element) -> str:
@@ -213,11 +212,12 @@ class _Metas:
     def __call__(self, name: str) -> str:
         if self.values is None:
             self.values = {}
-            for meta in _META_TAGS(self.root):
+            for meta in self.root.iter("meta"):
                 content = meta.get("content")
-                for key in (meta.get("property"), meta.get("name")):
-                    if key is not None:
-                        self.values.setdefault(key, content)
+                if content is not None:
+                    for key in (meta.get("property"), meta.get("name")):
+                        if key is not None:
+                            self.values.setdefault(key, content)
         return self.values.get(name, "").strip()
 
 
