@@ -49,7 +49,8 @@ class Block:
         """The plain text of the block (no markup), lists joined by spaces."""
         if self.kind == "list":
             return " ".join("".join(s.text for s in item) for item in self.items)
-        return "".join(s.text for s in self.spans)
+        spans = self.spans
+        return spans[0].text if len(spans) == 1 else "".join([s.text for s in spans])
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,14 @@ _RUN_RE = re.compile(r"[ \n]+")
 _DIRTY_RE = re.compile("[" + re.escape("".join(map(chr, _TRANSLATION)) + "\n") + "]|  |^ | $")
 
 
+def _is_dirty(text: str) -> bool:
+    """``_DIRTY_RE.search(text)``, without the regex for printable text (most paragraphs): every
+    character it translates, and the line break, is one ``str.isprintable`` refuses."""
+    if text.isprintable():
+        return "  " in text or text[:1] == " " or text[-1:] == " "
+    return _DIRTY_RE.search(text) is not None
+
+
 def _is_wide(char: str) -> bool:
     """Chinese/Japanese/Korean characters and full-width punctuation, where spaces are not words."""
     return unicodedata.east_asian_width(char) in ("W", "F")
@@ -64,7 +72,7 @@ def _is_wide(char: str) -> bool:
 
 def clean_spans(spans: list[Span]) -> list[Span]:
     """Normalise whitespace across a paragraph's spans (a run may cross span boundaries)."""
-    if not _DIRTY_RE.search("".join(span.text for span in spans)):
+    if not _is_dirty("".join([span.text for span in spans])):
         # Nothing to change (every single space between two characters stays): only empty spans go.
         return [span for span in spans if span.text]
     return _normalise(spans)

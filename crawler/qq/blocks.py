@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from itertools import accumulate
+from operator import sub
 from urllib.parse import quote
 
 from lxml import html as lxml_html
-from lxml.etree import _Comment, _Element
+from lxml import etree
+from lxml.etree import _Element
 
 from crawler.items import Block, Span
 
@@ -59,6 +62,10 @@ HEADING_TAGS = {"h1": 2, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _BLOCK_LIKE = frozenset("ul ol li blockquote figcaption img br".split())
 BOLD_TAGS = frozenset(["strong", "b"])
 CODE_TAGS = frozenset(["code", "kbd", "samp", "tt"])
+# Tags the walk does more with than follow their styles and block boundaries.
+_SPECIAL_TAGS = frozenset(
+    ["script", "iframe", "img", "br", "ul", "ol", "blockquote", "figcaption", *DROP_TAGS, *EMBED_TAGS, *HEADING_TAGS]
+)
 
 _VIDEO_PUSH_RE = re.compile(r"videoArr\.push\((\{.*?\})\)", re.S)
 VIDEO_PAGE = "https://v.qq.com/x/page/{vid}.html"
@@ -82,15 +89,6 @@ def _image_src(element: _Element) -> str:
     return ""
 
 
-def _is_dropped(element: _Element) -> bool:
-    if element.tag in DROP_TAGS:
-        return True
-    if element.get("id") in DROP_IDS:
-        return True
-    classes = (element.get("class") or "").split()
-    return any(c in DROP_CLASSES for c in classes)
-
-
 class _Walker:
     """Collects blocks from an element tree; inline text accumulates until a block boundary."""
 
@@ -100,59 +98,101 @@ class _Walker:
         self.kind: str = "paragraph"
         self.in_list_item = False  # a list inside an item is read by the outer list (see _list)
         self.reparsed = False  # an unclosed <iframe>'s text was read as HTML (see walk)
+        self.blank: tuple[str, bool, bool, str | None] | None = None  # see text
 
     def flush(self) -> None:
-        spans, self.spans = self.spans, []
-        if not any(s.text.strip() for s in spans):
+        spans = self.spans
+        if not spans:
+            self.blank = None
             return
-        text = "".join(s.text for s in spans).strip()
-        if text in CHROME_LINES:
+        self.spans = []
+        text = (spans[0].text if len(spans) == 1 else "".join([s.text for s in spans])).strip()
+        if not text or text in CHROME_LINES:
             return
         self.blocks.append(Block(kind=self.kind, spans=spans))  # type: ignore[arg-type]
 
-    def text(self, text: str | None, bold: bool, code: bool, href: str | None) -> None:
-        if not text:
+    def text(self, text: str, bold: bool, code: bool, href: str | None) -> None:
+        """Append non-empty ``text`` to the paragraph (to its last span when the style is the same)."""
+        spans = self.spans
+        if spans:
+            last = spans[-1]
+            if last.bold == bold and last.code == code and last.href == href:
+                last.text += text
+                return
+        elif text.isspace() and self.blank is None:
+            # Blank text opening a paragraph (the line break between two <p>) is kept aside: the
+            # paragraph's first span if text follows, gone at the next flush if not (as a blank
+            # paragraph is), without making a Span for it.
+            self.blank = (text, bold, code, href)
             return
-        last = self.spans[-1] if self.spans else None
-        if last and (last.bold, last.code, last.href) == (bold, code, href):
-            last.text += text
-        else:
-            self.spans.append(Span(text=text, bold=bold, code=code, href=href))
+        elif self.blank is not None:
+            spans.append(Span(*self.blank))
+            self.blank = None
+            self.text(text, bold, code, href)
+            return
+        spans.append(Span(text=text, bold=bold, code=code, href=href))
 
     def walk(self, element: _Element, bold: bool = False, code: bool = False, href: str | None = None) -> None:
-        if isinstance(element, _Comment) or not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             return  # comments and processing instructions; their tails are read by the parent
-        tag = element.tag.lower()
-        if tag == "script":
-            self._script(element)
+        tag = tag.lower()
+        special = tag in _SPECIAL_TAGS
+        if special:
+            if tag == "script":
+                self._script(element)
+                return
+            if tag == "iframe" and "<" in (element.text or "") and not self.reparsed:
+                # libxml2 reads an unclosed <iframe> as raw text to the end of the document: read
+                # the article it swallowed (once: an iframe in there is dropped).
+                self.reparsed = True
+                root = lxml_html.fragment_fromstring(flatten(element.text or ""), create_parent="div", parser=_PARSER)
+                self.walk(root, bold, code, href)
+                return
+            if tag in DROP_TAGS:
+                return
+        if element.get("id") in DROP_IDS:
             return
-        if tag == "iframe" and "<" in (element.text or "") and not self.reparsed:
-            # libxml2 reads an unclosed <iframe> as raw text to the end of the document: read the
-            # article it swallowed (once: an iframe in there is dropped).
-            self.reparsed = True
-            root = lxml_html.fragment_fromstring(flatten(element.text or ""), create_parent="div", parser=_PARSER)
-            self.walk(root, bold, code, href)
+        classes = element.get("class")
+        names = classes.split() if classes else ()
+        if names and not DROP_CLASSES.isdisjoint(names):
             return
-        if _is_dropped(element):
+        if special:
+            self._special(element, tag, bold, code, href)
             return
+        if tag in BOLD_TAGS:
+            bold = True
+        elif tag in CODE_TAGS:
+            code = True
+        elif tag == "a":
+            link = absolute_url(element.get("href") or "")
+            if link.startswith(("http://", "https://")) and not any(m in link for m in UNLINK_MARKERS):
+                href = link
+        if names and not UNLINK_CLASSES.isdisjoint(names):
+            href = None
+        if tag in BLOCK_TAGS:
+            self.flush()
+            self.children(element, bold, code, href)
+            self.flush()
+        else:
+            self.children(element, bold, code, href)
+
+    def _special(self, element: _Element, tag: str, bold: bool, code: bool, href: str | None) -> None:
+        """Embeds, images, breaks, lists, headings, quotes and captions (not dropped)."""
         if tag in EMBED_TAGS:
             self._embedded(element, bold, code, href)
-            return
-        if tag == "img":
+        elif tag == "img":
             src = _image_src(element)
             if src:
                 self.flush()
                 self.blocks.append(Block(kind="image", src=src))
-            return
-        if tag == "br":
+        elif tag == "br":
             self.flush()
-            return
-        if tag in ("ul", "ol"):
+        elif tag in ("ul", "ol"):
             self.flush()
             if not self.in_list_item:
                 self._list(element, ordered=tag == "ol")
-            return
-        if tag in HEADING_TAGS:
+        elif tag in HEADING_TAGS:
             self.flush()
             inner = _Walker()
             inner.kind = "heading"
@@ -164,43 +204,22 @@ class _Walker:
                     for span in block.spans:
                         span.bold = False
             self.blocks.extend(inner.blocks)
-            return
-        if tag == "blockquote":
+        else:  # blockquote, figcaption
             self.flush()
-            previous, self.kind = self.kind, "quote"
+            previous, self.kind = self.kind, "quote" if tag == "blockquote" else "caption"
             self.children(element, bold, code, href)
             self.flush()
             self.kind = previous
-            return
-        if tag == "figcaption":
-            self.flush()
-            previous, self.kind = self.kind, "caption"
-            self.children(element, bold, code, href)
-            self.flush()
-            self.kind = previous
-            return
-        if tag in BOLD_TAGS:
-            bold = True
-        elif tag in CODE_TAGS:
-            code = True
-        elif tag == "a":
-            link = absolute_url(element.get("href") or "")
-            if link.startswith(("http://", "https://")) and not any(m in link for m in UNLINK_MARKERS):
-                href = link
-        if any(c in UNLINK_CLASSES for c in (element.get("class") or "").split()):
-            href = None
-        if tag in BLOCK_TAGS:
-            self.flush()
-            self.children(element, bold, code, href)
-            self.flush()
-        else:
-            self.children(element, bold, code, href)
 
     def children(self, element: _Element, bold: bool, code: bool, href: str | None) -> None:
-        self.text(element.text, bold, code, href)
+        text = element.text
+        if text:
+            self.text(text, bold, code, href)
         for child in element:
             self.walk(child, bold, code, href)
-            self.text(child.tail, bold, code, href)
+            text = child.tail
+            if text:
+                self.text(text, bold, code, href)
 
     def _embedded(self, element: _Element, bold: bool, code: bool, href: str | None) -> None:
         """A player's block-level children (with what follows them), never its fallback text."""
@@ -208,7 +227,8 @@ class _Walker:
             tag = child.tag.lower() if isinstance(child.tag, str) else ""
             if tag in EMBED_TAGS or tag in BLOCK_TAGS or tag in HEADING_TAGS or tag in _BLOCK_LIKE:
                 self.walk(child, bold, code, href)
-                self.text(child.tail, bold, code, href)
+                if child.tail:
+                    self.text(child.tail, bold, code, href)
 
     def _list(self, element: _Element, ordered: bool) -> None:
         items: list[list[Span]] = []
@@ -257,8 +277,25 @@ def blocks_from_html(fragment: str) -> list[Block]:
     if not fragment.strip():
         return []
     # NUL is dropped as parsel drops it from whole pages (libxml2 would make it U+FFFD).
-    root = lxml_html.fragment_fromstring(flatten(fragment.replace("\x00", "")), create_parent="div", parser=_PARSER)
-    return blocks_from_elements([root])
+    html = flatten(fragment.replace("\x00", ""))
+    body = None if _FULL_HTML_RE.match(html) else etree.fromstring(f"<html><body>{html}</body></html>", _PARSER)
+    bodies = [e for e in body if e.tag == "body"] if body is not None and body.tag == "html" else []
+    if len(bodies) != 1:
+        # What lxml makes of it (and the errors it raises).
+        return blocks_from_elements([lxml_html.fragment_fromstring(html, create_parent="div", parser=_PARSER)])
+    # The walk of ``lxml.html.fragment_fromstring(html, create_parent="div")``, without moving the
+    # body's children into that new <div>: its text is the body's unless blank, then its children.
+    body = bodies[0]
+    walker = _Walker()
+    text = body.text
+    if text and text.strip():
+        walker.text(text, False, False, None)
+    for child in body:
+        walker.walk(child)
+        if child.tail:
+            walker.text(child.tail, False, False, None)
+    walker.flush()
+    return walker.blocks
 
 
 # Deep nesting. libxml2 stops reading a document nested deeper than 256 elements (2048 with
@@ -266,29 +303,57 @@ def blocks_from_html(fragment: str) -> list[Block]:
 # nests that deep; a page that does (hostile or broken) is flattened first: tags opened below
 # MAX_DEPTH are removed with their end tags, their text stays in its place in the deepest element.
 MAX_DEPTH = 128
-_PARSER = lxml_html.HTMLParser(huge_tree=True)
-_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>|<!--.*?-->", re.S)
-_RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b.*?</\1\s*>", re.S | re.I)
+# Plain lxml elements: lxml.html's own classes cost a Python call per element the walk touches.
+_PARSER = etree.HTMLParser(huge_tree=True)
+# A tag (its end at the first ">" outside quotes) or a comment; and a raw-text element whole. Written
+# with possessive loops rather than lazy ones (``.*?``): the same matches, several times cheaper
+# (tests/test_depth.py compares them with the lazy forms).
+_TAG_RE = re.compile(
+    r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b(?:[^>\"'/]++|/(?!>)|\"[^\"]*+\"|'[^']*+')*+(/?)>|<!--(?:[^-]++|-(?!->))*+-->"
+)
+_RAW_RE = re.compile(r"<(script|style|textarea|title|xmp)\b(?:[^<]++|<(?!/\1\s*>))*+</\1\s*>", re.I)
+_START_RE = re.compile(r"<[A-Za-z]")
+_START_OR_LT_RE = re.compile(r"<[A-Za-z<]")
+_FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.I)  # lxml.html's _looks_like_full_html_unicode
 VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 
 def max_depth(html: str) -> int:
     """How deep elements nest in ``html``, counting every start tag not yet ended (an upper bound:
     the parser closes some elements by itself, such as a ``<p>`` before another)."""
-    depth = deepest = 0
-    for match in _TAG_RE.finditer(_RAW_RE.sub("", html)):
-        closing, name, self_closing = match.group(1, 2, 3)
-        if name is None or name.lower() in VOID_TAGS or self_closing:
-            continue
-        depth = max(depth - 1, 0) if closing else depth + 1
-        deepest = max(deepest, depth)
-    return deepest
+    return _depth(_RAW_RE.sub("", html))
+
+
+def _depth(stripped: str) -> int:
+    # +1 per start tag, -1 per end tag, 0 for comments, void and self-closing tags; the depth never
+    # goes below 0, so after each tag it is the running sum minus the lowest running sum so far.
+    steps = [
+        0 if self_closing or not name or name.lower() in VOID_TAGS else -1 if closing else 1
+        for closing, name, self_closing in _TAG_RE.findall(stripped)
+    ]
+    if not steps:
+        return 0
+    sums = list(accumulate(steps))
+    return max(0, max(map(sub, sums, accumulate(sums, min))), max(sums))
+
+
+def is_deep(html: str, limit: int = MAX_DEPTH) -> bool:
+    """``max_depth(html) > limit``, answered at once for the pages with fewer start tags than that.
+
+    Every start tag begins ``<`` and a letter once the raw-text elements are removed: in the page
+    as it is, that ``<`` is followed by the letter or by a removed element's ``<``, so pages with
+    few enough of those need not even be stripped.
+    """
+    if len(html) <= 256 * limit and len(_START_OR_LT_RE.findall(html)) <= limit:
+        return False  # (a longer page has more of them: counting would be a waste)
+    stripped = _RAW_RE.sub("", html)
+    return len(_START_RE.findall(stripped)) > limit and _depth(stripped) > limit
 
 
 def flatten(html: str, limit: int = MAX_DEPTH) -> str:
     """``html`` with the tags nested deeper than ``limit`` removed (their text kept); unchanged
     when nothing nests that deep, so ordinary pages are read exactly as written."""
-    if max_depth(html) <= limit:
+    if not is_deep(html, limit):
         return html
     out: list[str] = []
     stack: list[tuple[str, bool]] = []  # open tags: (name, kept)

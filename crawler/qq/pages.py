@@ -25,9 +25,12 @@ import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import Any
 
-from parsel import Selector
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
+from parsel.selector import create_root_node
 from scrapy.http import TextResponse
 
 from crawler.items import Article, Block
@@ -51,6 +54,42 @@ _JS_CONTINUATIONS = frozenset(["\n", "\r", "\r\n", "\u2028", "\u2029"])
 _PLACEHOLDER_RE = re.compile(r"<!--\s*(IMG|VIDEO)_(\d+)\s*-->")
 
 
+# Every query a template reads, compiled once: CSS translated as parsel translates it (``sel.css``);
+# an id as the elements that hold an ``id`` attribute of that value (what ``#id`` selects, found
+# three times faster than the translation's ``descendant-or-self::*[@id = '...']``).
+_TRANSLATOR = HTMLTranslator()
+
+
+def _css(query: str) -> etree.XPath:
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False)
+
+
+def _by_id(ident: str) -> etree.XPath:
+    return etree.XPath(f"//@id[. = '{ident}']/..", smart_strings=False)
+
+
+_OLD_BODY = _by_id("Cnt-Main-Article-QQ")
+_OMN_BODY = _css("div.content-article p.one-p, div.LEFT")
+_OMN_CONTAINERS = _css("div.content-article")
+_OMN_TITLE = _css("div.LEFT h1::text")
+_ARTICLE_CONTENT = _by_id("article-content")
+_DOM_TITLE_OR_OG = _css("h1#article-title, meta[property='og:title']")
+_DOM_TITLE = _css("h1#article-title::text")
+_ANY_ARTICLE = _css("h1, #article-content")
+_MEDIA_NAME = _css(".media-name::text")
+_RICH_CONTAINERS = _css("#article-content .rich_media_content")
+_QNT_CONTAINERS = _css("#article-content .qnt-p")
+_OLD_TITLE = _css("#C-Main-Article-QQ h1::text, .hd h1::text")
+_OLD_TIME = _css("span.pubTime::text, span.a_time::text, span.article-time::text")
+_OLD_MEDIA = _css("span.where::text, span.a_source::text, span.where a::text")
+
+
+def _first(query: etree.XPath, root: etree._Element) -> str:
+    """The first string ``query`` finds (``sel.css(...).get(default="")``)."""
+    found = query(root)
+    return found[0] if found else ""
+
+
 class PageError(ValueError):
     """The page gives no article. ``reason`` is a short slug for logs and stats."""
 
@@ -62,17 +101,36 @@ class PageError(ValueError):
 
 def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
     """Extract the article of a qq.com page of any template generation, or raise PageError."""
-    response, _ = true_charset(response)
-    sel = response.selector
-    if html_blocks.max_depth(response.text) > html_blocks.MAX_DEPTH:
+    response, _, utf8 = _read(response)
+    text = response.text if utf8 is None else utf8
+    root = _parse(response, text, utf8 is not None)
+    if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
+        return _parse_old(response, text, root, link_template)
+    data, data_error = _window_data(text)
+    if data is not None and not data.get("originContent") and _OMN_BODY(root):
+        return _parse_omn(response, root, data, link_template)
+    return _parse_current(response, root, data, data_error, link_template)
+
+
+def _parse(response: TextResponse, text: str, utf8: bool) -> etree._Element:
+    """The page's tree as parsel parses it (``response.selector.root``), in plain lxml elements
+    (see ``blocks._PARSER``); flattened first when it nests too deep for libxml2.
+
+    ``utf8``: ``text`` is the body decoded as UTF-8. Then, when the body has no NUL and starts and
+    ends with ASCII that is not whitespace once its ASCII whitespace is stripped, the bytes parsel
+    would make of the text (``text.strip().replace("\\x00", "").encode()``) are that stripped
+    body, which is parsed as it is rather than decoded and encoded again.
+    """
+    if html_blocks.is_deep(text):
         # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
-        sel = Selector(text=html_blocks.flatten(response.text))
-    if sel.css("#Cnt-Main-Article-QQ") or _ARTICLE_INFO_RE.search(response.text):
-        return _parse_old(response, sel, link_template)
-    data, data_error = _window_data(response.text)
-    if data is not None and not data.get("originContent") and sel.css("div.content-article p.one-p, div.LEFT"):
-        return _parse_omn(response, sel, data, link_template)
-    return _parse_current(response, sel, data, data_error, link_template)
+        return create_root_node(html_blocks.flatten(text), etree.HTMLParser)
+    if utf8:
+        body = response.body.strip()
+        first, last = body[:1], body[-1:]
+        if body and first.isascii() and last.isascii() and not (first.decode().isspace() or last.decode().isspace()):
+            if b"\x00" not in body:
+                return create_root_node("", etree.HTMLParser, base_url=response.url, body=body)
+    return create_root_node(text, etree.HTMLParser, base_url=response.url)
 
 
 def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
@@ -84,26 +142,35 @@ def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
     download, not another charset). Anything else is read as declared. No detector library: on a
     site whose pages are either UTF-8 or GBK, two strict decodes decide.
     """
+    response, mismatch, _ = _read(response)
+    return response, mismatch
+
+
+def _read(response: TextResponse) -> tuple[TextResponse, str, str | None]:
+    """``true_charset``, and the text of the response it returns when that is its body decoded as
+    UTF-8 (as ``response.text`` decodes it: a body read as UTF-8 without a byte order mark), else None."""
     body = response.body
     if body.isascii():
-        return response, ""
+        return response, "", None
     declared = codecs.lookup(response.encoding).name
+    utf8: str | None = None
     try:
-        body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         cut = error.reason == "unexpected end of data"
         if declared != "utf-8" or cut:
-            return response, ""
+            return response, "", None
         try:
             body.decode("gb18030")
         except UnicodeDecodeError:
-            return response, ""
+            return response, "", None
         actual = "gb18030"
     else:
+        utf8 = None if body.startswith(codecs.BOM_UTF8) else text
         if declared == "utf-8":
-            return response, ""
+            return response, "", utf8
         actual = "utf-8"
-    return response.replace(encoding=actual), f"declared {response.encoding}, but the bytes are {actual}"
+    return response.replace(encoding=actual), f"declared {response.encoding}, but the bytes are {actual}", utf8
 
 
 # -- window.DATA ------------------------------------------------------------------------------
@@ -132,10 +199,30 @@ def _str(data: dict[str, Any] | None, *keys: str) -> str:
     return ""
 
 
-def _meta(sel: Selector, name: str) -> str:
-    return (
-        sel.xpath(f"//meta[@property='{name}' or @name='{name}']/@content").get(default="").strip()
-    )
+class _Metas:
+    """The page's ``<meta>`` values: ``metas(name)`` is the ``content`` of the first ``<meta>`` whose
+    ``property`` or ``name`` is ``name``, stripped, as
+    ``//meta[@property='{name}' or @name='{name}']/@content`` finds it. Read on the first question,
+    in one pass; one per page."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.values: dict[str, str] | None = None
+
+    def __call__(self, name: str) -> str:
+        if self.values is None:
+            self.values = {}
+            for meta in self.root.iter("meta"):
+                content = meta.get("content")
+                if content is not None:
+                    for key in (meta.get("property"), meta.get("name")):
+                        if key is not None:
+                            self.values.setdefault(key, content)
+        return self.values.get(name, "").strip()
+
+
+def _meta(root: etree._Element, name: str) -> str:
+    return _Metas(root)(name)
 
 
 def _strip_suffix(title: str) -> str:
@@ -178,8 +265,11 @@ def _require(article: Article) -> Article:
     return article
 
 
-def _resolve_id(response: TextResponse, *candidates: str) -> str:
+def _resolve_id(response: TextResponse, *candidates: str | Callable[[], str]) -> str:
+    """The first article id among ``candidates`` (a callable is asked only when reached), then the URL."""
     for candidate in (*candidates, response.url):
+        if callable(candidate):
+            candidate = candidate()
         found = article_id(candidate) if candidate else None
         if found:
             return found
@@ -222,50 +312,46 @@ def _video_blocks(data: dict[str, Any]) -> list[Block]:
     ]
 
 
-def _dom_blocks(sel: Selector) -> list[Block]:
-    containers = sel.css("#article-content .rich_media_content")
-    if not containers:
-        containers = sel.css("#article-content .qnt-p")
-    if not containers:
-        containers = sel.css("#article-content")
-    return html_blocks.blocks_from_elements(c.root for c in containers)
+def _dom_blocks(root: etree._Element) -> list[Block]:
+    containers = _RICH_CONTAINERS(root) or _QNT_CONTAINERS(root) or _ARTICLE_CONTENT(root)
+    return html_blocks.blocks_from_elements(containers)
 
 
 def _parse_current(
     response: TextResponse,
-    sel: Selector,
+    root: etree._Element,
     data: dict[str, Any] | None,
     data_error: str,
     link_template: str,
 ) -> Article:
-    has_dom = bool(sel.css("#article-content")) and bool(sel.css("h1#article-title, meta[property='og:title']"))
-    if data is None and not has_dom:
+    meta = _Metas(root)
+    if data is None and not (_ARTICLE_CONTENT(root) and _DOM_TITLE_OR_OG(root)):
         reason = data_error.split(" ", 1)[0]
-        if reason == "no_data" and not sel.css("h1, #article-content"):
+        if reason == "no_data" and not _ANY_ARTICLE(root):
             reason = "not_article"
         raise PageError(reason, f"{data_error} at {response.url}")
     # Each field from window.DATA, else the DOM, else the meta tags; ``fell`` notes how far it fell.
     fell = {"data"}
     title = _str(data, "title")
     if not title:
-        title = sel.css("h1#article-title::text").get(default="").strip()
+        title = _first(_DOM_TITLE, root).strip()
         fell.add("dom" if title else "meta")
-        title = title or _strip_suffix(_meta(sel, "og:title"))
+        title = title or _strip_suffix(meta("og:title"))
     pubtime = _str(data, "pubtime")
     if not pubtime:
         fell.add("meta")
-        pubtime = _meta(sel, "article:published_time")
+        pubtime = meta("article:published_time")
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
     blocks = _origin_blocks(data or {})
     if not blocks:
-        blocks = _dom_blocks(sel)
+        blocks = _dom_blocks(root)
         if blocks:
             fell.add("dom")
         else:
             blocks = _video_blocks(data or {})
-    ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), _meta(sel, "og:url"))
+    ident = _resolve_id(response, _str(data, "article_id", "cms_id", "cmsId"), lambda: meta("og:url"))
     return _require(
         Article(
             id=ident,
@@ -274,10 +360,10 @@ def _parse_current(
             template="current",
             title=title,
             published=published,
-            media=_str(data, "media") or _meta(sel, "article:author") or sel.css(".media-name::text").get(default="").strip(),
-            channel=_str(data, "catalog1") or _meta(sel, "category"),
-            keywords=_keywords(_str(data, "tags") or _meta(sel, "keywords")),
-            share_image=html_blocks.absolute_url(_str(data, "shareImg") or _meta(sel, "og:image")),
+            media=_str(data, "media") or meta("article:author") or _first(_MEDIA_NAME, root).strip(),
+            channel=_str(data, "catalog1") or meta("category"),
+            keywords=_keywords(_str(data, "tags") or meta("keywords")),
+            share_image=html_blocks.absolute_url(_str(data, "shareImg") or meta("og:image")),
             blocks=blocks,
             article_type=_str(data, "article_type", "atype") or "0",
             is_paid=flag((data or {}).get("article_is_pay")),
@@ -289,12 +375,12 @@ def _parse_current(
 # -- 2019-2024 template ---------------------------------------------------------------------------
 
 
-def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link_template: str) -> Article:
-    title = _str(data, "title") or sel.css("div.LEFT h1::text").get(default="").strip()
+def _parse_omn(response: TextResponse, root: etree._Element, data: dict[str, Any], link_template: str) -> Article:
+    title = _str(data, "title") or _first(_OMN_TITLE, root).strip()
     published = parse_time(_str(data, "pubtime"))
     if published is None:
         raise PageError("no_date", f"no publish time in window.DATA at {response.url}")
-    containers = sel.css("div.content-article")
+    containers = _OMN_CONTAINERS(root)
     ident = _resolve_id(response, _str(data, "article_id", "cms_id"))
     return _require(
         Article(
@@ -306,9 +392,9 @@ def _parse_omn(response: TextResponse, sel: Selector, data: dict[str, Any], link
             published=published,
             media=_str(data, "media"),
             channel=_str(data, "catalog1"),
-            keywords=_keywords(_str(data, "tags") or _meta(sel, "keywords"), title),
+            keywords=_keywords(_str(data, "tags") or _meta(root, "keywords"), title),
             share_image=html_blocks.absolute_url(_str(data, "shareImg")),
-            blocks=html_blocks.blocks_from_elements(c.root for c in containers),
+            blocks=html_blocks.blocks_from_elements(containers),
             article_type=_str(data, "article_type") or "0",
             is_paid=flag(data.get("article_is_pay")),
         )
@@ -373,18 +459,18 @@ def js_unescape(value: str) -> str:
     return text
 
 
-def _parse_old(response: TextResponse, sel: Selector, link_template: str) -> Article:
-    info = _article_info(response.text)
-    title = info.get("title", "").strip() or sel.css("#C-Main-Article-QQ h1::text, .hd h1::text").get(default="").strip()
-    pubtime = info.get("pubtime", "") or sel.css("span.pubTime::text, span.a_time::text, span.article-time::text").get(default="")
+def _parse_old(response: TextResponse, text: str, root: etree._Element, link_template: str) -> Article:
+    info = _article_info(text)
+    title = info.get("title", "").strip() or _first(_OLD_TITLE, root).strip()
+    pubtime = info.get("pubtime", "") or _first(_OLD_TIME, root)
     published = parse_time(pubtime)
     if published is None:
         raise PageError("no_date", f"no publish time ({pubtime!r}) at {response.url}")
-    containers = sel.css("#Cnt-Main-Article-QQ")
+    containers = _OLD_BODY(root)
     if not containers:
         raise PageError("empty_body", f"no #Cnt-Main-Article-QQ at {response.url}")
     ident = _resolve_id(response, info.get("id", ""), info.get("article_url", ""))
-    media = sel.css("span.where::text, span.a_source::text, span.where a::text").get(default="").strip()
+    media = _first(_OLD_MEDIA, root).strip()
     return _require(
         Article(
             id=ident,
@@ -395,8 +481,8 @@ def _parse_old(response: TextResponse, sel: Selector, link_template: str) -> Art
             published=published,
             media=media,
             channel=info.get("site", ""),
-            keywords=_keywords(_meta(sel, "keywords"), title),
+            keywords=_keywords(_meta(root, "keywords"), title),
             share_image="",
-            blocks=html_blocks.blocks_from_elements(c.root for c in containers),
+            blocks=html_blocks.blocks_from_elements(containers),
         )
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import tomli_w
@@ -122,8 +123,11 @@ _PLAIN_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESOLVER = yaml.resolver.Resolver()
 
 
+@lru_cache(maxsize=1024)
 def _plain_key(key: object) -> bool:
-    """A key PyYAML writes bare: a word that reads back as a string (not true, null, no...)."""
+    """A key PyYAML writes bare: a word that reads back as a string (not true, null, no...).
+
+    Remembered: keys are the front matter template's (the settings'), never a page's."""
     return (
         isinstance(key, str)
         and _PLAIN_KEY_RE.fullmatch(key) is not None

@@ -51,8 +51,16 @@ _TEMPLATE_RE = re.compile(r"\{(?=[{%#:])")
 _LINE_START_RE = re.compile(r"^(?:(#{1,6}|[-+:])(?=\s|$)|(>)|(\d{1,9})([.)])(?=\s|$)|(-{3,}|_{3,})\s*$)")
 
 
+# Every character any rule of ``escape`` starts from: text without one is left as it is.
+_ESCAPED_CHARS_RE = re.compile(r"""[\\`*_\[\]~|>"'@.,(:&<{-]""")
+
+
 def escape(text: str) -> str:
     """Escape text so Markdown, its extensions and template engines show it as it is."""
+    return _escape(text) if _ESCAPED_CHARS_RE.search(text) else text
+
+
+def _escape(text: str) -> str:
     text = _CONTEXT_ESCAPE_RE.sub(r"\\\g<0>", _INLINE_ESCAPE_RE.sub(r"\\\1", text))
     text = _ENTITY_RE.sub("&amp;", text)
     text = text.replace("<", "&lt;")
@@ -160,12 +168,24 @@ def render_body(
     return "\n\n".join(parts) + "\n"
 
 
+_SUMMARY_KINDS = frozenset(["paragraph", "heading", "quote", "list"])
+
+
 def summary(blocks: Iterable[Block], length: int = 50, ellipsis: str = "...") -> str:
     """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``,
     escaped as one Markdown paragraph (themes print it through a Markdown renderer)."""
-    text = " ".join(
-        b.text.strip() for b in blocks if b.kind in ("paragraph", "heading", "quote", "list") and b.text.strip()
-    )
+    # The text blocks' texts joined by spaces, read no further than the first ``length`` + 1 characters.
+    parts: list[str] = []
+    size = -1
+    for b in blocks:
+        if b.kind in _SUMMARY_KINDS:
+            part = b.text.strip()
+            if part:
+                parts.append(part)
+                size += len(part) + 1
+                if size > length >= 0:  # (a negative length cuts from the end)
+                    break
+    text = " ".join(parts)
     if len(text) <= length:
         return _escape_line_start(escape(text))
     cut = _escape_line_start(escape(text[:length]))
