@@ -65,8 +65,12 @@ class Layout:
 
 
 def article_slug(title: str, max_length: int = 80) -> str:
-    """python-slugify's transliteration of the title, words separated at script changes too."""
-    return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True)
+    """python-slugify's transliteration of the title, words separated at script changes too.
+
+    The transliteration is text-unidecode's (python-slugify's own dependency), named: with its
+    default ("auto") python-slugify would take Unidecode instead wherever another package has
+    installed it (other slugs for the same title), and tries to import it on every call."""
+    return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True, backend="text-unidecode")
 
 
 def markdown_path(article: Article, template: str, slug_max_length: int = 80, suffix: str = "") -> str:

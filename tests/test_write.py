@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import types
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
 
 from crawler.items import Block, Span
-from crawler.paths import markdown_path
+from crawler.paths import article_slug, markdown_path
 from crawler.pipelines.write import inside, write_atomic
 from tests.support.components import Writer
 from tests.test_render import article
@@ -94,3 +96,14 @@ def test_a_failed_write_removes_the_images_stored_for_a_new_article(tmp_path: Pa
         asyncio.run(writer.write.process_item(item))
     assert writer.stat("write/dropped/error") == 1
     assert not image.exists()
+
+
+def test_slugs_do_not_depend_on_what_else_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-slugify's "auto" backend would take Unidecode wherever another package installed it."""
+    title = "DeepSeek点燃开源模型“星星之火”，百模大战走向何方"
+    expected = "deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he"  # the spec's file name
+    assert article_slug(title) == expected
+    other = types.ModuleType("unidecode")
+    other.unidecode = lambda text: "another transliteration"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "unidecode", other)
+    assert article_slug(title) == expected
