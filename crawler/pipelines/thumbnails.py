@@ -352,11 +352,15 @@ class ThumbnailsPipeline(FilesPipeline):
     ) -> str:
         if not isinstance(self.store, AtomicFSFilesStore):
             return await super().file_downloaded(response, request, info, item=item)  # type: ignore[misc]
-        # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the atomic write
-        # (tempfile, write, rename) in a thread: the reactor goes on meanwhile.
+        # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the checksum and the
+        # atomic write (tempfile, write, rename) in a thread: the reactor goes on meanwhile.
         path = self.file_path(request, response=response, info=info, item=item)
-        checksum = hashlib.md5(response.body, usedforsecurity=False).hexdigest()
-        await run_in_thread(self.store.persist_file, path, BytesIO(response.body), info)
+        return await run_in_thread(self._persist, path, response.body, info)
+
+    def _persist(self, path: str, body: bytes, info: MediaPipeline.SpiderInfo) -> str:
+        """The file's MD5 checksum (hashlib releases the GIL), then the atomic write: in a thread."""
+        checksum = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        self.store.persist_file(path, BytesIO(body), info)
         return checksum
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:
