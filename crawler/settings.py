@@ -36,6 +36,9 @@ AUTOTHROTTLE_MAX_DELAY = 60.0
 # articles already found go before the next feed or sitemap page (crawler.qq.feeds.DISCOVERY_PRIORITY),
 # so discovery never runs ahead of the fetching and the queue stays small however long the crawl.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+# Scrapy's dupefilter without the article requests: the spider's ids seen and the article store
+# already decide those (crawler/dupefilter.py); distributed mode puts its shared one instead.
+DUPEFILTER_CLASS = "crawler.dupefilter.RunDupeFilter"
 # Items processed at once per response: an article page gives one item, so Scrapy's 100 only cost
 # 100 tasks per page (CPU -9%, crawl -11% in docs/BENCHMARKS.md); pages go on in parallel regardless.
 CONCURRENT_ITEMS = 1

@@ -12,9 +12,9 @@ class DistributedAddon:
         if not settings["REDIS_URL"]:
             return
         settings.set("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler", priority="addon")
-        settings.set("DUPEFILTER_CLASS", "crawler.distributed.scheduler.RedisDupeFilter", priority="addon")
         settings["EXTENSIONS"]["crawler.distributed.feed.RedisFeed"] = 500
         # These have project-wide defaults in settings.py (for one machine); "project" priority
         # replaces those but not a value given on the command line or by a Scrapyd job.
+        settings.set("DUPEFILTER_CLASS", "crawler.distributed.scheduler.RedisDupeFilter", priority="project")
         settings.set("STORE_BACKEND", "redis", priority="project")
         settings.set("SCHEDULER_PERSIST", True, priority="project")
