@@ -267,8 +267,9 @@ class QqSpider(scrapy.Spider):
         return retry
 
     def dropped(self, request: scrapy.Request) -> None:
-        """On request_dropped: every deleted article redirects to the same page, so the dupefilter
-        drops that redirect after the first one of a run, and no callback would ever see it."""
+        """On request_dropped: every deleted article redirects to the same page, so a dupefilter that
+        keeps article requests (distributed mode's shared one) drops that redirect after the first
+        one of a run, and no callback would ever see it."""
         ident = request.meta.get("qq_id")
         if ident and DELETED_MARKER in request.url:
             retry = self.deleted(ident, request)
