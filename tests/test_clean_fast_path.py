@@ -52,17 +52,12 @@ def test_the_dirty_check_answers_as_the_regex_does() -> None:
 
 def test_the_summary_reads_as_far_as_it_needs_and_says_what_the_whole_text_says() -> None:
     from crawler.items import Block
-    from crawler.render.markdown import _escape_line_start, escape, summary
+    from crawler.render.markdown import cut_summary, summary
 
     def whole(blocks: list[Block], length: int, ellipsis: str = "...") -> str:
+        """The summary of the whole text, joined first (as ``summary`` did before it read only as far as it needs)."""
         text = " ".join(b.text.strip() for b in blocks if b.kind in ("paragraph", "heading", "quote", "list") and b.text.strip())
-        if len(text) <= length:
-            return _escape_line_start(escape(text))
-        cut = _escape_line_start(escape(text[:length]))
-        stem, last = cut[:-1], cut[-1:]
-        if last in ".!?" and (len(stem) - len(stem.rstrip("\\"))) % 2 == 0:
-            cut = stem + "\\" + last
-        return cut + ellipsis
+        return cut_summary(text, length, ellipsis)
 
     rng = random.Random(18)
     kinds = ["paragraph", "heading", "quote", "list", "image", "caption", "video"]

@@ -185,7 +185,11 @@ def summary(blocks: Iterable[Block], length: int = 50, ellipsis: str = "...") ->
                 size += len(part) + 1
                 if size > length >= 0:  # (a negative length cuts from the end)
                     break
-    text = " ".join(parts)
+    return cut_summary(" ".join(parts), length, ellipsis)
+
+
+def cut_summary(text: str, length: int, ellipsis: str = "...") -> str:
+    """``text`` cut at ``length`` characters, then ``ellipsis``, escaped as one Markdown paragraph."""
     if len(text) <= length:
         return _escape_line_start(escape(text))
     cut = _escape_line_start(escape(text[:length]))
