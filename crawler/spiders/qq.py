@@ -15,7 +15,7 @@ A bad argument closes the crawl when it opens, before any request, with the reas
 every bad value and the accepted arguments.
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms and sources gave it; it is fetched at the URL given (``crawler.qq.ids.article_input``), and
+forms and sources gave it (the ids requested: ``crawler.qq.seen``, off the Python heap); it is fetched at the URL given (``crawler.qq.ids.article_input``), and
 once more at its canonical current URL if that one is gone (404/410, the deleted-article page). A
 page whose own id is not the requested article's is dropped (``qq/dropped/id_mismatch``); a page
 whose declared charset is not what its bytes are is read as its bytes (``qq/charset_mismatch``). A channel's paging stops at ``pages``, at an empty page, or at a page
@@ -53,7 +53,7 @@ or the meta tags: ``Article.extraction``; the template drift monitor reads them)
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
-``qq/feed/bad/update_time``, ``qq/recheck``.
+``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``).
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_s
 from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.rules import page_entry, skip_reason
+from crawler.qq.seen import SeenIds
 from crawler.store.base import DELETED, DROPPED, PAID, VIDEO, duration
 from crawler.store.extension import store_of
 from crawler.store.outcomes import Outcome, send_outcome
@@ -106,18 +107,19 @@ class QqSpider(scrapy.Spider):
     update_budget: int
     recheck_after: float
     update_slot: str
+    seen: SeenIds  # the articles this run has requested (crawler.qq.seen)
 
     def __init__(self, **arguments: str) -> None:
         # Only Scrapyd's own arguments become attributes, as Scrapy does with every argument; the
         # rest are parsed in from_crawler, where the settings they fall back to are known.
         super().__init__(**{k: v for k, v in arguments.items() if k in SCRAPYD_ARGUMENTS})
         self.given = arguments
-        self.seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
         spider: QqSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        spider.seen = SeenIds(on_fallback=lambda: spider._stat("qq/seen/in_memory"))
         spider.args, spider.argument_errors = parse_arguments(spider.given, settings)
         spider.refresh = spider.args.refresh
         spider.feed_url = settings.get("QQ_FEED_URL")
@@ -136,6 +138,7 @@ class QqSpider(scrapy.Spider):
             spider.argument_errors.append(str(error))
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         return spider
 
     def check_arguments(self) -> None:
@@ -186,8 +189,7 @@ class QqSpider(scrapy.Spider):
         due = store_of(self.crawler).due_rechecks(self.update_window, self.recheck_after, self.update_budget)
         logger.info("Rechecking %s recent articles (UPDATE_WINDOW %s)", len(due), self.settings["UPDATE_WINDOW"])
         for record in due:
-            if record.id not in self.seen:
-                self.seen.add(record.id)
+            if self.seen.add(record.id):
                 self._stat("qq/recheck")
                 yield self.article_request(record.id, recheck=True)
 
@@ -211,8 +213,7 @@ class QqSpider(scrapy.Spider):
                 logger.error("Not a qq.com article URL or id, skipped: %r", raw)
                 continue
             ident, url = found
-            if ident not in self.seen:
-                self.seen.add(ident)
+            if self.seen.add(ident):
                 yield self.article_request(ident, url)
 
     def article_request(
@@ -284,9 +285,8 @@ class QqSpider(scrapy.Spider):
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
         """The request for a discovered entry, or None (seen this run, or skipped and counted)."""
-        if entry.id in self.seen:
+        if not self.seen.add(entry.id):
             return None
-        self.seen.add(entry.id)
         skip = skip_reason(entry, self.args.since, self.args.videos)
         if skip is not None:
             self._stat(f"qq/skipped/{skip}")
