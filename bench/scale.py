@@ -6,7 +6,7 @@
    the full crawl (thumbnails and the article store on, the defaults) over all of them in a fresh
    child process; its peak RSS comes from ``os.wait4``. The crawl discovers the articles through
    the feed (``-a channels=tech -a pages=<N/20 + 1>``), or with ``--source url_file`` is given
-   them in a file (``-a url_file=``). Target: peak RSS at the largest size within 1.3x of the
+   them in a file (``-a url_file=``). Target: peak RSS at the largest size within 1.2x of the
    smallest (memory flat in N), RSS sampled from /proc every 0.5 s while the crawl runs
    (and ``ru_maxrss`` beside it). 100,000 articles take ~20 minutes on 2 cores: pass smaller sizes
    to try it quickly, and say which sizes were run. The allocator's settings come from the
