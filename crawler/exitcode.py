@@ -41,6 +41,11 @@ REASON_CODES = {
     "blocked": UNREACHABLE,
 }
 
+# A crawl closed with one of these never started: it was refused when it opened, before any
+# request. Its monitors are not run (crawler.monitors.extension): there is nothing to judge, and a
+# pass would read as a good crawl. (bad_settings: the crawl never even opens.)
+REFUSED_AT_START = frozenset({"bad_arguments", "bad_settings", "bad_output_root", "bad_store", "redis_unreachable"})
+
 
 def written(stats: Mapping[str, Any]) -> int:
     """Articles whose file is on disk after this crawl: written (new or rewritten) or unchanged."""

@@ -30,9 +30,12 @@ def errors(result: Crawl) -> list[str]:
     return [line for line in result.log.splitlines() if " ERROR: " in line]
 
 
-def assert_refused(result: Crawl, code: int, *words: str) -> None:
-    """Exit ``code``, one ERROR line (with ``words``), no traceback."""
+def assert_refused(result: Crawl, code: int, *words: str, at_start: bool = True) -> None:
+    """Exit ``code``, one ERROR line (with ``words``), no traceback; ``at_start``: refused when it
+    opened, so no monitor judged it (``crawler.exitcode.REFUSED_AT_START``); else they did."""
     assert result.returncode == code, result.log[-3000:]
+    judged = [key for key in result.stats if key.startswith("monitors/")]
+    assert not judged if at_start else judged, result.stats
     (line,) = errors(result)
     for word in words:
         assert word in line, line
@@ -91,6 +94,10 @@ def test_summary_in_words() -> None:
     assert "monitors: 5 passed, 1 failed (template drift)" in text
     assert "elapsed: 12.5 s; finish reason: finished" in text
     assert progress_line(stats) == "Progress: 5 articles written, 4 feed pages read, 3 requests queued"
+    # A crawl refused when it opened runs no monitor, and says so.
+    refused = "\n".join(summary_lines({"qq/bad_arguments": 1}, "bad_arguments"))
+    assert "monitors: not run (the crawl was refused at start)" in refused
+    assert "monitors:" not in "\n".join(summary_lines({}, "finished"))  # Spidermon off: no line
 
 
 # -- every bad input: one line at start, non-zero, nothing fetched or written -----------------------
@@ -176,7 +183,7 @@ def test_no_network(tmp_path: Path) -> None:
     started = time.monotonic()
     result = crawl(closed, tmp_path, "-s", "NETWORK_FAILURES=3")
     assert time.monotonic() - started < 30
-    assert_refused(result, 5, "No network", "i.news.qq.com", "refused")
+    assert_refused(result, 5, "No network", "i.news.qq.com", "refused", at_start=False)
     assert stat(result, "finish_reason") == "network"
     assert stat(result, "network/down") == 1
     assert "Gave up retrying" not in result.log

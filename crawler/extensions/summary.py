@@ -23,6 +23,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from crawler.exitcode import REFUSED_AT_START
+
 logger = logging.getLogger(__name__)
 
 # Stats whose keys name why an article was dropped: <prefix><reason> -> "<reason>".
@@ -80,6 +82,8 @@ def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
         failed = [k.split("/", 2)[2] for k in sorted(stats) if k.startswith("monitors/failed/")]
         verdict = f"{_n(stats, 'monitors/failed')} failed ({', '.join(failed)})" if failed else "all passed"
         lines.append(f"  monitors: {_n(stats, 'monitors/passed')} passed, {verdict}")
+    elif reason in REFUSED_AT_START:
+        lines.append("  monitors: not run (the crawl was refused at start)")
     lines.append(f"  elapsed: {float(stats.get('elapsed_time_seconds', 0.0)):.1f} s; finish reason: {reason}")
     return lines
 

@@ -4,6 +4,10 @@ Spidermon 1.27's runner writes its results with ``spider.log()``, which Scrapy 2
 (a ``ScrapyDeprecationWarning`` in every crawl's log, an error under ``filterwarnings = error``).
 This subclass runs the suites the same way with a result that logs to ``spidermon`` instead, and
 leaves a failure's words to ``crawler.monitors.actions.ReportAction`` (no unittest traceback).
+
+A crawl refused when it opened (``crawler.exitcode.REFUSED_AT_START``: bad arguments, an unusable
+output root or store, Redis unreachable) runs no monitor: one INFO line says so, no ``monitors/*``
+stat is set, and the summary says "not run".
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 
 from spidermon.contrib.scrapy.extensions import Spidermon as SpidermonExtension
 from spidermon.contrib.scrapy.runners import LOG_MESSAGE_HEADER, SpiderMonitorResult, SpiderMonitorRunner
+
+from crawler.exitcode import REFUSED_AT_START
 
 logger = logging.getLogger("spidermon")
 
@@ -32,6 +38,14 @@ class _Runner(SpiderMonitorRunner):
 
 
 class Spidermon(SpidermonExtension):
+    def spider_closed(self, spider: Any, reason: str = "") -> None:
+        if reason in REFUSED_AT_START:
+            logger.info("[%s] Monitors not run: the crawl was refused at start (%s)", LOG_MESSAGE_HEADER, reason)
+            for periodic in self.periodic_tasks.get(spider, []):
+                periodic.stop()
+            return
+        super().spider_closed(spider)
+
     def _run_suites(self, spider: Any, suites: list[Any]) -> None:
         data = self._generate_data_for_spider(spider)
         for suite in suites:
