@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
@@ -103,6 +105,31 @@ def test_recent_written_articles_longest_unseen_first(tmp_path: Path) -> None:
     assert [r.id for r in store.recent(moment - timedelta(hours=48), moment - timedelta(hours=6), 1)] == ["OLD"]
     store.close()
 
+
+
+def test_seen_within_one_second_keeps_its_order(tmp_path: Path) -> None:
+    """Two crawls within one second (a quick rerun): what the first saw is still the longest unseen."""
+    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    second = datetime(2026, 8, 12, 12, 0, 49, tzinfo=timezone.utc)
+    published = stamp(second - timedelta(days=1))
+    for ident, after in [("LATER", 0.97), ("EARLIER", 0.12), ("MIDDLE", 0.5)]:
+        store.put(Record(ident, f"{ident}.md", ident, published=published, seen=stamp(second + timedelta(seconds=after))))
+    due = store.recent(second - timedelta(days=2), second + timedelta(seconds=1), 2)
+    assert [r.id for r in due] == ["EARLIER", "MIDDLE"]
+    store.close()
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))  # fmt: skip
+def test_stamps_compare_as_the_times_do(a: datetime, b: datetime) -> None:
+    a, b = a.replace(tzinfo=timezone.utc), b.replace(tzinfo=timezone.utc)
+    assert (stamp(a) < stamp(b)) == (a < b) and (stamp(a) == stamp(b)) == (a == b)
+    # A whole-second stamp, as records kept before: right against every time of another second.
+    legacy, whole = a.replace(microsecond=0).isoformat(), a.replace(microsecond=0)
+    if whole < b:
+        assert legacy < stamp(b)
+    elif whole > b:
+        assert legacy > stamp(b)
 
 # -- dedup by state -----------------------------------------------------------------------------
 
@@ -274,7 +301,7 @@ def test_rebuild_keeps_lastmod_publish_time_and_drafts(tmp_path: Path) -> None:
     assert rebuild(tmp_path, tmp_path / "rebuilt.sqlite3")[:2] == (2, 0)
     store = SqliteStore(tmp_path / "rebuilt.sqlite3")
     first, second = store.get(ID), store.get(other.id)
-    assert (first.state, first.modified, first.published) == ("written", "2026-08-12T18:00:00+08:00", "2025-02-07T13:54:12+00:00")
+    assert (first.state, first.modified, first.published) == ("written", "2026-08-12T18:00:00+08:00", "2025-02-07T13:54:12.000000+00:00")
     assert second.state == "deleted"
     store.close()
 

@@ -82,9 +82,13 @@ def duration(value: object, name: str = "duration") -> float:
 
 
 def stamp(moment: datetime) -> str:
-    """``published`` and ``seen`` as records keep them: UTC, ISO 8601, whole seconds, so that they
-    compare as strings (the stores select ``UPDATE_WINDOW`` rechecks by string order)."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    """``published`` and ``seen`` as records keep them: UTC, ISO 8601 to the microsecond, always
+    the same length, so that they compare as strings (the stores select ``UPDATE_WINDOW`` rechecks
+    by string order, the longest unseen first). To the microsecond: two crawls within one second
+    (a rerun, a test) still order what each saw. Stamps of whole seconds, as records made before
+    kept them (``...:49+00:00``), compare right with these: ``+`` sorts before ``.``, so such a
+    stamp comes before every later time and after every earlier second."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def now() -> str:
