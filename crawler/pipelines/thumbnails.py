@@ -31,8 +31,9 @@ Pillow's decompression-bomb guard is on (its warning is an error here), so a PNG
 gigapixel dimensions is refused before it is decoded. Body images (not thumbnails) smaller than
 ``THUMBNAILS_MIN_WIDTH`` x ``THUMBNAILS_MIN_HEIGHT`` are refused too (icons, spacers, trackers).
 The check identifies and verifies in the reactor thread and decodes in a thread
-(``scrapy.utils.asyncio.run_in_thread``; Pillow releases the GIL while it decodes), JPEGs at their smallest DCT scale (``Image.draft``:
-every byte is read, 1/64 of the pixels are made), bounded by ``THUMBNAILS_MAXSIZE``.
+(``scrapy.utils.asyncio.run_in_thread``; Pillow releases the GIL while it decodes), JPEGs at their
+smallest DCT scale (``Image.draft``: every byte is read, 1/64 of the pixels are made), bounded by
+``THUMBNAILS_MAXSIZE``.
 
 An image already on disk under its name, younger than ``FILES_EXPIRES`` days, is not fetched
 again. Files are written to a temporary file and renamed: nothing half-written stays on disk.

@@ -52,15 +52,6 @@ class SeenIds:
         self._fallback.add(ident)
         return True
 
-    def __contains__(self, ident: object) -> bool:
-        if self._fallback is None:
-            try:
-                return self._db.execute("SELECT 1 FROM seen WHERE id = ?", (ident,)).fetchone() is not None
-            except sqlite3.Error as exc:
-                self._fail(exc)
-        assert self._fallback is not None
-        return ident in self._fallback
-
     def close(self) -> None:
         if self._fallback is None:
             self._db.close()

@@ -15,11 +15,12 @@ A bad argument closes the crawl when it opens, before any request, with the reas
 every bad value and the accepted arguments.
 
 Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms and sources gave it (the ids requested: ``crawler.qq.seen``, off the Python heap); it is fetched at the URL given (``crawler.qq.ids.article_input``), and
-once more at its canonical current URL if that one is gone (404/410, the deleted-article page). A
-page whose own id is not the requested article's is dropped (``qq/dropped/id_mismatch``); a page
-whose declared charset is not what its bytes are is read as its bytes (``qq/charset_mismatch``). A channel's paging stops at ``pages``, at an empty page, or at a page
-whose every entry is older than ``since`` or already written (``already_written()``: the crawl's
+forms and sources gave it (the ids requested: ``crawler.qq.seen``, off the Python heap); it is
+fetched at the URL given (``crawler.qq.ids.article_input``), and once more at its canonical current
+URL if that one is gone (404/410, the deleted-article page). A page whose own id is not the
+requested article's is dropped (``qq/dropped/id_mismatch``); a page whose declared charset is not
+what its bytes are is read as its bytes (``qq/charset_mismatch``). A channel's paging stops at
+``pages``, at an empty page, or at a page whose every entry is older than ``since`` or already written (``already_written()``: the crawl's
 article store says so; never with ``refresh``). Whether an article is fetched at all is the dedup
 middleware's decision (``crawler.middlewares.dedup``): article requests carry their id in
 ``meta["qq_id"]`` for it.
