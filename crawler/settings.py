@@ -208,7 +208,7 @@ DELETED_FILES = "keep"
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429, 567, 403, 501]
 RETRY_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
-    # Image URLs a page names (and their redirects): public http(s) only (crawler.urls). Before
+    # Every request and every redirect hop: public http(s) only (crawler.urls). Before
     # RobotsTxtMiddleware (100), which would fetch /robots.txt from a refused host.
     "crawler.middlewares.urlpolicy.UrlPolicyMiddleware": 40,
     # First of all: an article already written or being fetched elsewhere is never downloaded
@@ -295,9 +295,10 @@ MONITORS_WEBHOOK_TIMEOUT = 10.0
 # ["spidermon.contrib.actions.email.smtp.SendSmtpEmail"] with Spidermon's SPIDERMON_EMAIL_* settings.
 MONITORS_FAILED_ACTIONS: list[str] = []
 
-# -- URL policy for page-derived requests (crawler.urls, crawler.middlewares.urlpolicy) -----------
-# Image URLs a page names (and their redirects) are fetched only over http(s) from public
-# addresses, the host's resolved addresses checked too; refusals are counted urlpolicy/refused/<why>.
+# -- URL policy for every request (crawler.urls, crawler.middlewares.urlpolicy, docs/limits.md) ---
+# Every request (article pages, feeds, sitemaps, images) and every redirect hop is sent only over
+# http(s) to public addresses, the host's resolved addresses checked too (one lookup per host);
+# refusals are counted urlpolicy/refused/<why>.
 URLPOLICY_ENABLED = True
 # How host names are resolved for that check: a dotted path to a `host -> list of addresses`
 # function. The system resolver; tests name one of their own, as they name the mirror.

@@ -16,8 +16,9 @@ not on the public internet (a Redis on 127.0.0.1:6379, a cloud metadata service 
   refused (``unresolvable``).
 
 ``vet_url`` checks the first two (no I/O); the downloader middleware
-``crawler.middlewares.urlpolicy`` applies all three to every request marked as page-derived, on
-every redirect too.
+``crawler.middlewares.urlpolicy`` applies all three to every request the crawl makes and to every
+redirect hop (a name that does not resolve is let through only for the crawl's own requests, so
+that a machine without DNS still reads as "no network").
 
 How names are resolved, and why so: the middleware calls the function named by the setting
 ``URLPOLICY_RESOLVER`` (a dotted path, ``host -> list of address strings``, run in a thread), whose

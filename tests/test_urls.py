@@ -163,10 +163,37 @@ def test_refused(url: str, reason: str) -> None:
     assert mw.crawler.stats.get_value(f"urlpolicy/refused/{reason}") == 1
 
 
-def test_requests_not_from_a_page_are_not_checked() -> None:
+def test_every_request_is_checked_not_only_page_derived_ones() -> None:
     mw = middleware()
-    check(mw, Request("http://127.0.0.1:8765/news.qq.com/rain/a/X"))
-    assert mw.crawler.stats.get_value("urlpolicy/allowed") is None
+    with pytest.raises(UrlRefused):
+        check(mw, Request("http://127.0.0.1:8765/news.qq.com/rain/a/X"))
+    with pytest.raises(UrlRefused):
+        check(mw, Request("https://evil.example/rain/a/X"))
+    check(mw, Request("https://inews.gtimg.com/rain/a/X"))
+    assert mw.crawler.stats.get_value("urlpolicy/allowed") == 1
+
+
+def test_the_crawl_s_own_unresolvable_request_goes_on_so_no_network_is_told_apart() -> None:
+    """Without DNS every name is unresolvable: the downloader's own failure closes the crawl as
+    ``network``; a page-derived URL (or a redirect) that does not resolve is refused."""
+    mw = middleware()
+    check(mw, Request("https://news.qq.com/rain/a/X"))
+    with pytest.raises(UrlRefused):
+        check(mw, page_derived("https://news.qq.com/a.jpg"))
+    with pytest.raises(UrlRefused):
+        check(mw, Request("https://news.qq.com/rain/a/X", meta={"redirect_urls": ["https://inews.gtimg.com/"]}))
+
+
+@pytest.mark.parametrize("location", ["http://10.0.0.1/x", "https://evil.example/x", "http://[::ffff:127.0.0.1]/", "http://0x7f.1/"])
+def test_an_article_page_s_redirect_to_a_private_address_is_refused(location: str) -> None:
+    mw = middleware()
+    request = Request("https://inews.gtimg.com/rain/a/X")
+    check(mw, request)
+    redirect = RedirectMiddleware.from_crawler(mw.crawler)
+    followed = redirect.process_response(request, Response(request.url, status=302, headers={"Location": location}))
+    assert isinstance(followed, Request)
+    with pytest.raises(UrlRefused):
+        check(mw, followed)
 
 
 @pytest.mark.parametrize("location", ["http://10.0.0.1/x.jpg", "https://evil.example/x.jpg", "http://[::ffff:127.0.0.1]/"])

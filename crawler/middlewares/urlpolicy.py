@@ -1,17 +1,7 @@
-"""The URL policy (``crawler.urls``) at the one place every page-derived request passes.
+"""The URL policy (``crawler.urls``) applied to every request the crawl makes, and to every redirect hop.
 
-``UrlPolicyMiddleware`` checks each request whose ``meta["urlpolicy"]`` is true (the image
-requests of ``crawler.pipelines.thumbnails``): the URL by ``vet_url``, then, for a host name, every
-address the resolver gives (``vet_addresses``). A refused request raises ``UrlRefused`` (an
-``IgnoreRequest``) before anything is sent, robots.txt included: the middleware runs before
-``RobotsTxtMiddleware`` (100), which would otherwise fetch ``/robots.txt`` from the refused host.
-Redirects are checked too: ``RedirectMiddleware`` sends the redirected request, meta and all,
-through ``process_request`` again. Resolutions are kept for the crawl (one lookup per host).
-
-Settings: ``URLPOLICY_ENABLED`` (default True), ``URLPOLICY_RESOLVER`` (dotted path of a
-``host -> list[str]`` function, default ``crawler.urls.resolve_host``; see ``crawler.urls`` for why).
-Meta keys: ``urlpolicy`` (check this request). Stats: ``urlpolicy/allowed``,
-``urlpolicy/refused/<reason>``.
+Docs: docs/limits.md ("Where the crawler may connect"). Settings: ``URLPOLICY_ENABLED``,
+``URLPOLICY_RESOLVER``. Stats: ``urlpolicy/allowed``, ``urlpolicy/refused/<reason>``.
 """
 
 from __future__ import annotations
@@ -32,12 +22,18 @@ logger = logging.getLogger(__name__)
 
 
 class UrlRefused(IgnoreRequest):
-    """A page-derived URL the policy refuses; ``reason`` names the rule (``scheme``, ``private``...)."""
+    """A URL the policy refuses; ``reason`` names the rule (``scheme``, ``private``...)."""
 
     def __init__(self, reason: str, url: str) -> None:
         super().__init__(f"{reason}: {url}")
         self.reason = reason
         self.url = url
+
+
+def page_derived(request: Request) -> bool:
+    """Whether a page (not the crawl's own arguments and sources) chose this URL: a URL a page named
+    (``meta["urlpolicy"]``: images, sitemap-index links) or any redirect's target."""
+    return bool(request.meta.get(UrlPolicyMiddleware.META_KEY) or request.meta.get("redirect_urls"))
 
 
 class UrlPolicyMiddleware:
@@ -64,14 +60,16 @@ class UrlPolicyMiddleware:
         self.crawler.stats.inc_value(key)
 
     async def process_request(self, request: Request) -> None:
-        if not request.meta.get(self.META_KEY):
-            return
         verdict = vet_url(request.url)
         reason = verdict.reason
         if not reason and not is_address(verdict.host):
             if verdict.host not in self.resolved:
                 self.resolved[verdict.host] = vet_addresses(list(await self.lookup(verdict.host)))
             reason = self.resolved[verdict.host]
+            # A name that does not resolve cannot be reached: the crawl's own requests go on, so
+            # that the downloader's DNS failure tells "no network" (crawler.middlewares.network).
+            if reason == "unresolvable" and not page_derived(request):
+                reason = ""
         if reason:
             self._inc(f"urlpolicy/refused/{reason}")
             raise UrlRefused(reason, request.url)

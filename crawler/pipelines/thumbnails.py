@@ -282,7 +282,7 @@ class ThumbnailsPipeline(FilesPipeline):
             "qq_image_stem": image.file,
             "download_slot": self.slot,
             "download_maxsize": self.maxsize,
-            "urlpolicy": True,  # page-derived: crawler.middlewares.urlpolicy checks it and its redirects
+            "urlpolicy": True,  # page-derived: an unresolvable host is refused (crawler.middlewares.urlpolicy)
         }
         return Request(url, callback=NO_CALLBACK, headers={"Referer": article.source_url}, meta=meta)
 

@@ -359,7 +359,11 @@ class QqSpider(scrapy.Spider):
             request = failure.request  # type: ignore[attr-defined]
             prefix = request.meta.get("qq_source_stats", "qq/dropped")
             self._stat(f"{prefix}/refused")
-            logger.warning("Not fetched (%s): %s", failure.value.reason, request.url[:300])
+            asked = request.meta.get("redirect_urls", [request.url])[0]
+            via = f" (redirected to {request.url[:300]})" if asked != request.url else ""
+            logger.warning("Not fetched (%s): %s%s", failure.value.reason, asked[:300], via)
+            if "qq_id" in request.meta:
+                self.outcome(request.meta["qq_id"], DROPPED, f"refused_{failure.value.reason}")
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # a decision of a middleware (dedup, robots.txt), counted by it
