@@ -59,6 +59,8 @@ EXTENSIONS = {
     "crawler.store.extension.StoreExtension": 100,
     # What a fetch found instead of an article (deleted, paid, ...), into the store (crawler.store.outcomes).
     "crawler.store.outcomes.OutcomeRecorder": 110,
+    # The ledger: what the pipelines dropped settles its article (crawler.ledger).
+    "crawler.ledger.LedgerExtension": 120,
     # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
     # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
     "crawler.monitors.extension.Spidermon": 500,

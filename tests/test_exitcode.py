@@ -53,6 +53,9 @@ def nothing_done(site: Mirror, output: Path) -> None:
 @pytest.mark.parametrize(
     ("stats", "code"),
     [
+        # An input that is not an article: exit 3 at the end, the valid ones still crawled.
+        ({"finish_reason": "finished", "ledger/asked": 2, "ledger/bad_input": 1, "ledger/written/new": 1, "write/written": 1}, 3),
+        ({"finish_reason": "finished", "ledger/asked": 1, "ledger/bad_input": 1}, 3),
         ({"finish_reason": "finished", "qq/requested": 3, "write/written": 3}, 0),
         # A rerun with nothing new: nothing written, but every request was answered.
         ({"finish_reason": "finished", "qq/requested": 3, "dedup/skipped": 3, "downloader/response_status_count/200": 4}, 0),
@@ -81,15 +84,23 @@ def test_exit_code_table(stats: dict[str, object], code: int) -> None:
 
 def test_summary_in_words() -> None:
     stats = {
-        "write/written": 5, "write/rewritten": 2, "write/unchanged": 1, "dedup/skipped": 7, "qq/skipped/old": 3,
-        "qq/skipped/video": 1, "qq/dropped/no_data": 2, "write/dropped/error": 1, "thumbnails/failed/http_404": 2,
+        "write/written": 5, "write/rewritten": 2, "write/unchanged": 1, "thumbnails/failed/http_404": 2,
+        "ledger/asked": 23, "ledger/written/new": 3, "ledger/written/rewritten": 2, "ledger/unchanged": 1,
+        "ledger/skipped/written": 7, "ledger/skipped/old": 3, "ledger/skipped/video": 1, "ledger/dropped/no_data": 2,
+        "ledger/dropped/error": 1, "ledger/not_fetched/robots_txt": 1, "ledger/bad_input": 2,
+        "ledger/bad_inputs": ["notaurl", "x"],
         "qq/feed/pages": 4, "elapsed_time_seconds": 12.5, "monitors/passed": 5, "monitors/failed": 1,
         "monitors/failed/template drift": 1, "scheduler/enqueued": 10, "scheduler/dequeued": 7,
     }  # fmt: skip
     text = "\n".join(summary_lines(stats, "finished"))
-    assert "written: 5 (3 new, 2 rewritten), 1 unchanged" in text
-    assert "skipped: 7 already written, 3 old, 1 video" in text
-    assert "dropped: 2 no data, 1 error" in text
+    assert "articles asked for: 23\n" in text
+    assert "written: 5 (3 new, 2 rewritten)\n" in text
+    assert "unchanged: 1\n" in text
+    assert "skipped: 11 (3 old, 1 video, 7 already written)\n" in text
+    assert "dropped: 3 (1 error, 2 no data)\n" in text
+    assert "not fetched: 1 (1 robots.txt disallows)\n" in text
+    assert "bad input: 2\n      not articles: 'notaurl', 'x'\n" in text
+    assert "open:" not in text  # 5 + 1 + 11 + 3 + 1 + 2 = 23
     assert "images failed: 2" in text
     assert "monitors: 5 passed, 1 failed (template drift)" in text
     assert "elapsed: 12.5 s; finish reason: finished" in text
@@ -127,19 +138,47 @@ def test_raw_channel_id_is_accepted(site: tuple[Mirror, str], tmp_path: Path) ->
     assert stat(result, "finish_reason") == "finished"
 
 
-def test_unknown_profile(site: tuple[Mirror, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        (["OUTPUT_PROFILE=hugo2"], "OUTPUT_PROFILE = 'hugo2' is not one of hugo, hugo-bundle, jekyll"),
+        (["DELETED_FILES=shred"], "DELETED_FILES = 'shred' is not one of keep, draft, remove"),
+        (["UPDATE_WINDOW=forever"], "UPDATE_WINDOW = 'forever' is not a duration"),
+        (["REDIS_URL=redis://127.0.0.1:1/0", "REDIS_LEASE_SECONDS=15"], "REDIS_LEASE_SECONDS = 15 must exceed 1.5 x STORE_REDIS_CLAIM_LEASE"),
+        (["QQ_FETCH_URL=https://news.qq.com/rain/a/"], "QQ_FETCH_URL = 'https://news.qq.com/rain/a/': no id"),
+        (["THUMBNAILS_FRONT_MATTER=both"], "THUMBNAILS_FRONT_MATTER = 'both' is not one of remote, local"),
+        (["UPDATE_BUDGET=lots"], "UPDATE_BUDGET = 'lots' is not a whole number"),
+        (["DEDUP_ENABLED=maybe"], "DEDUP_ENABLED = 'maybe' is not a boolean"),
+    ],
+)
+def test_bad_setting(site: tuple[Mirror, str], tmp_path: Path, settings: list[str], line: str) -> None:
     mirror, url = site
-    result = crawl(url, tmp_path, "-s", "OUTPUT_PROFILE=hugo2", "-a", f"ids={SEED}")
-    assert_refused(result, 3, "Bad settings", "OUTPUT_PROFILE 'hugo2'", "hugo, hugo-bundle, jekyll")
+    result = crawl(url, tmp_path, *[a for s in settings for a in ("-s", s)], "-a", f"ids={SEED}")
+    assert_refused(result, 3, "Bad setting, nothing crawled: " + line)
     assert result.stats == {}  # the crawl never opened
     nothing_done(mirror, tmp_path)
 
 
-def test_bad_deleted_files(site: tuple[Mirror, str], tmp_path: Path) -> None:
+def test_every_bad_setting_has_its_own_line(site: tuple[Mirror, str], tmp_path: Path) -> None:
     mirror, url = site
-    result = crawl(url, tmp_path, "-s", "DELETED_FILES=shred", "-a", f"ids={SEED}")
-    assert_refused(result, 3, "Bad settings", "DELETED_FILES 'shred' is not one of keep, draft, remove")
+    result = crawl(url, tmp_path, "-s", "UPDATE_WINDOW=forever", "-s", "QQ_VIDEOS=keep", "-a", f"ids={SEED}")
+    assert result.returncode == 3, result.log[-3000:]
+    lines = errors(result)
+    assert len(lines) == 2 and "UPDATE_WINDOW" in lines[1] + lines[0] and "QQ_VIDEOS" in lines[0] + lines[1]
     nothing_done(mirror, tmp_path)
+
+
+def test_an_input_that_is_no_article_exits_3_and_is_named(site: tuple[Mirror, str], tmp_path: Path) -> None:
+    _, url = site
+    alone = crawl(url, tmp_path / "alone", "-a", "urls=notaurl")
+    assert alone.returncode == 3, alone.log[-3000:]
+    assert stat(alone, "ledger/bad_input") == 1 and stat(alone, "ledger/asked") == 1
+    assert "not articles: 'notaurl'" in alone.log
+    beside = crawl(url, tmp_path / "beside", "-a", f"urls=notaurl,https://news.qq.com/rain/a/{SEED}")
+    assert beside.returncode == 3, beside.log[-3000:]
+    assert stat(beside, "ledger/written/new") == 1 and stat(beside, "ledger/asked") == 2
+    assert len(list((tmp_path / "beside").rglob("*.md"))) == 1
+    assert "not articles: 'notaurl'" in beside.log
 
 
 def test_missing_output_root(site: tuple[Mirror, str], tmp_path: Path) -> None:
@@ -197,15 +236,16 @@ def test_rerun_with_nothing_new_says_so_and_exits_0(site: tuple[Mirror, str], tm
     again = crawl(url, tmp_path, "-a", f"ids={SEED}")
     assert again.returncode == 0, again.log[-3000:]
     assert stat(again, "dedup/skipped") == 1
-    assert "written: 0 (0 new, 0 rewritten), 0 unchanged" in again.log
-    assert "skipped: 1 already written" in again.log
+    assert stat(again, "ledger/skipped/written") == 1 and stat(again, "ledger/asked") == 1
+    assert "skipped: 1 (1 already written)" in again.log
+    assert "written:" not in again.log
     assert stat(again, "monitors/failed") == 0
 
 
 def test_every_fetch_failed_is_not_success(site: tuple[Mirror, str], tmp_path: Path) -> None:
     """Answers, but none usable (every article 404): asked for articles, none written -> non-zero."""
     _, url = site
-    result = crawl(url, tmp_path, "-a", "ids=20250101A0NONE00,20250101A0NONE01")
+    result = crawl(url, tmp_path, "-a", "ids=20250101A0NON100,20250101A0NON200")
     assert result.returncode == 6, result.log[-3000:]
     assert stat(result, "monitors/failed/nothing written") == 1
     assert "Monitor failed: nothing written" in result.log

@@ -224,20 +224,22 @@ def test_a_slot_takes_what_it_can_start_soon() -> None:
     assert has_room(free, 2) and not has_room(free, 3)
 
 
-def test_a_lease_that_could_outrun_the_claims_is_refused(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_lease_that_could_outrun_the_claims_is_a_bad_setting() -> None:
+    from crawler.config import settings_errors
+    from tests.support.components import project_settings_with
+
+    errors = settings_errors(project_settings_with(REDIS_URL="redis://127.0.0.1:1/0", REDIS_LEASE_SECONDS=60, STORE_REDIS_CLAIM_LEASE=60))
+    assert len(errors) == 1 and errors[0].startswith("REDIS_LEASE_SECONDS = 60 must exceed 1.5 x STORE_REDIS_CLAIM_LEASE")
+    assert settings_errors(project_settings_with(REDIS_URL="redis://127.0.0.1:1/0", REDIS_LEASE_SECONDS=91, STORE_REDIS_CLAIM_LEASE=60)) == []
+
+
+def test_a_lease_that_outlasts_the_claims_registers(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     def opened(**settings: object) -> tuple[RedisScheduler, Crawler]:
         crawler = project_crawler(tmp_path, QqSpider, REDIS_URL=redis_server.url, STORE_BACKEND="redis", **settings)
         crawler.spider = QqSpider.from_crawler(crawler)
         scheduler = RedisScheduler.from_crawler(crawler)
         scheduler.open(crawler.spider)
         return scheduler, crawler
-
-    scheduler, crawler = opened(REDIS_LEASE_SECONDS=60, STORE_REDIS_CLAIM_LEASE=60)
-    with pytest.raises(CloseSpider) as closed:
-        scheduler.spider_opened(crawler.spider)
-    assert closed.value.reason == "bad_lease"
-    assert crawler.stats.get_value("redis/bad_lease") == 1  # type: ignore[union-attr]
-    assert redis_server.client().zcard("qq:crawlers") == 0  # refused before taking anything
 
     scheduler, crawler = opened(REDIS_LEASE_SECONDS=91, STORE_REDIS_CLAIM_LEASE=60)
     scheduler.spider_opened(crawler.spider)  # 2/3 of the lease outlasts the claims

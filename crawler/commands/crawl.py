@@ -3,8 +3,8 @@
 Scrapy's own command exits 0 whatever the crawl did (1 only when the crawler could not be built).
 This one (found through ``COMMANDS_MODULE``, so Scrapyd's runner uses it too):
 
-* checks the settings the crawl cannot run without first (``crawler.exitcode.settings_errors``, e.g.
-  an unknown ``OUTPUT_PROFILE``): one ERROR line naming the value and what is accepted, nothing
+* checks the settings the crawl cannot run without first (``crawler.config.settings_errors``, e.g.
+  an unknown ``OUTPUT_PROFILE``): one ERROR line per mistake naming the setting and what is accepted, nothing
   opened, fetched or written, exit code 3;
 * runs the crawl as Scrapy does, then exits with ``crawler.exitcode.exit_code`` of its final stats
   (the table is there and in docs/monitoring.md), saying why in one line when it is not 0.
@@ -17,7 +17,8 @@ import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from crawler.exitcode import BAD_INPUT, OK, OTHER, exit_code, settings_errors
+from crawler.config import settings_errors
+from crawler.exitcode import BAD_INPUT, OK, OTHER, exit_code
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ class Command(ScrapyCrawl):
             return
         assert self.settings is not None and self.crawler_process is not None
         errors = settings_errors(self.settings)
+        for error in errors:
+            logger.error("Bad setting, nothing crawled: %s", error)
         if errors:
-            logger.error("Bad settings, nothing crawled: %s", "; ".join(errors))
             self.exitcode = BAD_INPUT
             return
         crawler = self._create_crawler(args[0])

@@ -109,7 +109,7 @@ class RedisScheduler(Scheduler):
     ``redis/lapsed`` (this crawler's leases were returned by another: it renewed too late),
     ``redis/given_back`` (done while Redis was away, so possibly not all their requests queued:
     given back to be done again),
-    ``redis/unqueued``, ``redis/errors``, ``redis/bad_lease``.
+    ``redis/unqueued``, ``redis/errors``. (A lease too short for the claims is a bad setting: crawler.config.)
     """
 
     def __init__(self, crawler: Crawler, server: redis.Redis, **kwargs: Any) -> None:
@@ -150,34 +150,8 @@ class RedisScheduler(Scheduler):
         crawler.signals.connect(scheduler.request_reached_downloader, signal=signals.request_reached_downloader)
         return scheduler
 
-    def _lease_problem(self) -> str | None:
-        """Why the leases would not protect the work, or None.
-
-        A lapsed crawler's articles must come back after its article-store claims lapsed: a request
-        returned earlier would be dropped by the dedup middleware (claimed by another crawl) and
-        acknowledged, lost. The lease is renewed every third of itself, so it lapses at the
-        earliest two thirds of it after a crawler died.
-        """
-        settings = self.crawler.settings
-        if self.lease_seconds <= 0:
-            return f"REDIS_LEASE_SECONDS must be positive (got {self.lease_seconds:g})"
-        claim = settings.getfloat("STORE_REDIS_CLAIM_LEASE") if settings["STORE_BACKEND"] == "redis" else 0.0
-        if self.lease_seconds * 2 / 3 <= claim:
-            return (
-                f"REDIS_LEASE_SECONDS ({self.lease_seconds:g}) must exceed 1.5 x STORE_REDIS_CLAIM_LEASE "
-                f"({claim:g}): a lapsed crawler's work would come back while its claims still hold"
-            )
-        return None
-
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        problem = self._lease_problem()
-        if problem is not None:
-            assert self.stats is not None
-            self.stats.inc_value("redis/bad_lease")
-            logger.error("%s: nothing crawled", problem)
-            self.problem = "bad_lease"
-            return
         try:
             self.server.ping()
             # scrapy-redis's open() minus its deprecated spider.log() call.

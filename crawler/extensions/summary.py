@@ -5,10 +5,10 @@ cron mail, the Scrapyd log) get, from the same stats:
 
 * every ``SUMMARY_INTERVAL`` seconds while the crawl runs (0: never), one line: articles written,
   feed pages read, requests queued;
-* when the spider closes, one INFO block (``summary_lines()``, pure): articles written (new,
-  rewritten, unchanged), skipped (already written, being fetched by another crawl, old, video,
-  paid, other types), dropped by reason, deleted, images failed, the monitors' verdict (when
-  Spidermon ran, ``crawler.monitors``), elapsed time and the finish reason.
+* when the spider closes, one INFO block (``summary_lines()``, pure): the ledger of every article
+  asked for (``crawler.ledger``: written, unchanged, deleted, skipped, dropped, not fetched, bad
+  input, each by reason), images failed, the monitors' verdict (when Spidermon ran), elapsed time
+  and the finish reason.
 
 Settings: ``SUMMARY_INTERVAL``. Stats: none of its own.
 """
@@ -24,12 +24,9 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawler.exitcode import REFUSED_AT_START
+from crawler.ledger import Ledger
 
 logger = logging.getLogger(__name__)
-
-# Stats whose keys name why an article was dropped: <prefix><reason> -> "<reason>".
-DROP_PREFIXES = ("qq/dropped/", "clean/dropped/", "plan/dropped/", "write/dropped/")
-
 
 def _n(stats: Mapping[str, Any], key: str) -> int:
     return int(stats.get(key, 0) or 0)
@@ -37,10 +34,6 @@ def _n(stats: Mapping[str, Any], key: str) -> int:
 
 def _under(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
     return {k[len(prefix) :]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix) and isinstance(v, int)}
-
-
-def _listing(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "none"
 
 
 def queued(stats: Mapping[str, Any]) -> int:
@@ -56,26 +49,13 @@ def progress_line(stats: Mapping[str, Any]) -> str:
 
 
 def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
-    """The end-of-crawl block, one fact a line."""
-    written, rewritten = _n(stats, "write/written"), _n(stats, "write/rewritten")
-    skipped = {
-        "already written": _n(stats, "dedup/skipped"),
-        "being fetched by another crawl": _n(stats, "dedup/claimed"),
-        **{what.replace("_", " "): n for what, n in _under(stats, "qq/skipped/").items()},
-    }
-    dropped: dict[str, int] = {}
-    for prefix in DROP_PREFIXES:
-        for what, n in _under(stats, prefix).items():
-            dropped[what.replace("_", " ")] = dropped.get(what.replace("_", " "), 0) + n
-    if _n(stats, "plan/duplicate"):
-        dropped["same content as another article"] = _n(stats, "plan/duplicate")
+    """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest."""
+    closed_early = reason != "finished" and not reason.startswith("closespider_")
     images = sum(_under(stats, "thumbnails/failed/").values()) + sum(_under(stats, "thumbnails/body/failed/").values())
     lines = [
         f"Crawl summary ({reason}):",
-        f"  written: {written} ({written - rewritten} new, {rewritten} rewritten), {_n(stats, 'write/unchanged')} unchanged",
-        f"  skipped: {_listing(skipped)}",
-        f"  dropped: {_listing(dropped)}",
-        f"  deleted on qq.com: {_n(stats, 'qq/deleted')}; images failed: {images}",
+        *Ledger.of(stats).lines(closed_early),
+        f"  images failed: {images}",
         f"  feed pages read: {_n(stats, 'qq/feed/pages')}; pages fetched: {_n(stats, 'response_received_count')}",
     ]
     if "monitors/passed" in stats or "monitors/failed" in stats:

@@ -47,11 +47,21 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler import ledger
 from crawler.store import StoreError
 from crawler.store.base import parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
+
+
+class Skipped(IgnoreRequest):
+    """An article request not sent: ``outcome`` is its ledger outcome and reason
+    (``("skipped", "<state>")``, ``("skipped", "claimed")`` or ``("not_fetched", "store_error")``)."""
+
+    def __init__(self, why: str, outcome: tuple[str, str]) -> None:
+        super().__init__(why)
+        self.outcome = outcome
 
 
 class DedupMiddleware:
@@ -78,10 +88,10 @@ class DedupMiddleware:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
-    def _skip(self, key: str, request: Request, why: str) -> None:
+    def _skip(self, key: str, request: Request, why: str, outcome: tuple[str, str]) -> None:
         self._inc(key)
         logger.debug("Skipped %s (%s): %s", request.meta["qq_id"], request.url, why)
-        raise IgnoreRequest(why)
+        raise Skipped(why, outcome)
 
     def process_request(self, request: Request) -> None:
         ident = request.meta.get("qq_id")
@@ -97,12 +107,12 @@ class DedupMiddleware:
         except StoreError as exc:
             # Not fetched, so not lost: the next run asks again.
             logger.error("Not fetched %s (%s): %s", ident, request.url, exc)
-            self._skip("dedup/store_error", request, "the article store failed")
+            self._skip("dedup/store_error", request, "the article store failed", (ledger.NOT_FETCHED, "store_error"))
         if not claimed:
-            self._skip("dedup/claimed", request, "being fetched by another crawl")
+            self._skip("dedup/claimed", request, "being fetched by another crawl", (ledger.SKIPPED, "claimed"))
         if state is not None:
             self._inc("dedup/skipped")
-            self._skip(f"dedup/skipped/{state}", request, f"already {state}")
+            self._skip(f"dedup/skipped/{state}", request, f"already {state}", (ledger.SKIPPED, state))
         if why:
             self._inc(f"dedup/{why}")
             if why == "updated":

@@ -13,7 +13,7 @@ from typing import Any
 
 from spidermon.core.actions import Action
 
-from crawler.exitcode import BAD_INPUT, BAD_PLACE, REASON_CODES, exit_code
+from crawler.exitcode import REFUSED_AT_START, exit_code
 from crawler.pipelines.write import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class ReportAction(Action):
             "monitors": results,
             "stats": final,
         }
-        if REASON_CODES.get(str(final.get("finish_reason"))) in (BAD_INPUT, BAD_PLACE):
+        if str(final.get("finish_reason")) in REFUSED_AT_START:
             return
         self.write(job)
 

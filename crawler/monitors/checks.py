@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.exitcode import written
+from crawler.exitcode import attempted, nothing_written, written
+
+__all__ = ["attempted", "nothing_written", "written"]
 
 # Pages dropped for reasons that mean the page no longer looks like a qq.com article page.
 DRIFT_DROPS = ("no_data", "bad_json", "empty_body", "not_article")
@@ -32,17 +34,6 @@ def field_errors(stats: Mapping[str, Any], field: str) -> int:
 
 def validated(stats: Mapping[str, Any]) -> int:
     return int(_n(stats, "spidermon/validation/items"))
-
-
-def attempted(stats: Mapping[str, Any]) -> int:
-    """Articles that were fetched to be written: pages that gave an article (``qq/articles``) and
-    article requests or pages dropped (``qq/dropped/*``: HTTP errors, network, no data, ...). Not
-    counted: what was skipped by rule (old, video, paid), found deleted, or left out by dedup."""
-    return int(_n(stats, "qq/articles")) + sum(int(v) for k, v in stats.items() if k.startswith("qq/dropped/"))
-
-
-def nothing_written(stats: Mapping[str, Any]) -> bool:
-    return attempted(stats) > 0 and written(stats) == 0
 
 
 def refused_share(stats: Mapping[str, Any]) -> float:

@@ -6,6 +6,7 @@ from typing import Any
 
 from spidermon import Monitor, MonitorSuite, monitors
 
+from crawler.ledger import Ledger
 from crawler.monitors import checks
 from crawler.monitors.actions import ReportAction, WebhookAction
 from crawler.monitors.schema import COVERAGE, STRUCTURE
@@ -72,6 +73,27 @@ class NothingWrittenMonitor(Monitor):
             self.fail(f"{checks.attempted(self.data.stats)} articles were fetched to be written and none was written")
 
 
+@monitors.name("ledger")
+class LedgerMonitor(Monitor):
+    """Every article the crawl was asked for or found has exactly one outcome (``crawler.ledger``).
+
+    Judged on a crawl that ran to its end on one machine: a crawl closed early leaves articles
+    queued, and in distributed mode an article asked for by one crawler may be fetched by another."""
+
+    @monitors.name("every article asked for has one outcome")
+    def test_adds_up(self) -> None:
+        if self.data.crawler.settings.get("REDIS_URL"):
+            return
+        if self.data.stats.get("finish_reason", "finished") != "finished":
+            return
+        book = Ledger.of(self.data.stats)
+        if book.open:
+            self.fail(
+                f"the ledger does not add up: {book.asked} articles asked for, {book.settled} with an outcome "
+                f"({book.open:+d} without one)"
+            )
+
+
 @monitors.name("errors")
 class ErrorCountMonitor(Monitor):
     """ERROR lines in the log, at most MONITORS_MAX_ERRORS."""
@@ -105,6 +127,7 @@ class CrawlMonitors(MonitorSuite):
         FieldCoverageMonitor,
         ValidationMonitor,
         NothingWrittenMonitor,
+        LedgerMonitor,
         ErrorCountMonitor,
         RefusalsMonitor,
     ]

@@ -20,9 +20,10 @@ import unicodedata
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Block, Span
+from crawler.ledger import Dropped
 
 logger = logging.getLogger(__name__)
 
@@ -157,5 +158,5 @@ class CleanPipeline:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(f"clean/dropped/{reason}")
             logger.warning("Dropped %s (%s): %s after cleaning", item.id, item.source_url, reason)
-            raise DropItem(f"{reason}: nothing left of {item.id} ({item.source_url}) after cleaning")
+            raise Dropped(reason, f"nothing left of {item.id} ({item.source_url}) after cleaning")
         return item

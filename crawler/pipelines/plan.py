@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
 from crawler.items import Article, Paths
+from crawler.ledger import Dropped
 from crawler.paths import Layout, plan_paths
 from crawler.render.profiles import profile_from_settings
 from crawler.qq.pages import BEIJING
@@ -61,11 +61,11 @@ class PlanPipeline:
     def from_crawler(cls, crawler: Crawler) -> PlanPipeline:
         return cls(crawler)
 
-    def _drop(self, reason: str, item: Article, detail: str, level: int = logging.WARNING) -> DropItem:
+    def _drop(self, reason: str, item: Article, detail: str, level: int = logging.WARNING) -> Dropped:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"plan/{reason}")
         logger.log(level, "Dropped %s (%s): %s", item.id, item.source_url, detail)
-        return DropItem(f"{reason}: {detail}", log_level="DEBUG")
+        return Dropped(reason.rsplit("/", 1)[-1], detail)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import run_in_thread
 
+from crawler import ledger
 from crawler.items import Article
+from crawler.ledger import Dropped
 from crawler.render import RenderOptions, render_article
 
 logger = logging.getLogger(__name__)
@@ -108,9 +109,11 @@ class WritePipeline:
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc
         if outcome == UNCHANGED:
             self._inc("write/unchanged")
+            ledger.settle(self.crawler, ledger.UNCHANGED)
             logger.info("Unchanged %s (%s): %s", item.id, item.title, target)
             return item
         self._inc("write/written")
+        ledger.settle(self.crawler, ledger.WRITTEN, "rewritten" if outcome == REWRITTEN else "new")
         if outcome == REWRITTEN:
             self._inc("write/rewritten")
         logger.info("Wrote %s (%s) to %s", item.id, item.title, target)
@@ -127,11 +130,11 @@ class WritePipeline:
         write_atomic(target, data)
         return (REWRITTEN if existed else WRITTEN), target
 
-    def _drop(self, reason: str, item: Article, detail: str) -> DropItem:
+    def _drop(self, reason: str, item: Article, detail: str) -> Dropped:
         self._inc(f"write/dropped/{reason}")
         logger.error("Dropped %s (%s): %s", item.id, item.source_url, detail)
         assert item.paths is not None
         if not (self.root / item.paths.markdown).exists():
             for stored in item.image_files:
                 (self.root / stored).unlink(missing_ok=True)
-        return DropItem(f"{reason}: {detail}", log_level="DEBUG")
+        return Dropped(reason, detail)

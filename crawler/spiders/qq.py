@@ -73,7 +73,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import ledger
+from crawler.config import config_of
 from crawler.items import Article
+from crawler.middlewares.dedup import Skipped
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
@@ -82,11 +85,21 @@ from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
-from crawler.store.base import DELETED, DROPPED, PAID, VIDEO, duration
+from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
 from crawler.store.extension import store_of
 from crawler.store.outcomes import Outcome, send_outcome
 
 logger = logging.getLogger(__name__)
+
+
+def ignored_reason(error: BaseException) -> str:
+    """Why a middleware ignored an article request, for the ledger: robots_txt, network or ignored."""
+    text = str(error)
+    if text.startswith("Forbidden by robots.txt"):  # Scrapy's RobotsTxtMiddleware
+        return "robots_txt"
+    if text.startswith("no network"):  # crawler.middlewares.network
+        return "network"
+    return "ignored"
 
 DELETED_MARKER = "babygohome"
 
@@ -125,23 +138,21 @@ class QqSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
         spider: QqSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        config = spider.config = config_of(crawler)
         spider.seen = SeenIds(on_fallback=lambda: spider._stat("qq/seen/in_memory"))
         spider.args, spider.argument_errors = parse_arguments(spider.given, settings)
         spider.refresh = spider.args.refresh
-        spider.feed_url = settings.get("QQ_FEED_URL")
-        spider.busy_retries = settings.getint("QQ_FEED_BUSY_RETRIES")
-        spider.busy_delay = settings.getfloat("QQ_FEED_BUSY_DELAY")
-        spider.sitemap_url = settings.get("QQ_SITEMAP_URL")
-        spider.fetch_template = settings.get("QQ_FETCH_URL")
-        spider.link_template = settings.get("QQ_ARTICLE_URL")
+        spider.feed_url = config.qq_feed_url
+        spider.busy_retries = config.qq_feed_busy_retries
+        spider.busy_delay = config.qq_feed_busy_delay
+        spider.sitemap_url = config.qq_sitemap_url
+        spider.fetch_template = config.qq_fetch_url
+        spider.link_template = config.qq_article_url
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE")
-        spider.update_budget = settings.getint("UPDATE_BUDGET")
-        spider.update_slot = settings.get("UPDATE_DOWNLOAD_SLOT")
-        try:
-            spider.update_window = duration(settings["UPDATE_WINDOW"], "UPDATE_WINDOW")
-            spider.recheck_after = duration(settings["UPDATE_RECHECK_AFTER"], "UPDATE_RECHECK_AFTER")
-        except ValueError as error:
-            spider.argument_errors.append(str(error))
+        spider.update_budget = config.update_budget
+        spider.update_slot = config.update_download_slot
+        spider.update_window = config.update_window
+        spider.recheck_after = config.update_recheck_after
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
@@ -216,6 +227,7 @@ class QqSpider(scrapy.Spider):
             found = article_input(raw, self.fetch_template)
             if found is None:
                 self._stat("qq/bad_input")
+                ledger.bad_input(self.crawler, raw)
                 logger.error("Not a qq.com article URL or id, skipped: %r", raw)
                 continue
             ident, url = found
@@ -228,6 +240,7 @@ class QqSpider(scrapy.Spider):
         """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``;
         ``updated``: when its source says it last changed; ``recheck``: an ``UPDATE_WINDOW`` one."""
         self._stat("qq/requested")
+        ledger.take_on(self.crawler)
         url = url or fetch_url(ident, self.fetch_template)
         meta: dict[str, Any] = {}
         if updated is not None:
@@ -271,6 +284,7 @@ class QqSpider(scrapy.Spider):
             self._stat("qq/deleted")
             logger.info("Deleted article %s: redirected to %s", ident, request.url)
             self.outcome(ident, DELETED)
+            ledger.settle(self.crawler, ledger.DELETED)
         return retry
 
     def dropped(self, request: scrapy.Request) -> None:
@@ -282,6 +296,8 @@ class QqSpider(scrapy.Spider):
             retry = self.deleted(ident, request)
             if retry is not None and self.crawler.engine is not None:
                 self.crawler.engine.crawl(retry)
+        elif ident:  # a shared dupefilter's: another crawl of the same Redis asked for it this run
+            ledger.settle(self.crawler, ledger.SKIPPED, "requested_elsewhere")
 
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written (and not updated since): such a page of a feed
@@ -296,6 +312,8 @@ class QqSpider(scrapy.Spider):
         skip = skip_reason(entry, self.args.since, self.args.videos)
         if skip is not None:
             self._stat(f"qq/skipped/{skip}")
+            ledger.take_on(self.crawler)
+            ledger.settle(self.crawler, ledger.SKIPPED, skip)
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
         return self.article_request(entry.id, entry.url, entry.updated)
@@ -311,6 +329,7 @@ class QqSpider(scrapy.Spider):
             self._stat("qq/dropped/not_html")
             logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
             self.outcome(ident, DROPPED, "not_html")
+            ledger.settle(self.crawler, ledger.DROPPED, "not_html")
             return
         response, mismatch = true_charset(response)
         if mismatch:
@@ -322,12 +341,14 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/dropped/{error.reason}")
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
             self.outcome(ident, DROPPED, error.reason)
+            ledger.settle(self.crawler, ledger.DROPPED, error.reason)
             return
         self._stat(f"qq/extraction/{article.extraction}")
         if not same_article(ident, article.id):
             self._stat("qq/dropped/id_mismatch")
             logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
             self.outcome(ident, DROPPED, "id_mismatch")
+            ledger.settle(self.crawler, ledger.DROPPED, "id_mismatch")
             return
         # The rule feeds and sitemaps are judged by, on what the page says; without since: an
         # article named by the arguments is fetched whatever its date, and a listed one was judged.
@@ -336,6 +357,7 @@ class QqSpider(scrapy.Spider):
             self._stat(f"qq/skipped/{skip}")
             logger.info("Skipped %s (%s): %s", ident, response.url, skip)
             self.outcome(ident, *((skip, "") if skip in (PAID, VIDEO) else (DROPPED, skip)))
+            ledger.settle(self.crawler, ledger.SKIPPED, skip)
             return
         self._stat("qq/articles")
         updated = response.meta.get("qq_updated")
@@ -355,20 +377,27 @@ class QqSpider(scrapy.Spider):
         self.failed(failure)
 
     def failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        prefix = request.meta.get("qq_source_stats", "qq/dropped")
+        article = request.meta.get("qq_id")
+        if failure.check(Skipped):  # the dedup middleware's decision, counted by it
+            if article:
+                ledger.settle(self.crawler, *failure.value.outcome)
+            return
         if failure.check(UrlRefused):
-            request = failure.request  # type: ignore[attr-defined]
-            prefix = request.meta.get("qq_source_stats", "qq/dropped")
             self._stat(f"{prefix}/refused")
             asked = request.meta.get("redirect_urls", [request.url])[0]
             via = f" (redirected to {request.url[:300]})" if asked != request.url else ""
             logger.warning("Not fetched (%s): %s%s", failure.value.reason, asked[:300], via)
-            if "qq_id" in request.meta:
-                self.outcome(request.meta["qq_id"], DROPPED, f"refused_{failure.value.reason}")
+            if article:
+                self.outcome(article, DROPPED, f"refused_{failure.value.reason}")
+                ledger.settle(self.crawler, ledger.NOT_FETCHED, "refused")
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # a decision of a middleware (dedup, robots.txt), counted by it
-        request = failure.request  # type: ignore[attr-defined]
-        prefix = request.meta.get("qq_source_stats", "qq/dropped")
+            # Another middleware's decision, counted by it: robots.txt, no network, any other.
+            if article:
+                ledger.settle(self.crawler, ledger.NOT_FETCHED, ignored_reason(failure.value))
+            return
         # Every feed page is a POST to one URL: name its channel and page, not only the URL.
         what = request.url
         if "channel" in request.cb_kwargs:
@@ -377,9 +406,13 @@ class QqSpider(scrapy.Spider):
         if response is not None:
             self._stat(f"{prefix}/http_{response.status}")
             logger.warning("Dropped %s: HTTP %s", what, response.status)
+            if article:
+                ledger.settle(self.crawler, ledger.DROPPED, f"http_{response.status}")
         else:
             self._stat(f"{prefix}/network")
-            logger.warning("Dropped %s: %s", what, failure.getErrorMessage())
+            logger.warning("Dropped %s: %s", what, failure.getErrorMessage() or failure.type.__name__)
+            if article:
+                ledger.settle(self.crawler, ledger.NOT_FETCHED, "network")
 
     # -- channel feeds ----------------------------------------------------------------------------
 
@@ -393,6 +426,7 @@ class QqSpider(scrapy.Spider):
                 channel = channel_id(name)
             except ValueError as error:
                 self._stat("qq/bad_input")
+                ledger.bad_input(self.crawler, name)
                 logger.error("Not a channel, skipped: %s", error)
                 continue
             yield self.feed_request(channel, 0)

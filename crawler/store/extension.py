@@ -40,7 +40,8 @@ from twisted.internet import task
 
 from crawler.items import Article
 from crawler.store import ArticleStore, StoreError, StoreUnreachable, open_store, store_exists
-from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, duration, parse_time
+from crawler.config import config_of
+from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,12 @@ def root_problem(root: Path) -> str | None:
 class StoreExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
-        self.interval = crawler.settings.getfloat("STORE_KEEPALIVE_INTERVAL")
+        config = config_of(crawler)
+        self.root = Path(config.output_root).expanduser()
+        self.interval = config.store_keepalive_interval
         # What "settled" means for a video or a dropped article (see settled()).
-        self.videos = crawler.settings["QQ_VIDEOS"]
-        self.retry_dropped = duration(crawler.settings["DEDUP_RETRY_DROPPED"], "DEDUP_RETRY_DROPPED")
+        self.videos = config.qq_videos
+        self.retry_dropped = config.dedup_retry_dropped
         self._store: ArticleStore | None = None
         self._opened = False  # spider_opened checked the root and the store
         self._keepalive: task.LoopingCall | None = None

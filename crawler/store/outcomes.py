@@ -36,6 +36,7 @@ import tomli_w
 import yaml
 from scrapy.crawler import Crawler
 
+from crawler.config import config_of
 from crawler.paths import Layout, image_patterns
 from crawler.pipelines.write import inside, write_atomic
 from crawler.render.profiles import Profile, profile_from_settings
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 # The signal the spider sends: ``crawler.signals.send_catch_log(article_outcome, outcome=...)``.
 article_outcome = object()
 
-DELETED_MODES = ("keep", "draft", "remove")
 __all__ = ["DELETED", "DROPPED", "PAID", "VIDEO", "Outcome", "OutcomeRecorder", "article_outcome", "send_outcome"]
 
 
@@ -81,10 +81,7 @@ class OutcomeRecorder:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.mode = crawler.settings["DELETED_FILES"]
-        if self.mode not in DELETED_MODES:
-            # Refused at start (the crawl does not run), never switched off in silence.
-            raise ValueError(f"DELETED_FILES must be one of {', '.join(DELETED_MODES)}, not {self.mode!r}")
+        self.mode = config_of(crawler).deleted_files
         self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
         self.profile = profile_from_settings(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, self.profile)

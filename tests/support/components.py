@@ -8,6 +8,7 @@ from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
@@ -18,12 +19,21 @@ from crawler.store import ArticleStore
 from crawler.store.extension import StoreExtension, store_of
 
 
+def project_values(**overrides: Any) -> dict[str, Any]:
+    """The project's settings (crawler/settings.py) with ``overrides``."""
+    return {**{k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}, **overrides}
+
+
+def project_settings_with(**overrides: Any) -> Settings:
+    """The project's settings with ``overrides``, as a Scrapy ``Settings``."""
+    return Settings(project_values(**overrides))
+
+
 def project_crawler(root: Path | None = None, spidercls: type[Spider] | None = None, **overrides: Any) -> Crawler:
     """A crawler with the project's settings (``OUTPUT_ROOT`` = ``root``) and its stats open."""
-    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
-    if root is not None:
+    values = project_values(**overrides)
+    if root is not None and "OUTPUT_ROOT" not in overrides:
         values["OUTPUT_ROOT"] = str(root)
-    values.update(overrides)
     crawler = get_crawler(spidercls, settings_dict=values)
     assert crawler.stats is not None
     crawler.stats.open_spider()

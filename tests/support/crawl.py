@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crawler.ledger import Ledger
 from tests.mirror.handler import mirror_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,19 @@ class Running:
             raise AssertionError(f"crawl still running after {timeout} s:\n{log[-3000:]}") from None
         text = self.stats_file.read_text(encoding="utf-8")
         self.stats_file.unlink(missing_ok=True)
-        return Crawl(self.process.returncode, log, json.loads(text) if text else {})
+        result = Crawl(self.process.returncode, log, json.loads(text) if text else {})
+        if not any(arg.startswith("REDIS_URL=redis") for arg in self.process.args):  # type: ignore[union-attr]
+            assert_ledger_adds_up(result)
+        return result
+
+
+def assert_ledger_adds_up(result: Crawl) -> None:
+    """Every crawl the suite runs to its end on one machine accounts for every article it was asked
+    for: exactly one outcome each (crawler.ledger; distributed crawls share their work)."""
+    if result.stats.get("finish_reason") != "finished":
+        return
+    book = Ledger.of(result.stats)
+    assert book.open == 0, f"the ledger does not add up: {book}\n{result.log[-3000:]}"
 
 
 def command(mirror_url: str, output: Path, *args: str, fast: bool = True) -> list[str]:

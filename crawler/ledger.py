@@ -1,0 +1,147 @@
+"""The ledger: every article the crawl was asked for or found ends in exactly one outcome.
+
+``take_on`` counts an article the crawl takes on (``ledger/asked``); ``settle`` its one outcome
+(``ledger/<outcome>[/<reason>]``). ``Ledger.of(stats)`` reads them back (pure) for the summary, the
+monitors and the exit code. Docs: docs/monitoring.md ("The ledger").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+ASKED = "ledger/asked"
+PREFIX = "ledger/"
+BAD_INPUTS = "ledger/bad_inputs"  # the first inputs that were not articles, for the summary (a list)
+MAX_NAMED = 10
+
+# The outcomes, in the order the summary prints them.
+WRITTEN = "written"  # reasons: new, rewritten
+UNCHANGED = "unchanged"
+DELETED = "deleted"  # deleted on qq.com
+SKIPPED = "skipped"  # by state or rule: written, deleted, paid, video, dropped, claimed, old, ...
+DROPPED = "dropped"  # fetched, gave no file: the reason
+NOT_FETCHED = "not_fetched"  # robots_txt, refused, network, ignored, store_error
+BAD_INPUT = "bad_input"
+OUTCOMES = (WRITTEN, UNCHANGED, DELETED, SKIPPED, DROPPED, NOT_FETCHED, BAD_INPUT)
+# Reasons said in other words in the summary (the rest: the reason with spaces).
+WORDS = {
+    (SKIPPED, "written"): "already written",
+    (SKIPPED, "deleted"): "deleted on qq.com earlier",
+    (SKIPPED, "dropped"): "gave no article recently (DEDUP_RETRY_DROPPED)",
+    (SKIPPED, "claimed"): "being fetched by another crawl",
+    (SKIPPED, "requested_elsewhere"): "asked for by another crawl",
+    (NOT_FETCHED, "robots_txt"): "robots.txt disallows",
+    (NOT_FETCHED, "refused"): "refused by the URL policy",
+    (NOT_FETCHED, "store_error"): "the article store failed",
+}
+
+
+class Dropped(DropItem):
+    """A pipeline's drop of an article, with the reason its ledger line names."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}", log_level="DEBUG")
+        self.reason = reason
+
+
+def _inc(crawler: Crawler, key: str) -> None:
+    assert crawler.stats is not None
+    crawler.stats.inc_value(key)
+
+
+def take_on(crawler: Crawler) -> None:
+    """One more article the crawl is accountable for."""
+    _inc(crawler, ASKED)
+
+
+def settle(crawler: Crawler, outcome: str, reason: str = "") -> None:
+    """The one outcome of an article taken on."""
+    assert outcome in OUTCOMES, outcome
+    _inc(crawler, f"{PREFIX}{outcome}/{reason}" if reason else f"{PREFIX}{outcome}")
+
+
+def bad_input(crawler: Crawler, raw: str) -> None:
+    """An input that is not an article: taken on and settled at once, and named in the summary."""
+    take_on(crawler)
+    settle(crawler, BAD_INPUT)
+    assert crawler.stats is not None
+    named = list(crawler.stats.get_value(BAD_INPUTS, []))
+    if len(named) < MAX_NAMED:
+        crawler.stats.set_value(BAD_INPUTS, [*named, raw[:200]])
+
+
+@dataclass(frozen=True)
+class Ledger:
+    asked: int
+    outcomes: dict[str, dict[str, int]]  # outcome -> reason ("" when none) -> articles
+    bad_inputs: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, stats: Mapping[str, Any]) -> Ledger:
+        outcomes: dict[str, dict[str, int]] = {}
+        for key, value in stats.items():
+            if not key.startswith(PREFIX) or key == ASKED or not isinstance(value, int):
+                continue
+            outcome, _, reason = key[len(PREFIX) :].partition("/")
+            if outcome in OUTCOMES:
+                outcomes.setdefault(outcome, {})[reason] = value
+        return cls(int(stats.get(ASKED, 0)), outcomes, tuple(stats.get(BAD_INPUTS, ())))
+
+    def total(self, outcome: str) -> int:
+        return sum(self.outcomes.get(outcome, {}).values())
+
+    @property
+    def settled(self) -> int:
+        return sum(self.total(outcome) for outcome in OUTCOMES)
+
+    @property
+    def open(self) -> int:
+        """Taken on without an outcome: requests still queued when the crawl closed early, or a
+        path that forgot to settle (a bug the ledger monitor catches)."""
+        return self.asked - self.settled
+
+    def lines(self, closed_early: bool) -> list[str]:
+        """The summary's ledger block: one line per outcome, adding up to the articles asked for."""
+
+        def listing(outcome: str) -> str:
+            reasons = self.outcomes.get(outcome, {})
+            parts = [f"{n} {WORDS.get((outcome, why), why.replace('_', ' '))}" for why, n in sorted(reasons.items()) if n and why]
+            return f" ({', '.join(parts)})" if parts else ""
+
+        lines = [f"  articles asked for: {self.asked}"]
+        for outcome in OUTCOMES:
+            total = self.total(outcome)
+            if total:
+                lines.append(f"    {outcome.replace('_', ' ')}: {total}{listing(outcome)}")
+        if self.bad_inputs:
+            lines.append("      not articles: " + ", ".join(repr(raw) for raw in self.bad_inputs))
+        if self.open:
+            why = "the crawl closed before they were fetched" if closed_early else "no outcome recorded: a bug"
+            lines.append(f"    open: {self.open} ({why})")
+        return lines
+
+
+class LedgerExtension:
+    """Settles what the pipelines drop (``Dropped``, any ``DropItem``) or fail on (``item_error``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerExtension:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(extension.item_error, signal=signals.item_error)
+        return extension
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        settle(self.crawler, DROPPED, getattr(exception, "reason", "item_dropped"))
+
+    def item_error(self, item: Any, failure: Any) -> None:
+        settle(self.crawler, DROPPED, "error")  # Scrapy logs the error with its traceback
