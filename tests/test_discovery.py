@@ -91,8 +91,10 @@ def test_since_stops_paging_and_fetching(site, tmp_path) -> None:  # type: ignor
 
 def test_pages_limits_each_channel(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     mirror, _ = site
-    run(site, tmp_path, "-a", "pages=1", "-a", "channels=top,tech")
+    result = run(site, tmp_path, "-a", "pages=1", "-a", "channels=top,tech")
     assert set(by_id(tmp_path)) == flat(TOP[0], TECH[0])
+    assert stat(result, "qq/feed/busy/count") >= 1  # the mirror's feeds answer busy once
+    assert "internal meta keys" not in result.log  # the busy retry copies no downloader meta
     assert {page for _, page in mirror.feed_asks} == {0}
     assert {channel for channel, _ in mirror.feed_asks} == {"news_news_top", "news_news_tech"}
 

@@ -73,12 +73,13 @@ def test_busy_is_retried_with_backoff_then_given_up() -> None:
     busy = b'{"code":1,"message":"busy"}'
     delays = []
     for attempt in range(1, qq.busy_retries + 1):
+        request.meta["download_latency"] = 0.1  # set by the downloader on every request it answered
         response = TextResponse(request.url, body=busy, request=request, encoding="utf-8")
         started = time.monotonic()
         (request,) = qq.parse_feed(response, **request.cb_kwargs)
         assert time.monotonic() - started < 0.5  # the callback never waits: the downloader does
         assert request.cb_kwargs == {"channel": "news_news_fx", "page": 0, "busy": attempt} and request.dont_filter
-        assert "retry_times" not in request.meta
+        assert "retry_times" not in request.meta and "download_latency" not in request.meta  # no meta-copy warning
         delays.append(request.meta["qq_retry_delay"])
     assert delays == [2.0, 4.0, 8.0]
     response = TextResponse(request.url, body=busy, request=request, encoding="utf-8")

@@ -92,6 +92,13 @@ from crawler.store.outcomes import Outcome, send_outcome
 logger = logging.getLogger(__name__)
 
 
+# Meta keys Scrapy's downloader and its middlewares set on a request (MetaCopyDetectionMiddleware's list).
+DOWNLOADER_META = frozenset(
+    ["download_latency", "redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls", "retry_times",
+     "_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp"]
+)  # fmt: skip
+
+
 def ignored_reason(error: BaseException) -> str:
     """Why a middleware ignored an article request, for the ledger: robots_txt, network or ignored."""
     text = str(error)
@@ -472,7 +479,9 @@ class QqSpider(scrapy.Spider):
         request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
         """
         assert response.request is not None
-        request = response.request.replace(meta={**response.request.meta, "retry_times": busy})
+        # What the downloader wrote into the answered request's meta (Scrapy's internal keys) is not copied.
+        meta = {k: v for k, v in response.request.meta.items() if k not in DOWNLOADER_META}
+        request = response.request.replace(meta={**meta, "retry_times": busy})
         retry = get_retry_request(
             request, spider=self, reason="busy", max_retry_times=self.busy_retries, stats_base_key="qq/feed/busy"
         )
