@@ -44,12 +44,12 @@ class Layout:
     """The path templates of one crawl: the profile's and the ``THUMBNAILS_*`` ones."""
 
     markdown: str
-    slug_max_length: int = 80
-    bundle_images: str | None = None  # the profile's image_dir: None, or a folder relative to the file
-    image_store: str = "static"
-    thumbnail: str = "images/qq/{id}"
-    body: str = "images/qq/{id}-{n}"
-    url_prefix: str = "/"
+    slug_max_length: int
+    bundle_images: str | None  # the profile's image_dir: None, or a folder relative to the file
+    image_store: str
+    thumbnail: str
+    body: str
+    url_prefix: str
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, profile: Profile) -> Layout:
@@ -64,7 +64,7 @@ class Layout:
         )
 
 
-def article_slug(title: str, max_length: int = 80) -> str:
+def article_slug(title: str, max_length: int) -> str:
     """python-slugify's transliteration of the title, words separated at script changes too.
 
     The transliteration is text-unidecode's (python-slugify's own dependency), named: with its
@@ -73,7 +73,7 @@ def article_slug(title: str, max_length: int = 80) -> str:
     return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True, backend="text-unidecode")
 
 
-def markdown_path(article: Article, template: str, slug_max_length: int = 80, suffix: str = "") -> str:
+def markdown_path(article: Article, template: str, slug_max_length: int, suffix: str = "") -> str:
     """The Markdown file's path relative to the output root; ``suffix`` ends the slug."""
     slug = (article_slug(article.title, slug_max_length) or article.id.lower()) + suffix
     published = article.published

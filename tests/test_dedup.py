@@ -15,6 +15,7 @@ from crawler.spiders.qq import QqSpider
 from crawler.store import Record
 from crawler.store.extension import store_of
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from crawler.settings import STORE_LOCK_TIMEOUT
 from tests.support.components import opened_store, project_crawler
 
 WRITTEN = "20250207A090J800"
@@ -45,7 +46,7 @@ def passes(dedup: DedupMiddleware, req: Request) -> bool:
 def root(tmp_path: Path) -> Path:
     (tmp_path / "posts").mkdir()
     (tmp_path / "posts/a.md").write_text("written\n", encoding="utf-8")
-    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     store.put(Record(WRITTEN, "posts/a.md", "f"))
     store.put(Record("20250207A0GONE00", "posts/gone.md", "g"))  # its file was deleted by hand
     store.close()
@@ -105,7 +106,7 @@ def test_claims_end_with_the_crawl(root: Path) -> None:
 
 
 def _claim_and_hang(store_path: str, ident: str, ready: multiprocessing.synchronize.Event) -> None:
-    store = SqliteStore(Path(store_path))
+    store = SqliteStore(Path(store_path), STORE_LOCK_TIMEOUT)
     assert store.claim(ident)
     ready.set()
     signal.pause()
@@ -117,7 +118,7 @@ def test_a_killed_crawls_claims_die_with_it(tmp_path: Path) -> None:
     holder = context.Process(target=_claim_and_hang, args=(str(tmp_path / DEFAULT_NAME), "X", ready))
     holder.start()
     assert ready.wait(30)
-    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     assert not store.claim("X")  # held by a live process
     holder.kill()
     holder.join(30)
@@ -138,7 +139,7 @@ def test_a_killed_crawls_claims_die_with_it(tmp_path: Path) -> None:
     ],
 )
 def test_feed_paging_and_dedup_give_one_answer(root: Path, record: Record, dropped: bool) -> None:
-    store = SqliteStore(root / DEFAULT_NAME)
+    store = SqliteStore(root / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     store.put(record)
     store.close()
     dedup = middleware(root)

@@ -20,6 +20,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from crawler import settings as project_settings
 from crawler.items import Article, Block, Span
 from crawler.pipelines.clean import clean_text
 from crawler.qq.pages import BEIJING
@@ -101,14 +102,14 @@ def test_a_paragraph_is_its_text(text: str) -> None:
 @given(PARAGRAPH, PARAGRAPH)
 def test_a_body_is_its_paragraphs(first: str, second: str) -> None:
     # Parsed whole: a definition list or a table would span the blank line between paragraphs.
-    body = render_body([Block("paragraph", [Span(first)]), Block("paragraph", [Span(second)])], "https://x/")
+    body = render_body([Block("paragraph", [Span(first)]), Block("paragraph", [Span(second)])], "https://x/", project_settings.MARKDOWN_LINK_TEXT, project_settings.MARKDOWN_IMAGE_ALT)
     assert texts(body.rsplit("\n\n", 1)[0]) == [first, second]
 
 
 @FAST
 @given(PARAGRAPH)
 def test_the_summary_is_its_text(text: str) -> None:
-    fields = article_fields(article([Block("paragraph", [Span(text)])]), summary_length=30)
+    fields = article_fields(article([Block("paragraph", [Span(text)])]), "%Y-%m-%d %H:%M:%S", 30, "remote")
     if len(text) <= 30:
         assert plain(fields["summary"]) == text
         return
@@ -122,20 +123,20 @@ def test_the_summary_is_its_text(text: str) -> None:
 @given(TEXT.map(clean_text).filter(bool))
 def test_no_template_delimiter_survives(text: str) -> None:
     # Hugo shortcodes, Liquid, Nunjucks, Tera and kramdown read "{" followed by one of "{%#:".
-    for rendered in (escape(text), summary([Block("paragraph", [Span(text)])])):
+    for rendered in (escape(text), summary([Block("paragraph", [Span(text)])], project_settings.MARKDOWN_SUMMARY_LENGTH)):
         assert "{" not in rendered
 
 
 def test_the_ellipsis_is_ours() -> None:
     # Only the crawler's own "..." is left to the typographer; a page's is kept as written.
     assert summary([Block("paragraph", [Span("字" * 10 + "...")])], 5) == "字" * 5 + "..."
-    assert plain(summary([Block("paragraph", [Span("a...b")])])) == "a...b"
+    assert plain(summary([Block("paragraph", [Span("a...b")])], project_settings.MARKDOWN_SUMMARY_LENGTH)) == "a...b"
 
 
 @FAST
 @given(PARAGRAPH)
 def test_a_heading_is_its_text(text: str) -> None:
-    tokens = GOLDMARK_LIKE.parse(render_block(Block("heading", [Span(text)], level=3)))
+    tokens = GOLDMARK_LIKE.parse(render_block(Block("heading", [Span(text)], level=3), project_settings.MARKDOWN_IMAGE_ALT))
     assert [t.type for t in tokens] == ["heading_open", "inline", "heading_close"], tokens
     children = tokens[1].children or []
     assert all(child.type in ("text", "text_special") for child in children), children
@@ -144,7 +145,7 @@ def test_a_heading_is_its_text(text: str) -> None:
 
 def test_heading_examples() -> None:
     for text in ("#", "a #", "a ##", "a \\#", "# a #"):
-        assert plain_heading(render_block(Block("heading", [Span(text)], level=2))) == text
+        assert plain_heading(render_block(Block("heading", [Span(text)], level=2), project_settings.MARKDOWN_IMAGE_ALT)) == text
 
 
 def plain_heading(markdown: str) -> str:

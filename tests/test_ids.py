@@ -2,6 +2,7 @@
 
 import pytest
 
+from crawler.settings import QQ_FETCH_URL as FETCH
 from crawler.qq.ids import (
     article_id,
     article_input,
@@ -87,9 +88,9 @@ def test_link_back_is_built_from_the_id_alone() -> None:
 
 
 def test_fetch_url_per_generation() -> None:
-    assert fetch_url("20250207A090J800") == "https://news.qq.com/rain/a/20250207A090J800"
-    assert fetch_url("20210426003469") == "https://news.qq.com/rain/a/20210426003469"
-    assert fetch_url("20161014006270") == "https://news.qq.com/a/20161014/006270.htm"
+    assert fetch_url("20250207A090J800", FETCH) == "https://news.qq.com/rain/a/20250207A090J800"
+    assert fetch_url("20210426003469", FETCH) == "https://news.qq.com/rain/a/20210426003469"
+    assert fetch_url("20161014006270", FETCH) == "https://news.qq.com/a/20161014/006270.htm"
 
 
 def test_video_ids() -> None:
@@ -99,22 +100,22 @@ def test_video_ids() -> None:
 
 def test_an_input_gives_its_canonical_id_and_the_url_to_fetch() -> None:
     # A URL is fetched as given, normalised only: https, no fragment, no query.
-    assert article_input("https://new.qq.com/omn/20200413/20200413003030.html") == (
+    assert article_input("https://new.qq.com/omn/20200413/20200413003030.html", FETCH) == (
         "20200413003030", "https://new.qq.com/omn/20200413/20200413003030.html"
     )
-    assert article_input("http://new.qq.com/rain/a/20201130A0G1JJ?suid=1#comments") == (
+    assert article_input("http://new.qq.com/rain/a/20201130A0G1JJ?suid=1#comments", FETCH) == (
         "20201130A0G1JJ00", "https://new.qq.com/rain/a/20201130A0G1JJ"
     )
-    assert article_input("//view.inews.qq.com/a/20260810A0BO7100?uid=&chlid=news_news_fx") == (
+    assert article_input("//view.inews.qq.com/a/20260810A0BO7100?uid=&chlid=news_news_fx", FETCH) == (
         "20260810A0BO7100", "https://view.inews.qq.com/a/20260810A0BO7100"
     )
-    assert article_input("tech.qq.com/a/20161014/006270.htm") == ("20161014006270", "https://tech.qq.com/a/20161014/006270.htm")
+    assert article_input("tech.qq.com/a/20161014/006270.htm", FETCH) == ("20161014006270", "https://tech.qq.com/a/20161014/006270.htm")
     # A bare id at the fetch template, as written (upper case); old numeric ids at their /a/ path.
-    assert article_input(" 20201130a0g1jj ") == ("20201130A0G1JJ00", "https://news.qq.com/rain/a/20201130A0G1JJ")
+    assert article_input(" 20201130a0g1jj ", FETCH) == ("20201130A0G1JJ00", "https://news.qq.com/rain/a/20201130A0G1JJ")
     assert article_input("20250207A090J800", "https://example.org/{id}") == ("20250207A090J800", "https://example.org/20250207A090J800")
-    assert article_input("20161014006270") == ("20161014006270", "https://news.qq.com/a/20161014/006270.htm")
+    assert article_input("20161014006270", FETCH) == ("20161014006270", "https://news.qq.com/a/20161014/006270.htm")
     for bad in ("not an id", "https://example.com/rain/a/20250207A090J800", "https://news.qq.com/ch/tech", ""):
-        assert article_input(bad) is None
+        assert article_input(bad, FETCH) is None
 
 
 def test_clean_url_keeps_the_form() -> None:
@@ -126,9 +127,9 @@ def test_clean_url_keeps_the_form() -> None:
 
 def test_fallback_is_the_canonical_current_url_unless_already_fetched() -> None:
     given = "https://view.inews.qq.com/a/20260810A0BO7100"
-    assert fallback_url(given, "20260810A0BO7100") == "https://news.qq.com/rain/a/20260810A0BO7100"
-    assert fallback_url("https://news.qq.com/rain/a/20260810A0BO7100", "20260810A0BO7100") is None
-    assert fallback_url("https://news.qq.com/rain/a/20201130A0G1JJ", "20201130A0G1JJ00") == (
+    assert fallback_url(given, "20260810A0BO7100", FETCH) == "https://news.qq.com/rain/a/20260810A0BO7100"
+    assert fallback_url("https://news.qq.com/rain/a/20260810A0BO7100", "20260810A0BO7100", FETCH) is None
+    assert fallback_url("https://news.qq.com/rain/a/20201130A0G1JJ", "20201130A0G1JJ00", FETCH) == (
         "https://news.qq.com/rain/a/20201130A0G1JJ00"
     )
 

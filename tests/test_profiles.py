@@ -113,14 +113,14 @@ def test_body_is_the_same_safe_markdown_in_every_profile(profile: str) -> None:
 def test_template_delimiters_in_code_spans_and_urls_are_neutralised() -> None:
     line = inline([Span("a{{ b }}", code=True), Span(" "), Span("`x`", code=True), Span(" {% l %}", href="https://e.com/{{x}}")])
     assert line == "a&#123;&#123; b }} `` `x` ``[&#123;% l %}](https://e.com/%7B%7Bx%7D%7D)"
-    assert render_block(Block("image", src="https://e.com/{%p%}.jpg")) == "![图片](https://e.com/%7B%p%%7D.jpg)"
+    assert render_block(Block("image", src="https://e.com/{%p%}.jpg"), project_settings.MARKDOWN_IMAGE_ALT) == "![图片](https://e.com/%7B%p%%7D.jpg)"
 
 
 def test_jekyll_front_matter_and_path() -> None:
     front = front_matter("jekyll")
     assert front["layout"] == "post"
     assert front["date"] == "2025-02-07 21:54:12 +0800"  # Jekyll's documented format, with offset
-    assert markdown_path(article(), PROFILES["jekyll"].path) == "_posts/2025-02-07-biao-ti.md"
+    assert markdown_path(article(), PROFILES["jekyll"].path, project_settings.OUTPUT_SLUG_MAX_LENGTH) == "_posts/2025-02-07-biao-ti.md"
 
 
 # The top-level front matter keys Zola accepts on a page (any other is an error).
@@ -139,7 +139,7 @@ def test_zola_front_matter_follows_zolas_rules() -> None:
     assert front["taxonomies"] == {"categories": ["qq"], "tags": ["qq"]}
     assert front["extra"]["thumbnail"] == "https://inews.gtimg.com/x/0"
     assert front["title"] == "a\"b\n{{ c }}"
-    assert markdown_path(article(), PROFILES["zola"].path) == "content/posts/2025-02-07-biao-ti.md"
+    assert markdown_path(article(), PROFILES["zola"].path, project_settings.OUTPUT_SLUG_MAX_LENGTH) == "content/posts/2025-02-07-biao-ti.md"
     # Zola refuses a page whose taxonomy the site does not declare.
     config = tomllib.loads((ROOT / "examples" / "zola" / "config.toml").read_text(encoding="utf-8"))
     assert set(front["taxonomies"]) <= {t["name"] for t in config["taxonomies"]}
@@ -152,7 +152,7 @@ def test_hexo_front_matter_follows_hexos_rules() -> None:
     assert front["categories"] == ["qq"] and front["tags"] == ["qq"]
     assert datetime.strptime(front["date"], "%Y-%m-%d %H:%M:%S")  # Hexo's default date_format
     assert front["disableNunjucks"] is True
-    assert markdown_path(article(), PROFILES["hexo"].path) == "source/_posts/biao-ti.md"
+    assert markdown_path(article(), PROFILES["hexo"].path, project_settings.OUTPUT_SLUG_MAX_LENGTH) == "source/_posts/biao-ti.md"
 
 
 def test_eleventy_date_is_iso_with_offset() -> None:
@@ -163,9 +163,9 @@ def test_eleventy_date_is_iso_with_offset() -> None:
 
 def test_hugo_bundle_is_an_index_in_its_own_folder() -> None:
     profile = PROFILES["hugo-bundle"]
-    assert markdown_path(article(), profile.path) == "content/posts/2025-02-07-biao-ti/index.md"
+    assert markdown_path(article(), profile.path, project_settings.OUTPUT_SLUG_MAX_LENGTH) == "content/posts/2025-02-07-biao-ti/index.md"
     assert profile.image_dir == "." and profile.front_matter == PROFILES["hugo"].front_matter
-    assert markdown_path(article(), profile.path, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
+    assert markdown_path(article(), profile.path, project_settings.OUTPUT_SLUG_MAX_LENGTH, suffix="-x") == "content/posts/2025-02-07-biao-ti-x/index.md"
 
 
 def test_bundle_collision_renames_the_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 import yaml
 
+from crawler import settings as project_settings
 from crawler.items import Article, Block, Span
 from crawler.qq.pages import BEIJING
 from crawler.render import RenderOptions, render_article
@@ -76,10 +77,10 @@ def test_settings_change_static_fields_without_code(settings) -> None:  # type: 
 
 def test_summary_rules() -> None:
     fifty = "字" * 50
-    assert summary([Block("paragraph", [Span(fifty)])]) == fifty
-    assert summary([Block("paragraph", [Span(fifty + "多")])]) == fifty + "..."
+    assert summary([Block("paragraph", [Span(fifty)])], project_settings.MARKDOWN_SUMMARY_LENGTH) == fifty
+    assert summary([Block("paragraph", [Span(fifty + "多")])], project_settings.MARKDOWN_SUMMARY_LENGTH) == fifty + "..."
     blocks = [Block("image", src="https://x/1"), Block("paragraph", [Span("第一段")]), Block("paragraph", [Span("第二段", bold=True)])]
-    assert summary(blocks) == "第一段 第二段"
+    assert summary(blocks, project_settings.MARKDOWN_SUMMARY_LENGTH) == "第一段 第二段"
 
 
 def test_inline_markup() -> None:
@@ -120,7 +121,7 @@ def test_body_layout() -> None:
         Block("video", [Span("视频标题")], src="https://v.qq.com/x/page/v1.html"),
         Block("caption", [Span("图注")]),
     ]
-    assert render_body(blocks, "https://new.qq.com/rain/a/ID") == (
+    assert render_body(blocks, "https://new.qq.com/rain/a/ID", project_settings.MARKDOWN_LINK_TEXT, project_settings.MARKDOWN_IMAGE_ALT) == (
         "![图片](https://inews.gtimg.com/a/641)\n\n段落\n\n**小标题**\n\n## 二级\n\n> 引用\n\n1. 一\n2. 二\n\n"
         "[视频：视频标题](https://v.qq.com/x/page/v1.html)\n\n图注\n\n[qq](https://new.qq.com/rain/a/ID)\n"
     )

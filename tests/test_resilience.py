@@ -15,6 +15,7 @@ from pathlib import Path
 
 
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from crawler.settings import STORE_LOCK_TIMEOUT
 from tests.mirror.faults import Faults
 from tests.mirror.server import Reply
 from tests.support.crawl import ROOT, crawl, start, stat
@@ -39,7 +40,7 @@ def assert_consistent(output: Path) -> None:
     """Every article once, no temporary leftovers, and the store names exactly the files on disk."""
     assert files_by_id(output) == Counter(WRITTEN)
     assert not [p for p in output.rglob("*") if p.name.endswith(".tmp")]
-    store = SqliteStore(output / DEFAULT_NAME)
+    store = SqliteStore(output / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     records = list(store.records())
     store.close()
     assert sorted(r.id for r in records) == sorted(WRITTEN)

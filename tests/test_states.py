@@ -28,6 +28,7 @@ from crawler.store.extension import store_of
 from crawler.store.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.store.sqlite import COLUMNS, DEFAULT_NAME, SqliteStore
 from crawler.render.profiles import PROFILES
+from crawler.settings import STORE_LOCK_TIMEOUT
 from tests.support.components import Writer, opened_store, project_crawler
 from tests.test_render import article
 
@@ -80,19 +81,19 @@ def test_a_store_of_the_previous_version_is_migrated_in_place(tmp_path: Path) ->
     db.execute("INSERT INTO articles VALUES ('A', 'posts/a.md', 'fa')")
     db.commit()
     db.close()
-    store = SqliteStore(path)
+    store = SqliteStore(path, STORE_LOCK_TIMEOUT)
     assert store.get("A") == Record("A", "posts/a.md", "fa")  # written, the new fields empty
     assert store.get("A").written and store.find_fingerprint("fa") == Record("A", "posts/a.md", "fa")
     store.put(Record("B", "", "", "deleted", seen=now()))
     store.close()
-    again = SqliteStore(path)  # opens the migrated file as it is
+    again = SqliteStore(path, STORE_LOCK_TIMEOUT)  # opens the migrated file as it is
     assert [row[1] for row in again._db.execute("PRAGMA table_info(articles)")] == COLUMNS
     assert again.get("B").state == "deleted" and again.path_owner("") is None
     again.close()
 
 
 def test_recent_written_articles_longest_unseen_first(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     moment = datetime(2026, 8, 12, 12, tzinfo=timezone.utc)
     for n, (published_hours_ago, seen_hours_ago, state) in enumerate(
         [(1, 10, "written"), (2, 30, "written"), (100, 50, "written"), (3, 40, "deleted"), (4, 1, "written")]
@@ -109,7 +110,7 @@ def test_recent_written_articles_longest_unseen_first(tmp_path: Path) -> None:
 
 def test_seen_within_one_second_keeps_its_order(tmp_path: Path) -> None:
     """Two crawls within one second (a quick rerun): what the first saw is still the longest unseen."""
-    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     second = datetime(2026, 8, 12, 12, 0, 49, tzinfo=timezone.utc)
     published = stamp(second - timedelta(days=1))
     for ident, after in [("LATER", 0.97), ("EARLIER", 0.12), ("MIDDLE", 0.5)]:
@@ -156,7 +157,7 @@ def test_dedup_by_state(tmp_path: Path) -> None:
     (tmp_path / "legacy.md").write_text("b\n", encoding="utf-8")
     os.utime(tmp_path / "legacy.md", (0, datetime(2026, 8, 10, 12, tzinfo=timezone.utc).timestamp()))
     long_ago = stamp(datetime.now(timezone.utc) - timedelta(days=2))
-    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     for record in [
         Record("W", "a.md", "f", updated="2026-08-10T20:43:10+08:00"),
         Record("LEGACY", "legacy.md", "g"),  # written before update times were kept
@@ -299,7 +300,7 @@ def test_rebuild_keeps_lastmod_publish_time_and_drafts(tmp_path: Path) -> None:
     record(writer, Outcome(other.id, "deleted"))
     writer.close()
     assert rebuild(tmp_path, tmp_path / "rebuilt.sqlite3")[:2] == (2, 0)
-    store = SqliteStore(tmp_path / "rebuilt.sqlite3")
+    store = SqliteStore(tmp_path / "rebuilt.sqlite3", STORE_LOCK_TIMEOUT)
     first, second = store.get(ID), store.get(other.id)
     assert (first.state, first.modified, first.published) == ("written", "2026-08-12T18:00:00+08:00", "2025-02-07T13:54:12.000000+00:00")
     assert second.state == "deleted"

@@ -14,6 +14,7 @@ from crawler.items import Block, Span
 from crawler.store import Record, StoreError, content_fingerprint
 from crawler.store.__main__ import rebuild
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from crawler.settings import STORE_LOCK_TIMEOUT
 from tests.support.components import Writer
 from tests.test_render import article
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_put_get_find_and_upsert(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.sqlite3")
+    store = SqliteStore(tmp_path / "s.sqlite3", STORE_LOCK_TIMEOUT)
     assert store.get("A") is None
     store.put(Record("A", "posts/a.md", "f1"))
     store.put(Record("B", "posts/b.md", "f2"))
@@ -30,7 +31,7 @@ def test_put_get_find_and_upsert(tmp_path: Path) -> None:
     assert store.find_fingerprint("f2") == Record("B", "posts/b.md", "f2")
     assert store.find_fingerprint("f1") is None
     store.close()
-    reopened = SqliteStore(tmp_path / "s.sqlite3")
+    reopened = SqliteStore(tmp_path / "s.sqlite3", STORE_LOCK_TIMEOUT)
     assert [r.id for r in reopened.records()] == ["A", "B"]
     reopened.close()
 
@@ -40,7 +41,7 @@ def test_corrupt_file_is_a_clear_error_never_a_fresh_start(tmp_path: Path, conte
     path = tmp_path / DEFAULT_NAME
     path.write_bytes(content)
     with pytest.raises(StoreError) as error:
-        SqliteStore(path)
+        SqliteStore(path, STORE_LOCK_TIMEOUT)
     message = str(error.value)
     assert str(path) in message
     assert f"python -m crawler.store rebuild --root {tmp_path}" in message
@@ -48,7 +49,7 @@ def test_corrupt_file_is_a_clear_error_never_a_fresh_start(tmp_path: Path, conte
 
 
 def _count_under_lock(path: str, rounds: int) -> None:
-    store = SqliteStore(Path(path))
+    store = SqliteStore(Path(path), STORE_LOCK_TIMEOUT)
     for _ in range(rounds):
         with store.lock("write"):
             # A read-modify-write that loses updates unless the lock excludes the other process.
@@ -59,7 +60,7 @@ def _count_under_lock(path: str, rounds: int) -> None:
 
 def test_lock_excludes_other_processes(tmp_path: Path) -> None:
     path = str(tmp_path / DEFAULT_NAME)
-    SqliteStore(Path(path)).close()
+    SqliteStore(Path(path), STORE_LOCK_TIMEOUT).close()
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_count_under_lock, args=(path, 150)) for _ in range(3)]
     for worker in workers:
@@ -67,14 +68,14 @@ def test_lock_excludes_other_processes(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    store = SqliteStore(Path(path))
+    store = SqliteStore(Path(path), STORE_LOCK_TIMEOUT)
     assert store.get("counter") == Record("counter", "x", "450")
     store.close()
 
 
 def test_lock_wait_is_bounded(tmp_path: Path) -> None:
-    first = SqliteStore(tmp_path / DEFAULT_NAME)
-    second = SqliteStore(tmp_path / DEFAULT_NAME, lock_timeout=0.2)
+    first = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
+    second = SqliteStore(tmp_path / DEFAULT_NAME, 0.2)
     with first.lock("write"), pytest.raises(StoreError, match="held by another crawl"), second.lock("write"):
         pass
     with second.lock("other key"):
@@ -127,7 +128,7 @@ def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
     other.id, other.url = "20250207A0OTHE00", "https://new.qq.com/rain/a/20250207A0OTHE00"
     written.append(writer.process_item(other))
     writer.close()
-    before = {r.id: (r.path, "") for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    before = {r.id: (r.path, "") for r in SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT).records()}
     (tmp_path / "content/posts/notes.md").write_text("no front matter\n", encoding="utf-8")
     (tmp_path / DEFAULT_NAME).write_bytes(b"garbage" * 1000)
     for side in tmp_path.glob(DEFAULT_NAME + "-*"):
@@ -139,7 +140,7 @@ def test_rebuild_from_the_markdown_files(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "2 articles recorded, 1 files skipped" in result.stdout
     assert "notes.md" in result.stderr
-    after = {r.id: (r.path, r.fingerprint) for r in SqliteStore(tmp_path / DEFAULT_NAME).records()}
+    after = {r.id: (r.path, r.fingerprint) for r in SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT).records()}
     assert after == before  # same ids and paths as the writer recorded; no fingerprint (not in a file)
     # The corrupt store was moved aside, named with the time, not destroyed; the command says where.
     (aside,) = tmp_path.glob(DEFAULT_NAME + ".*.old")
@@ -160,7 +161,7 @@ def test_fingerprint_is_title_and_text_only() -> None:
 
 def test_store_failure_drops_the_item_for_the_next_run(tmp_path: Path) -> None:
     writer = Writer(tmp_path, STORE_LOCK_TIMEOUT=0.1)
-    other = SqliteStore(tmp_path / DEFAULT_NAME)
+    other = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
     with other.lock(writer.plan.LOCK_KEY), pytest.raises(DropItem, match="held by another crawl"):
         writer.process_item(article("标题"))
     other.close()

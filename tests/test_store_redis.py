@@ -7,10 +7,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.settings import Settings
 
+from crawler import settings
 from crawler.store import open_store
 from crawler.store.base import Record, StoreError
 from crawler.store.redis import RedisStore, safe_url
@@ -26,9 +28,16 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
+def redis_store(url: str, **overrides: Any) -> RedisStore:
+    """A Redis store with the project's settings (crawler/settings.py), some overridden."""
+    values = {"prefix": settings.STORE_REDIS_PREFIX, "lock_wait": settings.STORE_LOCK_TIMEOUT,
+              "retries": settings.REDIS_RETRIES, "claim_lease": settings.STORE_REDIS_CLAIM_LEASE}  # fmt: skip
+    return RedisStore(url, **{**values, **overrides})
+
+
 @pytest.fixture
 def store(server: RedisServer) -> Iterator[RedisStore]:
-    store = RedisStore(server.url, prefix="test")
+    store = redis_store(server.url, prefix="test")
     yield store
     store.close()
 
@@ -52,10 +61,10 @@ def test_put_replaces_the_old_record(store: RedisStore) -> None:
 
 def test_records_are_shared_between_clients(server: RedisServer, store: RedisStore) -> None:
     store.put(Record("A1", "a.md", "f1"))
-    other = RedisStore(server.url, prefix="test")
+    other = redis_store(server.url, prefix="test")
     try:
         assert other.get("A1") == Record("A1", "a.md", "f1")
-        assert RedisStore(server.url, prefix="another").get("A1") is None
+        assert redis_store(server.url, prefix="another").get("A1") is None
     finally:
         other.close()
 
@@ -72,7 +81,7 @@ COUNTER = """
 import sys, time
 from pathlib import Path
 from crawler.store.redis import RedisStore
-store = RedisStore(sys.argv[1], prefix="test", lock_wait=30)
+store = RedisStore(sys.argv[1], prefix="test", lock_wait=30, retries=3, claim_lease=60)
 path = Path(sys.argv[2])
 for _ in range(15):
     with store.lock("counter"):
@@ -94,7 +103,7 @@ def test_lock_excludes_another_process(server: RedisServer, tmp_path: Path) -> N
 
 
 def test_lock_wait_is_bounded(server: RedisServer, store: RedisStore) -> None:
-    other = RedisStore(server.url, prefix="test", lock_wait=0.3)
+    other = redis_store(server.url, prefix="test", lock_wait=0.3)
     try:
         with store.lock("A1"):
             started = time.monotonic()
@@ -113,11 +122,11 @@ def test_lock_wait_is_bounded(server: RedisServer, store: RedisStore) -> None:
 def test_unreachable_server_names_the_url() -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     with pytest.raises(StoreError, match=f"Redis article store at {url} is unreachable"):
-        RedisStore(url, retries=1, timeout=1)
+        redis_store(url, retries=1, timeout=1)
 
 
 def test_lost_server_fails_after_bounded_retries(server: RedisServer) -> None:
-    store = RedisStore(server.url, prefix="test", retries=2, timeout=1)
+    store = redis_store(server.url, prefix="test", retries=2, timeout=1)
     store.put(Record("A1", "a.md", "f1"))
     server.kill()
     started = time.monotonic()
@@ -134,7 +143,7 @@ def test_lost_server_fails_after_bounded_retries(server: RedisServer) -> None:
 
 def test_reconnects_after_the_server_comes_back(tmp_path: Path) -> None:
     persistent = RedisServer(tmp_path / "aof", appendonly=True).start()
-    store = RedisStore(persistent.url, prefix="test", retries=1, timeout=1)
+    store = redis_store(persistent.url, prefix="test", retries=1, timeout=1)
     try:
         store.put(Record("A1", "a.md", "f1"))
         persistent.kill()
@@ -151,7 +160,7 @@ def test_close_drops_the_connections(server: RedisServer) -> None:
     admin = server.client()
     try:
         baseline = len(admin.client_list())
-        store = RedisStore(server.url, prefix="test")
+        store = redis_store(server.url, prefix="test")
         store.get("A1")
         assert len(admin.client_list()) == baseline + 1
         store.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.qq.ids import fetch_url
+from crawler.settings import QQ_FETCH_URL
 from tests.mirror.server import Mirror, path_of
 from tests.support.crawl import Crawl, crawl
 
@@ -32,7 +33,7 @@ def redirected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Crawl, Mirror,
     server, url = site.serve()
     port = server.server_address[1]
     for ident, (location, _) in TARGETS.items():
-        site.redirects[path_of(fetch_url(ident))] = location.format(port=port)
+        site.redirects[path_of(fetch_url(ident, QQ_FETCH_URL))] = location.format(port=port)
     output = tmp_path_factory.mktemp("redirects") / "output"
     try:
         result = crawl(url, output, "-a", "ids=" + ",".join([GOOD, *TARGETS]))
@@ -48,7 +49,7 @@ def test_a_redirect_off_the_public_internet_is_never_requested(redirected: tuple
     assert not asked & {f"127.0.0.1:{p}" for p in range(65536)} - {""}
     assert not asked & {"internal.example", "[::ffff:127.0.0.1]", "169.254.169.254", "nowhere.example", "2130706433"}
     for ident in TARGETS:  # each redirect itself was asked for: the refusal is of the hop
-        assert path_of(fetch_url(ident)) in {p.split("?")[0] for p in site.requests}
+        assert path_of(fetch_url(ident, QQ_FETCH_URL)) in {p.split("?")[0] for p in site.requests}
     assert "Traceback" not in result.log
 
 
@@ -63,4 +64,4 @@ def test_each_refused_redirect_is_an_article_dropped_with_its_reason(redirected:
     assert len(written) == 1 and written[0].startswith("2025-02-07-"), written
     assert result.returncode == 0, result.log[-3000:]
     for ident in TARGETS:  # one line per article, naming the page asked for
-        assert sum(1 for line in result.log.splitlines() if f"Not fetched" in line and f" {fetch_url(ident)} " in line) == 1
+        assert sum(1 for line in result.log.splitlines() if f"Not fetched" in line and f" {fetch_url(ident, QQ_FETCH_URL)} " in line) == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy.exceptions import DropItem
 
+from crawler import settings as project_settings
 from crawler.items import Block, Span
 from crawler.paths import article_slug, markdown_path
 from crawler.pipelines.write import inside, write_atomic
@@ -18,13 +19,13 @@ from tests.test_render import article
 
 
 def test_default_path() -> None:
-    assert markdown_path(article("DeepSeek点燃开源模型"), "content/posts/{date}-{slug}.md") == (
+    assert markdown_path(article("DeepSeek点燃开源模型"), "content/posts/{date}-{slug}.md", project_settings.OUTPUT_SLUG_MAX_LENGTH) == (
         "content/posts/2025-02-07-deepseek-dian-ran-kai-yuan-mo-xing.md"
     )
 
 
 def test_empty_slug_falls_back_to_id() -> None:
-    assert markdown_path(article("？！"), "posts/{slug}.md") == "posts/20250207a090j800.md"
+    assert markdown_path(article("？！"), "posts/{slug}.md", project_settings.OUTPUT_SLUG_MAX_LENGTH) == "posts/20250207a090j800.md"
 
 
 def test_writes_once_and_rewrites_same_article(tmp_path: Path) -> None:
@@ -102,8 +103,8 @@ def test_slugs_do_not_depend_on_what_else_is_installed(monkeypatch: pytest.Monke
     """python-slugify's "auto" backend would take Unidecode wherever another package installed it."""
     title = "DeepSeek点燃开源模型“星星之火”，百模大战走向何方"
     expected = "deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he"  # the spec's file name
-    assert article_slug(title) == expected
+    assert article_slug(title, project_settings.OUTPUT_SLUG_MAX_LENGTH) == expected
     other = types.ModuleType("unidecode")
     other.unidecode = lambda text: "another transliteration"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "unidecode", other)
-    assert article_slug(title) == expected
+    assert article_slug(title, project_settings.OUTPUT_SLUG_MAX_LENGTH) == expected

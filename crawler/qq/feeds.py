@@ -46,7 +46,6 @@ from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
 
-FEED_URL = "https://i.news.qq.com/web_feed/getPCList"
 CHANNEL_PREFIX = "news_news_"
 # The channels qq.com's feed serves, by short name (channel id news_news_<name>): the channel list of
 # go-mizu/mizu (blueprints/search/pkg/scrape/qq/config.go) and the four more that the pages'

@@ -63,7 +63,6 @@ _PATH_RE = re.compile(
 QQ_HOST_SUFFIX = "qq.com"
 # The old CMS (/a/YYYYMMDD/NNNNNN.htm) served articles until the omn/rain templates of 2019.
 OLD_TEMPLATE_UNTIL = "20190101"
-FETCH_TEMPLATE = "https://news.qq.com/rain/a/{id}"
 
 
 def _bare_id(raw: str) -> str | None:
@@ -124,7 +123,7 @@ def clean_url(url: str) -> str | None:
     return found[2]
 
 
-def article_input(raw: str, fetch_template: str = FETCH_TEMPLATE) -> tuple[str, str] | None:
+def article_input(raw: str, fetch_template: str) -> tuple[str, str] | None:
     """One input (a URL of any form or a bare id) -> (canonical id, URL to fetch), else None.
 
     A URL is fetched as given (``clean_url``); a bare id at ``fetch_template``, as written.
@@ -140,7 +139,7 @@ def article_input(raw: str, fetch_template: str = FETCH_TEMPLATE) -> tuple[str, 
     return ident, url
 
 
-def fallback_url(url: str, ident: str, fetch_template: str = FETCH_TEMPLATE) -> str | None:
+def fallback_url(url: str, ident: str, fetch_template: str) -> str | None:
     """The canonical current URL of ``ident`` to try once when ``url`` is gone; None if the same."""
     canonical = fetch_url(ident, fetch_template)
     return None if canonical == url else canonical
@@ -162,7 +161,7 @@ def canonical_url(article: str, template: str = "https://new.qq.com/rain/a/{id}"
     return template.format(id=article)
 
 
-def fetch_url(article: str, template: str = FETCH_TEMPLATE) -> str:
+def fetch_url(article: str, template: str) -> str:
     """The URL to fetch for an id: numeric ids from before 2019 live under the old /a/ path."""
     if re.fullmatch(r"\d{14}", article) and article[:8] < OLD_TEMPLATE_UNTIL:
         return f"https://news.qq.com/a/{article[:8]}/{article[8:]}.htm"

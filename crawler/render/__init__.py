@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.settings import BaseSettings
@@ -19,22 +19,19 @@ class RenderOptions:
     ``thumbnail`` (``THUMBNAILS_FRONT_MATTER``: ``remote`` or ``local``) and ``local_images``
     (``THUMBNAILS_BODY_IMAGES``: body images link to their local copies)."""
 
-    front_matter: dict[str, Any] = field(default_factory=dict)
-    date_format: str = "%Y-%m-%d %H:%M:%S"
-    summary_length: int = 50
-    link_text: str = "qq"
-    image_alt: str = "图片"
-    format: FrontMatterFormat = "yaml"
-    fence: str = "---"
-    thumbnail: str = "remote"
-    local_images: bool = False
+    front_matter: dict[str, Any]
+    date_format: str
+    summary_length: int
+    link_text: str
+    image_alt: str
+    format: FrontMatterFormat
+    fence: str
+    thumbnail: str
+    local_images: bool
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
         profile = profile_from_settings(settings)
-        thumbnail = settings["THUMBNAILS_FRONT_MATTER"]
-        if thumbnail not in ("remote", "local"):
-            raise ValueError(f"THUMBNAILS_FRONT_MATTER must be 'remote' or 'local', not {thumbnail!r}")
         return cls(
             front_matter=with_lastmod(profile.front_matter, profile.lastmod),
             date_format=profile.date_format,
@@ -43,7 +40,7 @@ class RenderOptions:
             summary_length=settings.getint("MARKDOWN_SUMMARY_LENGTH"),
             link_text=settings["MARKDOWN_LINK_TEXT"],
             image_alt=settings["MARKDOWN_IMAGE_ALT"],
-            thumbnail=thumbnail,
+            thumbnail=settings["THUMBNAILS_FRONT_MATTER"],  # checked with the settings (crawler.config)
             local_images=settings.getbool("THUMBNAILS_BODY_IMAGES"),
         )
 

@@ -25,7 +25,7 @@ _FIELD_RE = re.compile(r"^\{(\w+)\}$")
 
 
 def article_fields(
-    article: Article, date_format: str = "%Y-%m-%d %H:%M:%S", summary_length: int = 50, thumbnail: str = "remote"
+    article: Article, date_format: str, summary_length: int, thumbnail: str
 ) -> dict[str, Any]:
     """The article values a front matter template may name as ``{field}``.
 

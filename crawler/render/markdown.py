@@ -130,7 +130,7 @@ def _escape_line_start(line: str) -> str:
     return "\\" + line
 
 
-def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[str, str] | None = None) -> str:
+def render_block(block: Block, image_alt: str, image_paths: Mapping[str, str] | None = None) -> str:
     """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given."""
     if block.kind == "image":
         src = (image_paths or {}).get(block.src) or (block.src if is_web_url(block.src) else "")
@@ -158,8 +158,8 @@ def render_block(block: Block, image_alt: str = "图片", image_paths: Mapping[s
 def render_body(
     blocks: Iterable[Block],
     source_link: str,
-    link_text: str = "qq",
-    image_alt: str = "图片",
+    link_text: str,
+    image_alt: str,
     image_paths: Mapping[str, str] | None = None,
 ) -> str:
     """The whole body: blocks, then the link back to the article, ending in one newline."""
@@ -171,7 +171,7 @@ def render_body(
 _SUMMARY_KINDS = frozenset(["paragraph", "heading", "quote", "list"])
 
 
-def summary(blocks: Iterable[Block], length: int = 50, ellipsis: str = "...") -> str:
+def summary(blocks: Iterable[Block], length: int, ellipsis: str = "...") -> str:
     """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``,
     escaped as one Markdown paragraph (themes print it through a Markdown renderer)."""
     # The text blocks' texts joined by spaces, read no further than the first ``length`` + 1 characters.

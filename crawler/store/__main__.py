@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from crawler import settings as project_settings
 from crawler.qq.ids import article_id
 from crawler.qq.pages import BEIJING
 from crawler.render.profiles import PROFILES
@@ -99,7 +100,7 @@ def rebuild(root: Path, store_path: Path) -> tuple[int, int, Path | None]:
     fresh = store_path.with_name(store_path.name + ".rebuild")
     for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
         leftover.unlink(missing_ok=True)
-    store = SqliteStore(fresh, root=root)
+    store = SqliteStore(fresh, project_settings.STORE_LOCK_TIMEOUT, root=root)
     seen: dict[str, str] = {}
     skipped = 0
     try:

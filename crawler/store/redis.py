@@ -50,7 +50,6 @@ from crawler.store.base import EXTRA_FIELDS, Record, StoreError, StoreUnreachabl
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PREFIX = "qq:articles"
 
 # KEYS: claims hash; ARGV: article id, our token, owner key prefix. 1 when claimed.
 CLAIM_SCRIPT = """
@@ -70,7 +69,7 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def redis_client(url: str, *, retries: int = 3, timeout: float = 5.0) -> redis.Redis:
+def redis_client(url: str, *, retries: int, timeout: float = 5.0) -> redis.Redis:
     """A client for ``url`` that retries a lost connection ``retries`` times (0.1 s, 0.2 s, ... at
     most 2 s apart) and gives up on a socket after ``timeout`` seconds, so every call is bounded."""
     try:
@@ -90,8 +89,8 @@ class RedisStore:
     ``StoreError``); a lock's holder keeps it at most ``lease`` seconds."""
 
     def __init__(
-        self, url: str, prefix: str = DEFAULT_PREFIX, *, lock_wait: float = 30.0, lease: float = 120.0,
-        retries: int = 3, timeout: float = 5.0, claim_lease: float = 60.0,
+        self, url: str, prefix: str, *, lock_wait: float, retries: int, claim_lease: float, lease: float = 120.0,
+        timeout: float = 5.0,
     ) -> None:  # fmt: skip
         self.url = safe_url(url)
         self.prefix = prefix

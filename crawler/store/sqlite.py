@@ -81,7 +81,7 @@ def rebuild_hint(path: Path, root: Path | None = None) -> str:
 class SqliteStore:
     """``ArticleStore`` on a SQLite file (see the module docstring)."""
 
-    def __init__(self, path: Path, lock_timeout: float = 60.0, root: Path | None = None) -> None:
+    def __init__(self, path: Path, lock_timeout: float, root: Path | None = None) -> None:
         self.path = path
         self.root = root
         self.lock_timeout = lock_timeout
