@@ -191,6 +191,16 @@ def dotted_list(settings: BaseSettings, name: str) -> tuple[str, ...]:
     return values
 
 
+def channels(settings: BaseSettings, name: str) -> tuple[str, ...]:
+    """Channel names or ids -> channel ids (``crawler.qq.feeds.channel_id``)."""
+    from crawler.qq.feeds import channel_id  # noqa: PLC0415 (site knowledge, imported when checked)
+
+    try:
+        return tuple(channel_id(value) for value in text_list(settings, name))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
 def _profiles() -> tuple[str, ...]:
     from crawler.render.profiles import PROFILES  # noqa: PLC0415 (render imports nothing of this)
 
@@ -215,7 +225,7 @@ class Config:
     # the qq spider and discovery
     qq_fetch_url: str = spec(template("id", required=("id",), url=True))
     qq_article_url: str = spec(template("id", required=("id",), url=True))
-    qq_channels: tuple[str, ...] = spec(text_list)
+    qq_channels: tuple[str, ...] = spec(channels)
     qq_feed_pages: int = spec(integer(1))
     qq_feed_url: str = spec(url())
     qq_feed_busy_retries: int = spec(integer())

@@ -9,6 +9,7 @@ import pytest
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
+from crawler.config import Config, ConfigError
 from crawler.qq.arguments import ARGUMENTS, Arguments, parse_arguments, parse_since
 from crawler.qq.pages import BEIJING
 
@@ -16,11 +17,12 @@ ID = "20250207A090J800"
 DEFAULT_CHANNELS = ("news_news_top", "news_news_tech", "news_news_finance", "news_news_world")
 
 
-def settings(**overrides: object) -> Settings:
+def settings(**overrides: object) -> Config:
+    """The crawl's checked configuration: the project's settings with ``overrides``."""
     values = Settings()
     values.setmodule(project_settings)
     values.update(overrides)
-    return values
+    return Config.from_settings(values)
 
 
 def parse(**given: str) -> tuple[Arguments, list[str]]:
@@ -112,11 +114,12 @@ def test_an_url_file_that_names_nothing_is_an_error(tmp_path: Path) -> None:
     assert errors == [f"url_file={str(url_file)!r}: no article URL or id in it (one a line; blank lines and # comments are ignored)"]
 
 
-def test_bad_settings_are_errors_too() -> None:
-    _, errors = parse_arguments({}, settings(QQ_VIDEOS="maybe", QQ_CHANNELS=["tech", "nosuch"]))
-    assert [e.split(" (")[0] for e in errors] == [
+def test_the_settings_they_fall_back_to_are_checked_with_the_settings() -> None:
+    with pytest.raises(ConfigError) as bad:
+        settings(QQ_VIDEOS="maybe", QQ_CHANNELS=["tech", "nosuch"])
+    assert [e.split(" (")[0] for e in bad.value.errors] == [
         "QQ_CHANNELS: unknown channel name 'nosuch'",
-        "QQ_VIDEOS='maybe': expected one of skip, write",
+        "QQ_VIDEOS = 'maybe' is not one of skip, write",
     ]
 
 

@@ -177,7 +177,6 @@ def test_a_page_that_turns_out_to_be_a_video_is_skipped(site, tmp_path) -> None:
         (("-a", "channels=nosuchchannel"), "channels: unknown channel name 'nosuchchannel' (known: top, tech,"),
         (("-a", "urls="), "urls='': empty; give comma-separated article URLs, or leave urls out"),
         (("-a", "url_file=/nonexistent/urls.txt"), "url_file='/nonexistent/urls.txt': cannot be read"),
-        (("-s", "QQ_VIDEOS=maybe"), "QQ_VIDEOS='maybe': expected one of skip, write"),
     ],
 )
 def test_bad_arguments_stop_the_crawl_before_any_request(site, tmp_path, args, message) -> None:  # type: ignore[no-untyped-def]

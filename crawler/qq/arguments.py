@@ -20,7 +20,7 @@ Accepted (all optional; ``ARGUMENTS``), plus Scrapyd's own ``_job`` and ``_versi
 Refused: an unknown argument (a mistyped ``-a`` would otherwise be ignored); a ``urls``, ``ids``,
 ``url_file`` or ``channels`` given empty, or a ``url_file`` that names nothing (each would widen the
 crawl to the default channels); an unknown channel name, in ``channels`` or ``QQ_CHANNELS``; a bad
-``pages``, ``since`` or flag; a ``QQ_VIDEOS`` other than ``skip``/``write``.
+``pages``, ``since`` or flag.
 """
 
 from __future__ import annotations
@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from scrapy.settings import BaseSettings
 
+from crawler.config import Config
 from crawler.qq.feeds import channel_id
 from crawler.qq.pages import BEIJING, parse_time
-from crawler.qq.rules import VIDEO_MODES
 
 ARGUMENTS = ("urls", "ids", "url_file", "channels", "pages", "since", "sitemap", "refresh")
 # Arguments Scrapyd adds to every job it launches.
@@ -58,10 +57,11 @@ class Arguments:
     videos: str  # QQ_VIDEOS: "skip" or "write"
 
 
-def parse_arguments(given: Mapping[str, str], settings: BaseSettings) -> tuple[Arguments, list[str]]:
+def parse_arguments(given: Mapping[str, str], config: Config) -> tuple[Arguments, list[str]]:
     """The arguments as given -> (Arguments, errors); Arguments are only meant to be used without errors.
 
-    Settings read: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS``, ``REDIS_URL``.
+    Settings they fall back to (checked already, ``crawler.config``): ``QQ_CHANNELS``,
+    ``QQ_FEED_PAGES``, ``QQ_VIDEOS``, ``REDIS_URL``.
     """
     errors = [
         f"unknown argument {name}={value!r}"
@@ -81,12 +81,12 @@ def parse_arguments(given: Mapping[str, str], settings: BaseSettings) -> tuple[A
 
     if "channels" in given:
         channels = _channels(given["channels"], "channels", errors)
-    elif named or settings.get("REDIS_URL"):
+    elif named or config.redis_url:
         channels = []
     else:
-        channels = _channels(",".join(settings.getlist("QQ_CHANNELS")), "QQ_CHANNELS", errors)
+        channels = list(dict.fromkeys(config.qq_channels))
 
-    pages = settings.getint("QQ_FEED_PAGES")
+    pages = config.qq_feed_pages
     if given.get("pages", "").strip():
         value = given["pages"].strip()
         if value.isdigit() and int(value) >= 1:
@@ -101,10 +101,6 @@ def parse_arguments(given: Mapping[str, str], settings: BaseSettings) -> tuple[A
         except ValueError as error:
             errors.append(str(error))
 
-    videos = settings.get("QQ_VIDEOS")
-    if videos not in VIDEO_MODES:
-        errors.append(f"QQ_VIDEOS={videos!r}: expected one of {', '.join(VIDEO_MODES)}")
-
     arguments = Arguments(
         inputs=tuple(inputs),
         channels=tuple(channels),
@@ -112,7 +108,7 @@ def parse_arguments(given: Mapping[str, str], settings: BaseSettings) -> tuple[A
         since=since,
         sitemap=_flag(given, "sitemap", errors),
         refresh=_flag(given, "refresh", errors),
-        videos=videos,
+        videos=config.qq_videos,
     )
     return arguments, errors
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from crawler.items import Article
 from crawler.qq.feeds import Entry, entry_kind
 
-VIDEO_MODES = ("skip", "write")
 
 
 def skip_reason(entry: Entry, since: datetime | None, videos: str) -> str | None:

@@ -147,7 +147,7 @@ class QqSpider(scrapy.Spider):
         settings = crawler.settings
         config = spider.config = config_of(crawler)
         spider.seen = SeenIds(on_fallback=lambda: spider._stat("qq/seen/in_memory"))
-        spider.args, spider.argument_errors = parse_arguments(spider.given, settings)
+        spider.args, spider.argument_errors = parse_arguments(spider.given, config)
         spider.refresh = spider.args.refresh
         spider.feed_url = config.qq_feed_url
         spider.busy_retries = config.qq_feed_busy_retries
