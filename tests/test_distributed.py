@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
-from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.distributed import DistributedAddon
@@ -63,9 +62,12 @@ def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> 
 
 
 def finish(crawler: Running, timeout: float = 120, code: int = 0) -> Crawl:
-    """The crawl's end, with exit ``code`` (crawler.exitcode: 4 when Redis is unreachable or lost)."""
+    """The crawl's end, with exit ``code`` (crawler.exitcode: 4 when Redis is unreachable or lost; 3
+    instead of 0 for the crawler that took INPUTS' entry that is not an article)."""
     result = crawler.finish(timeout)
     log = result.log
+    if code == 0 and result.stats.get("ledger/bad_input"):
+        code = 3
     assert result.returncode == code, log[-3000:]
     assert "Traceback" not in log, log[-5000:]
     assert "Warning" not in log, log[-5000:]  # e.g. a deprecation warning from scrapy-redis
@@ -100,6 +102,7 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     assert not leftovers(output)
     # Together: every request fetched once, every article written once; each did part of it.
     assert sum(stat(log, "redis/fed") for log in logs) == len(INPUTS)
+    assert sum(log.stats.get("ledger/bad_input", 0) for log in logs) == 1  # "not-an-article", by one of them
     assert sum(stat(log, "scheduler/dequeued/redis") for log in logs) == DEQUEUED
     assert sum(stat(log, "write/written") for log in logs) == len(WRITTEN)
     assert all(stat(log, "scheduler/dequeued/redis") >= 1 for log in logs), [
@@ -197,16 +200,8 @@ def test_addon_switches_only_with_redis_url() -> None:
 
 
 def test_feed_entries_become_requests(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = {
-        "REDIS_URL": redis_server.url,
-        "STORE_BACKEND": "redis",
-        "OUTPUT_ROOT": str(tmp_path),
-        "QQ_FETCH_URL": project_settings.QQ_FETCH_URL,
-        "QQ_FEED_URL": project_settings.QQ_FEED_URL,
-    }
-    crawler = get_crawler(QqSpider, settings)
+    crawler = project_crawler(tmp_path, QqSpider, REDIS_URL=redis_server.url, STORE_BACKEND="redis")
     crawler.spider = spider = QqSpider.from_crawler(crawler)
-    crawler.stats.open_spider()  # type: ignore[union-attr]
     feed = RedisFeed(crawler)
     entries = ["https://new.qq.com/rain/a/20250207A090J800", "channel:tech", "channel:no such", "junk"]
     requests = list(feed.requests(spider, entries))

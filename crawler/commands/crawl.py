@@ -44,7 +44,8 @@ class Command(ScrapyCrawl):
         stats = crawler.stats.get_stats()
         self.exitcode, why = exit_code(stats)
         if self.exitcode != OK:
-            # A crawl closed early has said why in its own ERROR line; a finished one has not.
-            level = logging.ERROR if stats.get("finish_reason") == "finished" else logging.INFO
+            # A crawl closed early, or given a bad input, has said why in its own ERROR line.
+            said = stats.get("finish_reason") != "finished" or self.exitcode == BAD_INPUT
+            level = logging.INFO if said else logging.ERROR
             logger.log(level, "Exit code %d: %s", self.exitcode, why)
 
