@@ -89,6 +89,7 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
 
 def settings_errors(settings: BaseSettings) -> list[str]:
     """What is wrong with the settings a crawl needs before it opens (each names what is accepted)."""
+    from crawler.extensions.sitehook import settings_errors as sitehook_errors  # noqa: PLC0415
     from crawler.render import RenderOptions  # noqa: PLC0415 (the renderer is not needed otherwise)
     from crawler.store.base import duration  # noqa: PLC0415
     from crawler.store.outcomes import DELETED_MODES  # noqa: PLC0415
@@ -104,4 +105,5 @@ def settings_errors(settings: BaseSettings) -> list[str]:
         errors.append(str(error))
     if settings["DELETED_FILES"] not in DELETED_MODES:
         errors.append(f"DELETED_FILES {settings['DELETED_FILES']!r} is not one of {', '.join(DELETED_MODES)}")
+    errors += sitehook_errors(settings)
     return errors
