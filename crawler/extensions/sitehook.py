@@ -11,6 +11,7 @@ stats and the exit-code rule: docs/hooks.md.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -238,8 +239,11 @@ class SiteHook:
                 waiter.callback(None)
 
     async def _tell(self, reason: str) -> None:
+        from crawler.exitcode import REFUSED_AT_START  # noqa: PLC0415
         from crawler.monitors.actions import job_name  # noqa: PLC0415 (the report's job name)
 
+        if reason in REFUSED_AT_START:
+            return  # nothing was written; what is owed waits for a crawl that runs
         assert self.crawler.spider is not None
         for kind in KINDS:
             if count := sum(1 for c in self.changes if c.kind == kind):
@@ -251,11 +255,16 @@ class SiteHook:
 
     async def _target(self, target: str, document: dict[str, Any]) -> None:
         owed = self.root / PENDING_DIR / target
-        earlier_files = sorted(owed.glob("*.json")) if owed.is_dir() else []
-        earlier = []
+        try:
+            earlier_files = sorted(owed.glob("*.json")) if owed.is_dir() else []
+        except OSError as exc:
+            logger.warning("Site hook %s: the calls owed in %s cannot be read: %s", target, owed, exc)
+            earlier_files = []
+        earlier, sent = [], []
         for path in earlier_files:
             try:
                 earlier.append(json.loads(path.read_text(encoding="utf-8")))
+                sent.append(path)
             except (OSError, ValueError) as exc:
                 logger.warning("Site hook %s: unreadable owed call %s skipped: %s", target, path, exc)
         if not self.changes and not earlier:
@@ -287,8 +296,9 @@ class SiteHook:
             if not kind:
                 self._inc(f"{target}/delivered")
                 logger.info("Site hook %s told the site: %s (%s)", target, self._what(document, earlier), words)
-                for path in earlier_files:
-                    path.unlink(missing_ok=True)
+                for path in sent:
+                    with contextlib.suppress(OSError):  # sent again next time: a receiver debounces
+                        path.unlink(missing_ok=True)
                 return
             self._inc(f"{target}/failed/{kind}")
             logger.warning("Site hook %s failed (attempt %d of %d): %s", target, attempt + 1, self.retries + 1, words)
