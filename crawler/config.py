@@ -7,6 +7,9 @@ components read ``config_of(crawler)``. Docs: docs/settings.md.
 
 from __future__ import annotations
 
+import json
+import shlex
+import shutil
 import string
 import weakref
 from collections.abc import Callable
@@ -201,6 +204,29 @@ def channels(settings: BaseSettings, name: str) -> tuple[str, ...]:
         raise ValueError(f"{name}: {error}") from None
 
 
+def command_argv(value: Any) -> list[str]:
+    """A command setting as argv: a list as given (or as a JSON list, from ``-s``), any other string
+    split as a shell would (no shell runs). ValueError when it is neither."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        value = json.loads(value)  # a JSONDecodeError is a ValueError
+        if not isinstance(value, list):
+            raise ValueError("not a JSON list")
+    elif isinstance(value, str):
+        return shlex.split(value)
+    return [str(part) for part in value or []]
+
+
+def command(settings: BaseSettings, name: str) -> tuple[str, ...]:
+    """A command to run (empty: none): its program found on PATH or as a path."""
+    try:
+        argv = command_argv(settings[name])
+    except ValueError as error:
+        raise ValueError(f"{name} = {settings[name]!r} cannot be split: {error}") from None
+    if argv and shutil.which(argv[0]) is None:
+        raise ValueError(f"{name}: {argv[0]!r} is not an executable (not found on PATH, or not a path to one)")
+    return tuple(argv)
+
+
 def _profiles() -> tuple[str, ...]:
     from crawler.render.profiles import PROFILES  # noqa: PLC0415 (render imports nothing of this)
 
@@ -299,6 +325,13 @@ class Config:
     # the URL policy
     urlpolicy_enabled: bool = spec(boolean)
     urlpolicy_resolver: str = spec(dotted)
+    # telling the site (crawler.extensions.sitehook)
+    sitehook_url: str = spec(url())
+    sitehook_secret: str = spec(text)
+    sitehook_command: tuple[str, ...] = spec(command)
+    sitehook_timeout: float = spec(number(above=True))
+    sitehook_retries: int = spec(integer())
+    sitehook_retry_delay: float = spec(number())
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -328,6 +361,8 @@ def cross_errors(settings: BaseSettings, values: dict[str, Any]) -> list[str]:
             f"REDIS_LEASE_SECONDS = {values['redis_lease_seconds']:g} must exceed 1.5 x STORE_REDIS_CLAIM_LEASE "
             f"({claim:g}): a lapsed crawler's work would come back while its claims still hold"
         )
+    if values["sitehook_url"] and not values["sitehook_secret"]:
+        errors.append("SITEHOOK_URL is set but SITEHOOK_SECRET is empty: set the secret the receiver checks the signature with")
     try:
         from crawler.render.profiles import profile_from_settings  # noqa: PLC0415
 

@@ -64,6 +64,8 @@ EXTENSIONS = {
     # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
     # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
     "crawler.monitors.extension.Spidermon": 500,
+    # Tells the site what changed: a signed webhook and/or a command (crawler.extensions.sitehook).
+    "crawler.extensions.sitehook.SiteHook": 400,
     # The crawl's stats as JSON in STATS_FILE, for tools and tests (after the monitors: their
     # verdict is in the stats).
     "crawler.extensions.StatsFile": 900,
@@ -296,6 +298,25 @@ MONITORS_WEBHOOK_TIMEOUT = 10.0
 # More Spidermon actions run when a monitor failed, e.g.
 # ["spidermon.contrib.actions.email.smtp.SendSmtpEmail"] with Spidermon's SPIDERMON_EMAIL_* settings.
 MONITORS_FAILED_ACTIONS: list[str] = []
+
+# -- Telling the site it changed (crawler.extensions.sitehook, docs/hooks.md) ----------------------
+# After a crawl that wrote, rewrote, drafted or removed files, and only then: POST one JSON document
+# of them, signed (HMAC-SHA256 with a timestamp), to this URL, e.g. a hosted build hook or a local
+# CI (empty: off). The URL policy does not apply: it is the operator's address, private or not.
+SITEHOOK_URL = ""
+# The signature's key, required with SITEHOOK_URL; by default from the environment variable
+# QQ_SITEHOOK_SECRET, so it is on no command line.
+SITEHOOK_SECRET = os.environ.get("QQ_SITEHOOK_SECRET", "")
+# And/or run this command, in OUTPUT_ROOT, with the same JSON on its standard input (empty: off):
+# argv as a list, or a string split as a shell would (no shell runs), e.g. ["hugo", "--minify"].
+SITEHOOK_COMMAND: list[str] = []
+# Seconds one POST, or one run of the command, may take (the command is killed then).
+SITEHOOK_TIMEOUT = 120.0
+# A failed call (refused, timeout, non-2xx, non-zero exit) is tried again this many times, after
+# SITEHOOK_RETRY_DELAY seconds, then twice that, and so on; still failing, the next crawl that
+# calls sends its changes too (kept in <OUTPUT_ROOT>/.sitehook/).
+SITEHOOK_RETRIES = 2
+SITEHOOK_RETRY_DELAY = 5.0
 
 # -- URL policy for every request (crawler.urls, crawler.middlewares.urlpolicy, docs/limits.md) ---
 # Every request (article pages, feeds, sitemaps, images) and every redirect hop is sent only over

@@ -73,9 +73,9 @@ def test_the_same_crawl_of_unchanged_pages_passes(site: tuple[Mirror, str], tmp_
     assert result.returncode == 0, result.log[-3000:]
     assert stat(result, "qq/extraction/data") == len(CURRENT)
     assert stat(result, "monitors/failed") == 0
-    assert stat(result, "monitors/passed") == 6
+    assert stat(result, "monitors/passed") == 8
     assert stat(result, "spidermon/validation/items") == len(CURRENT)
-    assert "Monitors: all 6 passed" in result.log
+    assert "Monitors: all 8 passed" in result.log
     assert [r["exit_code"] for r in reports(tmp_path)] == [0]
 
 

@@ -2,7 +2,7 @@
 
 When the spider closes, every stat of the crawl (Scrapy's and the project's), plus
 ``finish_reason``, is written to ``STATS_FILE`` as one JSON object (datetimes in ISO 8601),
-atomically. Empty ``STATS_FILE`` (the default): nothing is written.
+atomically, once the site hooks (``crawler.extensions.sitehook``) are done. Empty ``STATS_FILE`` (the default): nothing is written.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.extensions.sitehook import settled
 from crawler.pipelines.write import write_atomic
 
 
@@ -32,7 +33,8 @@ class StatsFile:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_closed(self, reason: str) -> None:
+    async def spider_closed(self, reason: str) -> None:
+        await settled(self.crawler)  # the site hooks' stats too
         assert self.crawler.stats is not None
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
         write_atomic(self.path, json.dumps(stats, default=str, indent=1, sort_keys=True) + "\n")

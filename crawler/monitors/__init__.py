@@ -17,6 +17,7 @@ the spider closes, Spidermon runs ``CrawlMonitors`` (``suite.py``) over the craw
 * errors: more than ``MONITORS_MAX_ERRORS`` ERROR lines;
 * refusals: qq.com refused the crawl (``throttle/refused_seconds``) more than ``MONITORS_REFUSED_MAX``
   of its time.
+* site hook: a site hook (``crawler.extensions.sitehook``) still failed after its retries.
 
 The results (``actions.py``): stats ``monitors/passed``, ``monitors/failed``,
 ``monitors/failed/<monitor>``; one ERROR line per failure in words (Spidermon's own block says

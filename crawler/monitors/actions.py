@@ -22,9 +22,12 @@ INDEX = "index.json"
 
 
 def job_name(spider: Any) -> str:
-    """Scrapyd's job id, else the UTC time and the process id; safe as a file name."""
-    job = getattr(spider, "_job", "") or f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
-    return re.sub(r"[^\w.-]", "_", str(job))
+    """Scrapyd's job id, else the UTC time and the process id; safe as a file name. The same for
+    the whole crawl (the report and the site hook name one job)."""
+    if not getattr(spider, "_qq_job_name", ""):
+        job = getattr(spider, "_job", "") or f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        spider._qq_job_name = re.sub(r"[^\w.-]", "_", str(job))
+    return str(spider._qq_job_name)
 
 
 def reason_of(error: Any) -> str:

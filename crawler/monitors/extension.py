@@ -19,6 +19,7 @@ from spidermon.contrib.scrapy.extensions import Spidermon as SpidermonExtension
 from spidermon.contrib.scrapy.runners import LOG_MESSAGE_HEADER, SpiderMonitorResult, SpiderMonitorRunner
 
 from crawler.exitcode import REFUSED_AT_START
+from crawler.extensions.sitehook import settled
 
 logger = logging.getLogger("spidermon")
 
@@ -38,7 +39,8 @@ class _Runner(SpiderMonitorRunner):
 
 
 class Spidermon(SpidermonExtension):
-    def spider_closed(self, spider: Any, reason: str = "") -> None:
+    async def spider_closed(self, spider: Any, reason: str = "") -> None:
+        await settled(self.crawler)  # judged with the site hooks' outcome (crawler.extensions.sitehook)
         if reason in REFUSED_AT_START:
             logger.info("[%s] Monitors not run: the crawl was refused at start (%s)", LOG_MESSAGE_HEADER, reason)
             for periodic in self.periodic_tasks.get(spider, []):

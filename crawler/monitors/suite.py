@@ -6,6 +6,7 @@ from typing import Any
 
 from spidermon import Monitor, MonitorSuite, monitors
 
+from crawler.extensions import sitehook
 from crawler.ledger import Ledger
 from crawler.monitors import checks
 from crawler.monitors.actions import ReportAction, WebhookAction
@@ -118,6 +119,16 @@ class RefusalsMonitor(Monitor):
             self.fail(f"refused for {refused:.0%} of the crawl's time (at most {most:.0%}): slow down or try later")
 
 
+@monitors.name("site hook")
+class SiteHookMonitor(Monitor):
+    """A site hook (crawler.extensions.sitehook) that still failed after its retries."""
+
+    @monitors.name("the site was told what changed")
+    def test_told(self) -> None:
+        if failed := sitehook.failures(self.data.stats):
+            self.fail("; ".join(failed) + ": the site was not told (the next crawl that calls tells it)")
+
+
 class CrawlMonitors(MonitorSuite):
     """Every monitor above; the report (stats, log, JSON file) after them; the webhook and any
     action of ``MONITORS_FAILED_ACTIONS`` when one failed."""
@@ -130,6 +141,7 @@ class CrawlMonitors(MonitorSuite):
         LedgerMonitor,
         ErrorCountMonitor,
         RefusalsMonitor,
+        SiteHookMonitor,
     ]
     monitors_finished_actions = [ReportAction]
 

@@ -11,6 +11,9 @@ way) is refused. The file work (compare, write, ``fsync``, rename) runs in a thr
 When the file cannot be written, the article is dropped and the images stored for it this run are
 removed, unless an earlier version of the article is on disk and links them.
 
+Each file written is announced with the signal ``file_changed`` (a ``Change``; unchanged files are
+not), which ``crawler.extensions.sitehook`` collects to tell the site what changed.
+
 Settings: ``OUTPUT_ROOT`` and the rendering settings (``OUTPUT_PROFILE``, ``MARKDOWN_*``,
 ``THUMBNAILS_FRONT_MATTER``, ``THUMBNAILS_BODY_IMAGES``). Stats: ``write/written`` (every file
 written), ``write/rewritten`` (of those, replacing an earlier version), ``write/unchanged``,
@@ -22,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,18 @@ from crawler.render import RenderOptions, render_article
 logger = logging.getLogger(__name__)
 
 WRITTEN, REWRITTEN, UNCHANGED = "written", "rewritten", "unchanged"
+
+# Sent (``send_catch_log(file_changed, change=...)``) for each file this crawl wrote, rewrote,
+# drafted or removed: by the writer and by ``crawler.store.outcomes`` (deleted articles).
+file_changed = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "new", "changed" (rewritten), "drafted" or "removed"
+    id: str  # the article id
+    path: str  # its Markdown file, relative to the output root
+    images: tuple[str, ...] = ()  # its image files (stored, or removed), relative to the output root
 
 
 def inside(root: Path, relative: str) -> Path:
@@ -116,6 +132,9 @@ class WritePipeline:
         ledger.settle(self.crawler, ledger.WRITTEN, "rewritten" if outcome == REWRITTEN else "new")
         if outcome == REWRITTEN:
             self._inc("write/rewritten")
+        kind = "changed" if outcome == REWRITTEN else "new"
+        change = Change(kind, item.id, item.paths.markdown, tuple(item.image_files))
+        self.crawler.signals.send_catch_log(file_changed, change=change)
         logger.info("Wrote %s (%s) to %s", item.id, item.title, target)
         return item
 

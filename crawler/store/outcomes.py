@@ -15,7 +15,8 @@ in another crawl) and then letting the article's claim go:
   the record keeps the path of a file written earlier. That file gets what ``DELETED_FILES``
   says: ``keep`` it as it is (default), ``draft`` (the profile's ``draft`` keys added to its front
   matter, e.g. Hugo's ``draft: true``, so the builder stops publishing it), or ``remove`` it and
-  the images stored for it (``crawler.paths.image_patterns``). Each is logged and counted.
+  the images stored for it (``crawler.paths.image_patterns``). Each is logged and counted; a file
+  drafted or removed is announced with ``crawler.pipelines.write.file_changed``.
 * ``paid``, ``video``, ``dropped`` (with its reason): the state, for an article not written; an
   article already written keeps its file and its ``written`` state (a page that fails once, e.g.
   a refusal page without ``window.DATA``, must not unpublish or refetch it), only ``seen`` moves.
@@ -38,7 +39,7 @@ from scrapy.crawler import Crawler
 
 from crawler.config import config_of
 from crawler.paths import Layout, image_patterns
-from crawler.pipelines.write import inside, write_atomic
+from crawler.pipelines.write import Change, file_changed, inside, write_atomic
 from crawler.render.profiles import Profile, profile_from_settings
 from crawler.store.base import DELETED, DROPPED, PAID, STATES, VIDEO, Record, StoreError, now
 from crawler.store.extension import store_of
@@ -122,6 +123,9 @@ class OutcomeRecorder:
             return replace(old, seen=now())
         return replace(old, state=outcome.state, reason=outcome.reason, seen=now())
 
+    def _changed(self, change: Change) -> None:
+        self.crawler.signals.send_catch_log(file_changed, change=change)
+
     def _deleted(self, record: Record) -> None:
         target = inside(self.root, record.path)
         if self.mode == "keep" or not target.exists():
@@ -131,6 +135,7 @@ class OutcomeRecorder:
             text = draft_text(target.read_text(encoding="utf-8"), self.profile)
             if text is not None:
                 write_atomic(target, text)
+                self._changed(Change("drafted", record.id, record.path))
             self._inc("outcomes/deleted/drafted")
             logger.warning("Deleted article %s: %s marked as a draft (DELETED_FILES = draft)", record.id, record.path)
         else:
@@ -145,5 +150,6 @@ class OutcomeRecorder:
                     target.parent.rmdir()  # the bundle's folder, when nothing else is left in it
                 except OSError:
                     pass
+            self._changed(Change("removed", record.id, record.path, tuple(removed[1:])))
             self._inc("outcomes/deleted/removed")
             logger.warning("Deleted article %s: removed %s (DELETED_FILES = remove)", record.id, ", ".join(removed))
