@@ -92,7 +92,8 @@ class Article:
     is_paid: bool = False
     # How far extraction fell back from the template's own data (window.DATA on current pages):
     # "data" (it did not), "dom" (the title or body came from the page's HTML), "meta" (the title
-    # or date came from <meta> tags). Counted as qq/extraction/<how>: template drift shows here first.
+    # or date came from <meta> tags), "url" (a pre-2012 page without its #ArtFrom time: dated by its
+    # URL). Counted as qq/extraction/<how>: template drift shows here first.
     extraction: str = "data"
     # The source's update time of what was fetched (a feed's update_time), when it says one.
     updated: datetime | None = None

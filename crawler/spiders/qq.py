@@ -49,8 +49,8 @@ Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the argumen
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/bad_input/<form>`` (a known non-article URL form:
 ``crawler.qq.ids.NOT_ARTICLE_FORMS``), ``qq/deleted``, ``qq/dropped/<reason>``,
-``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
-or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
+``qq/extraction/{data,dom,meta,url}`` (pages read from the template's data, or falling back to the DOM,
+the meta tags or the URL's date: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
