@@ -16,8 +16,9 @@ from crawler.render.profiles import FrontMatterFormat, profile_from_settings, wi
 @dataclass(frozen=True)
 class RenderOptions:
     """What the rendered file looks like: the ``OUTPUT_PROFILE`` and ``MARKDOWN_*`` settings, plus
-    ``thumbnail`` (``THUMBNAILS_FRONT_MATTER``: ``remote`` or ``local``) and ``local_images``
-    (``THUMBNAILS_BODY_IMAGES``: body images link to their local copies)."""
+    ``thumbnail`` (``THUMBNAILS_FRONT_MATTER``: ``remote`` or ``local``), ``local_images``
+    (``THUMBNAILS_BODY_IMAGES``: body images link to their local copies) and ``video_embed``
+    (``MARKDOWN_VIDEOS=embed``: the profile's player line)."""
 
     front_matter: dict[str, Any] = field(default_factory=dict)
     date_format: str = "%Y-%m-%d %H:%M:%S"
@@ -28,6 +29,7 @@ class RenderOptions:
     fence: str = "---"
     thumbnail: str = "remote"
     local_images: bool = False
+    video_embed: str = ""  # the profile's, with MARKDOWN_VIDEOS=embed
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
@@ -35,6 +37,9 @@ class RenderOptions:
         thumbnail = settings["THUMBNAILS_FRONT_MATTER"]
         if thumbnail not in ("remote", "local"):
             raise ValueError(f"THUMBNAILS_FRONT_MATTER must be 'remote' or 'local', not {thumbnail!r}")
+        videos = settings["MARKDOWN_VIDEOS"]
+        if videos not in ("link", "embed"):
+            raise ValueError(f"MARKDOWN_VIDEOS must be 'link' or 'embed', not {videos!r}")
         return cls(
             front_matter=with_lastmod(profile.front_matter, profile.lastmod),
             date_format=profile.date_format,
@@ -45,6 +50,7 @@ class RenderOptions:
             image_alt=settings["MARKDOWN_IMAGE_ALT"],
             thumbnail=thumbnail,
             local_images=settings.getbool("THUMBNAILS_BODY_IMAGES"),
+            video_embed=profile.video_embed if videos == "embed" else "",
         )
 
 
@@ -54,5 +60,5 @@ def render_article(article: Article, options: RenderOptions) -> str:
     values = front_matter_values(options.front_matter, fields)
     front = to_toml(values) if options.format == "toml" else to_yaml(values)
     image_paths = article.image_paths if options.local_images else {}
-    body = render_body(article.blocks, article.url, options.link_text, options.image_alt, image_paths)
+    body = render_body(article.blocks, article.url, options.link_text, options.image_alt, image_paths, options.video_embed)
     return f"{options.fence}\n{front}{options.fence}\n\n{body}"
