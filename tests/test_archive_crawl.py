@@ -144,3 +144,66 @@ def test_a_hostile_vid_never_reaches_the_shortcode() -> None:
     forged = Block(kind="video", src='https://v.qq.com/x/page/a".html', spans=[Span(text="t")])
     assert "qq-video" not in render_block(forged, video_embed=embed)
     assert render_block(video_block("h0033y6yr5a", "t"), video_embed=embed).startswith('{{< qq-video "h0033y6yr5a" >}}\n\n[')
+
+
+def test_a_reader_sees_the_cover_and_the_player(crawled, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The built video page in Chromium: the cover loads as the thumbnail, the player's frame is
+    there, the link below it, no shortcode or Markdown as text. The browser reaches 127.0.0.1 only;
+    gtimg images are answered in-process with the mirror's bytes, everything else is aborted."""
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.mirror.images import IMAGES
+
+    _, output, _ = crawled
+    public = tmp_path / "public"
+    subprocess.run(
+        [shutil.which("hugo") or "hugo", "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(output / "content"),
+         "--destination", str(public), "--baseURL", "http://127.0.0.1/"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(public))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page_dir = next(p.parent.name for p in public.glob("posts/*/index.html") if "42000" in p.read_text(encoding="utf-8"))
+    aborted: list[str] = []
+
+    def route(request_route) -> None:  # type: ignore[no-untyped-def]
+        parts = urlsplit(request_route.request.url)
+        if parts.hostname == "127.0.0.1":
+            request_route.continue_()
+        elif f"/{parts.hostname}{parts.path}" in IMAGES:
+            request_route.fulfill(status=200, body=IMAGES[f"/{parts.hostname}{parts.path}"], content_type="image/jpeg")
+        else:
+            aborted.append(request_route.request.url)
+            request_route.abort()
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+            )  # fmt: skip
+            page = browser.new_page()
+            page.route("**/*", route)
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/posts/{page_dir}/", wait_until="load")
+            cover = page.locator("img.thumbnail")
+            assert cover.get_attribute("src") == COVER
+            assert page.evaluate("() => { const i = document.querySelector('img.thumbnail'); return i.complete && i.naturalWidth }") == 640
+            assert page.locator("div.qq-video iframe").count() == 1
+            text = page.inner_text("body")
+            assert "视频：《见证》：42000多张照片 记住英雄面孔" in text and "历史永远铭记英雄的面孔" in text
+            for artefact in ("{{", "qq-video", "**", "](", "\\"):
+                assert artefact not in text, artefact
+            page.screenshot(path=str(tmp_path / "video-article.png"), full_page=True)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The only request that left for another host was the player's, and it was aborted.
+    assert aborted and all(urlsplit(u).hostname == "v.qq.com" for u in aborted), aborted
