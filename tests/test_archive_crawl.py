@@ -207,3 +207,29 @@ def test_a_reader_sees_the_cover_and_the_player(crawled, tmp_path) -> None:  # t
         server.server_close()
     # The only request that left for another host was the player's, and it was aborted.
     assert aborted and all(urlsplit(u).hostname == "v.qq.com" for u in aborted), aborted
+
+
+@pytest.mark.parametrize(
+    ("profile", "videos", "player"),
+    [("hugo", "embed", True), ("hugo-bundle", "embed", True), ("hugo", "link", False),
+     ("jekyll", "embed", False), ("zola", "embed", False), ("hexo", "embed", False), ("eleventy", "embed", False)],
+)  # fmt: skip
+def test_the_player_is_written_only_where_the_profile_has_a_way(settings, profile: str, videos: str, player: bool) -> None:  # type: ignore[no-untyped-def]
+    from crawler.pipelines.clean import clean_article
+    from crawler.qq.pages import parse_article
+    from crawler.render import RenderOptions, render_article
+    from tests.conftest import page_response
+
+    settings.set("OUTPUT_PROFILE", profile)
+    settings.set("MARKDOWN_VIDEOS", videos)
+    text = render_article(clean_article(parse_article(page_response("omn-numeric-20200413003030"))), RenderOptions.from_settings(settings))
+    assert ('{{< qq-video "h0033y6yr5a" >}}' in text) == player
+    assert "[视频：《见证》：42000多张照片 记住英雄面孔](https://v.qq.com/x/page/h0033y6yr5a.html)" in text  # always
+
+
+def test_an_unknown_video_mode_is_a_settings_error(settings) -> None:  # type: ignore[no-untyped-def]
+    from crawler.render import RenderOptions
+
+    settings.set("MARKDOWN_VIDEOS", "iframe")
+    with pytest.raises(ValueError, match="MARKDOWN_VIDEOS"):
+        RenderOptions.from_settings(settings)
