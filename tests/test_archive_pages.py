@@ -227,3 +227,21 @@ def test_a_video_cover_is_the_thumbnail_only_when_nothing_else_is() -> None:
     assert Article(**base, share_image="https://inews.gtimg.com/a/0", blocks=[video]).thumbnail == "https://inews.gtimg.com/a/0"  # type: ignore[arg-type]
     for hostile in ("javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "/relative.jpg"):
         assert video_block("h0033y6yr5a", "标题", hostile).cover == ""
+
+
+def test_a_qq_source_link_is_the_media_and_the_link_after_the_time_the_channel() -> None:
+    page = build.archive_page().replace(
+        '<A href="http://www.chinanews.com.cn/" target=_blank>中国新闻网</A>', '<A href="http://ent.qq.com/" target=_blank>腾讯娱乐</A>'
+    ).replace('<A href="http://ent.qq.com/" target=_blank>娱乐频道</A>', '<A href="http://news.qq.com/" target=_blank>新闻频道</A>')
+    article = archive(page)
+    assert (article.media, article.channel) == ("腾讯娱乐", "news")
+
+
+def test_many_secure_link_markers_pair_by_number() -> None:
+    """Unpaired, repeated and interleaved markers: each BEGIN_n pairs with the next END_n; the rest go."""
+    data = json.loads(json.dumps(build.TRANSITION_DATA))
+    noise = "<!--SECURE_LINK_BEGIN_7-->" * 2000 + "<!--SECURE_LINK_END_8-->" * 2000
+    data["originContent"]["text"] = "<P>" + noise + "甲<!--SECURE_LINK_BEGIN_0-->乙<!--SECURE_LINK_END_0-->丙</P>"
+    article = transition(data)
+    assert [block.text for block in article.blocks] == ["甲乙丙"]
+    assert [(span.text, span.href) for span in article.blocks[0].spans if span.href] == [("乙", build.TRANSITION_LINK)]

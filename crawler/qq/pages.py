@@ -62,8 +62,7 @@ _JS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v",
 # A backslash before a line terminator is a line continuation: both vanish.
 _JS_CONTINUATIONS = frozenset(["\n", "\r", "\r\n", "\u2028", "\u2029"])
 _PLACEHOLDER_RE = re.compile(r"<!--\s*(IMG|VIDEO)_(\d+)\s*-->")
-_SECURE_LINK_RE = re.compile(r"<!--\s*SECURE_LINK_BEGIN_(\d+)\s*-->(.*?)<!--\s*SECURE_LINK_END_\1\s*-->", re.S)
-_SECURE_MARKER_RE = re.compile(r"<!--\s*SECURE_LINK_(?:BEGIN|END)_\d+\s*-->")
+_SECURE_MARKER_RE = re.compile(r"<!--\s*SECURE_LINK_(BEGIN|END)_(\d+)\s*-->")
 # The time in a pre-2012 page's #ArtFrom text (2009年06月14日08:36).
 _ARCHIVE_TIME_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}")
 _ARCHIVE_AD_TAGS = frozenset(["script", "iframe", "object", "embed"])
@@ -312,14 +311,7 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
     attributes = data.get("originAttribute")
     attributes = attributes if isinstance(attributes, dict) else {}
 
-    def link(match: re.Match[str]) -> str:
-        attribute = attributes.get(f"SECURE_LINK_BEGIN_{match.group(1)}")
-        target = html_blocks.absolute_url(_str(attribute, "url", "link", "href") if isinstance(attribute, dict) else "")
-        if not target.lower().startswith(("http://", "https://")):
-            return match.group(2)
-        return f'<a href="{html.escape(target)}">{match.group(2)}</a>'
-
-    text = _SECURE_MARKER_RE.sub("", _SECURE_LINK_RE.sub(link, text))
+    text = _secure_links(text, attributes)
 
     def resolve(match: re.Match[str]) -> str:
         attribute = attributes.get(f"{match.group(1)}_{match.group(2)}")
@@ -335,6 +327,33 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
         return f'<img src="{html.escape(src)}">' if src else ""
 
     return html_blocks.blocks_from_html(_PLACEHOLDER_RE.sub(resolve, text))
+
+
+def _secure_links(text: str, attributes: dict[str, Any]) -> str:
+    """``<!--SECURE_LINK_BEGIN_n-->words<!--SECURE_LINK_END_n-->`` -> a link to the http(s) URL of
+    ``originAttribute["SECURE_LINK_BEGIN_n"]`` (``url``), else the words alone; an unpaired marker
+    goes. One pass over the markers, however many a page holds."""
+    if "SECURE_LINK_" not in text:
+        return text
+    pieces: list[str] = []
+    opened: dict[str, int] = {}  # n -> where its <a> goes in pieces
+    position = 0
+    for marker in _SECURE_MARKER_RE.finditer(text):
+        pieces.append(text[position : marker.start()])
+        position = marker.end()
+        kind, number = marker.group(1, 2)
+        if kind == "BEGIN":
+            opened[number] = len(pieces)
+            pieces.append("")
+            continue
+        start = opened.pop(number, None)
+        attribute = attributes.get(f"SECURE_LINK_BEGIN_{number}")
+        target = html_blocks.absolute_url(_str(attribute, "url", "link", "href") if isinstance(attribute, dict) else "")
+        if start is not None and target.lower().startswith(("http://", "https://")):
+            pieces[start] = f'<a href="{html.escape(target)}">'
+            pieces.append("</a>")
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _video_blocks(data: dict[str, Any]) -> list[Block]:
@@ -585,14 +604,10 @@ def _parse_pre2012(response: TextResponse, root: etree._Element, link_template: 
     if published is None:
         raise PageError("no_date", f"no publish time in #ArtFrom or the URL at {response.url}")
     # #ArtFrom: the source's link, the time, the channel's link (``http://ent.qq.com/``).
-    links = art_from[0].iter("a") if art_from else iter(())
-    media, channel = "", ""
-    for anchor in links:
-        host = (urlsplit((anchor.get("href") or "").strip()).hostname or "").lower()
-        if host.endswith(".qq.com") and host.count(".") == 2 and not channel:
-            channel = host.split(".", 1)[0]
-        elif not media:
-            media = _text(anchor)
+    links = list(art_from[0].iter("a")) if art_from else []
+    media = _text(links[0]) if links else ""
+    host = (urlsplit((links[1].get("href") or "").strip()).hostname or "").lower() if len(links) > 1 else ""
+    channel = host.split(".", 1)[0] if host.endswith(".qq.com") and host.count(".") == 2 else ""
     return _require(
         Article(
             id=ident,
