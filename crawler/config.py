@@ -265,6 +265,7 @@ class Config:
     markdown_summary_length: int = spec(integer(1))
     markdown_link_text: str = spec(text)
     markdown_image_alt: str = spec(text)
+    markdown_videos: str = spec(choice("link", "embed"))
     output_profile: str = spec(profile_name)
     output_root: str = spec(text)
     output_path: str = spec(template("date", "year", "month", "day", "slug", "id", empty=True))

@@ -34,7 +34,8 @@ class Block:
     * ``paragraph``, ``heading`` (``level`` 2-6), ``caption``, ``quote``: ``spans``;
     * ``list``: ``items`` (one list of spans per item), ``ordered``;
     * ``image``: ``src`` (absolute https URL);
-    * ``video``: ``src`` (the video page URL) and ``spans`` (its title).
+    * ``video``: ``src`` (the video page URL), ``spans`` (its title) and ``cover`` (its cover image's
+      absolute URL, when the page names one).
     """
 
     kind: BlockKind
@@ -43,6 +44,7 @@ class Block:
     items: list[list[Span]] = field(default_factory=list)
     ordered: bool = False
     level: int = 0
+    cover: str = ""
 
     @property
     def text(self) -> str:
@@ -90,7 +92,8 @@ class Article:
     is_paid: bool = False
     # How far extraction fell back from the template's own data (window.DATA on current pages):
     # "data" (it did not), "dom" (the title or body came from the page's HTML), "meta" (the title
-    # or date came from <meta> tags). Counted as qq/extraction/<how>: template drift shows here first.
+    # or date came from <meta> tags), "url" (a pre-2012 page without its #ArtFrom time: dated by its
+    # URL). Counted as qq/extraction/<how>: template drift shows here first.
     extraction: str = "data"
     # The source's update time of what was fetched (a feed's update_time), when it says one.
     updated: datetime | None = None
@@ -112,8 +115,10 @@ class Article:
 
     @property
     def thumbnail(self) -> str:
-        """The share image, else the first body image, else empty."""
+        """The share image, else the first body image, else the first video's cover, else empty."""
         if self.share_image:
             return self.share_image
         images = self.images
-        return images[0] if images else ""
+        if images:
+            return images[0]
+        return next((b.cover for b in self.blocks if b.kind == "video" and b.cover), "")

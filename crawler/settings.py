@@ -117,6 +117,10 @@ MARKDOWN_SUMMARY_LENGTH = 50
 MARKDOWN_LINK_TEXT = "qq"
 # Alt text of body images.
 MARKDOWN_IMAGE_ALT = "图片"
+# Videos in the body: "link" (a Markdown link to the video's page: every builder shows it) or
+# "embed" (the player too, where the profile has a way: hugo and hugo-bundle, through the
+# qq-video shortcode of examples/hugo, which the site must then have; the link stays below it).
+MARKDOWN_VIDEOS = "link"
 
 # -- Output profiles (crawler.render.profiles) -----------------------------------------------------
 # Which site builder the files are for: hugo (the spec), hugo-bundle (<slug>/index.md, images

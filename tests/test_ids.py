@@ -11,6 +11,7 @@ from crawler.qq.ids import (
     fallback_url,
     fetch_url,
     is_video_id,
+    not_article_form,
     same_article,
 )
 
@@ -48,6 +49,9 @@ FORMS = [
     ("https://new.qq.com/omn/TWF20200/TWF2020041300303000.html", "20200413003030"),
     ("https://new.qq.com/omn/20200413/20200413003030.html", "20200413003030"),
     ("https://xw.qq.com/cmsid/20190331A0E97900", "20190331A0E97900"),
+    # 2019-2020 channel pages link numeric-id articles under /cmsn/<date>/ too (SITE.md §1f).
+    ("https://new.qq.com/cmsn/20200413/20200413003030.html", "20200413003030"),
+    ("http://new.qq.com/cmsn/20200413/20200413003030.html?pgv_ref=aio", "20200413003030"),
     # Forms the channel feed and the sitemaps give (link_info.url, share_url, <loc>).
     ("https://view.inews.qq.com/a/20260810V07PA300", "20260810V07PA300"),
     ("https://news.qq.com/rain/a/20260810A0BO7100?uid=&chlid=news_news_fx", "20260810A0BO7100"),
@@ -75,6 +79,11 @@ def test_every_form_gives_one_id(form: str, expected: str) -> None:
         "20201130A0G1JJ01",
         "https://new.qq.com/rain/a/20201130A0G1JJ/extra",
         "https://news.qq.com/omn/author/8QIf3n5c7IYcuDvY4ws%3D",
+        "https://new.qq.com/omv/video/h0033y6yr5a",
+        "https://new.qq.com/zt/template/?id=NEW2020041300001",
+        "https://new.qq.com/omn/rose.htm?id=20200413003030",
+        "https://new.qq.com/omn/author/20200413003030",
+        "https://new.qq.com/cmsn/2020041/20200413003030.html",
         "",
     ],
 )
@@ -141,3 +150,26 @@ def test_a_page_is_the_requested_article_under_any_of_its_forms() -> None:
     assert not same_article("20250207A0MIS100", "20250207A0BAD400")
     assert not same_article("20201130A0G1JJ00", "20201130A0G1JK00")
     assert not same_article("20250207A090J800", "")
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("https://new.qq.com/omv/video/h0033y6yr5a", "video_page"),
+        ("new.qq.com/omv/video/20200413V0ABCD00", "video_page"),
+        ("https://new.qq.com/zt/template/?id=NEW2020041300001", "topic_page"),
+        ("https://new.qq.com/zt/template/index.html?id=NEW2020041300001", "topic_page"),
+        ("https://new.qq.com/omn/rose.htm?id=20200413003030", "rose_page"),
+        ("https://new.qq.com/omn/author/8QIf3n5c7IYcuDvY4ws%3D", "author_page"),
+        ("https://new.qq.com/omn/author/20200413003030", "author_page"),
+        # Articles and what is no qq.com URL at all are not such forms.
+        ("https://new.qq.com/cmsn/20200413/20200413003030.html", None),
+        ("https://new.qq.com/omn/20200413/20200413003030", None),
+        ("https://example.com/omv/video/h0033y6yr5a", None),
+        ("not a url", None),
+    ],
+)
+def test_known_non_article_forms_are_named(url: str, form: str | None) -> None:
+    assert not_article_form(url) == form
+    if form is not None:
+        assert article_input(url, FETCH) is None  # refused, never fetched as an article

@@ -71,6 +71,8 @@ def block_data(block: Block) -> dict[str, object]:
     data: dict[str, object] = {"kind": block.kind, "text": block.text}
     if block.src:
         data["src"] = block.src
+    if block.cover:
+        data["cover"] = block.cover
     if block.kind == "heading":
         data["level"] = block.level
     if block.kind == "list":

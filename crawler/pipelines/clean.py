@@ -122,7 +122,7 @@ def clean_block(block: Block) -> Block | None:
     spans = clean_spans(block.spans)
     if not spans and block.kind != "video":
         return None
-    return Block(kind=block.kind, spans=spans, src=block.src, level=block.level)
+    return Block(kind=block.kind, spans=spans, src=block.src, level=block.level, cover=block.cover)
 
 
 def clean_article(article: Article) -> Article:

@@ -254,13 +254,20 @@ class _Walker:
                 continue
             if isinstance(video, dict) and video.get("vid"):
                 self.flush()
-                self.blocks.append(video_block(str(video["vid"]), str(video.get("title") or "")))
+                self.blocks.append(video_block(str(video["vid"]), str(video.get("title") or ""), str(video.get("img") or "")))
 
 
-def video_block(vid: str, title: str) -> Block:
-    """A video as a block: its page on v.qq.com, with its title as the link text."""
+def video_block(vid: str, title: str, cover: str = "") -> Block:
+    """A video as a block: its page on v.qq.com, with its title as the link text, and its cover
+    image (absolute; only an http(s) URL is kept)."""
     # The vid is the page's word: quoted, it stays one path segment of v.qq.com whatever it holds.
-    return Block(kind="video", src=VIDEO_PAGE.format(vid=quote(vid, safe="")), spans=[Span(text=title or vid)])
+    cover = absolute_url(cover)
+    return Block(
+        kind="video",
+        src=VIDEO_PAGE.format(vid=quote(vid, safe="")),
+        spans=[Span(text=title or vid)],
+        cover=cover if cover.lower().startswith(("http://", "https://")) else "",
+    )
 
 
 def blocks_from_elements(elements: Iterable[_Element]) -> list[Block]:

@@ -35,8 +35,13 @@ is the only one any source shows (article/video), so no other letter is taken fo
 
 URL paths that carry an id, on any ``*.qq.com`` host: ``/rain/a/<id>``, ``/omn/<8 chars>/<id>.html``
 (the 8 chars are the date, or the first 8 of a TWF id: ``/omn/TWF20200/TWF2020041300303000.html``),
-``/omn/<id>``, ``/a/<id>`` (``view.inews.qq.com``), ``/cmsid/<id>`` (``xw.qq.com``) and
-``/a/YYYYMMDD/NNNNNN.htm``.
+``/omn/<id>``, ``/a/<id>`` (``view.inews.qq.com``), ``/cmsid/<id>`` (``xw.qq.com``),
+``/cmsn/YYYYMMDD/<id>.html`` (2019-2020 channel pages, numeric ids) and ``/a/YYYYMMDD/NNNNNN.htm``.
+
+qq.com URLs that are known not to be articles (``not_article_form``) are refused by name, never
+fetched: ``new.qq.com/omv/video/<vid>`` (a video page: its vid is v.qq.com's, not an article id),
+``new.qq.com/zt/template/?id=...`` (a topic page), ``new.qq.com/omn/rose.htm?id=...`` and
+``new.qq.com/omn/author/<id>`` (an author's page), all linked from 2019-2020 channel pages.
 
 What is fetched (``article_input``): a URL is fetched as given, normalised only (``https``, no
 fragment, no query: every known form carries its id in the path, and the queries seen, ``suid``,
@@ -57,8 +62,21 @@ _SHORT_ID = r"\d{8}[AV][0-9A-Z]{5}"
 _ID_RE = re.compile(rf"^(?:{_CURRENT_ID}|{_SHORT_ID}|\d{{14}}|TWF\d{{14}}00)$")
 _OLD_PATH_RE = re.compile(r"^/a/(\d{8})/(\d{6})\.htm$")
 _PATH_RE = re.compile(
-    r"^/(?:rain/a|omn/[0-9A-Za-z]{8}|omn|a|cmsid)/(?P<id>[0-9A-Za-z]+?)(?:\.html?)?/?$"
+    r"^/(?:rain/a|omn/[0-9A-Za-z]{8}|omn|a|cmsid|cmsn/\d{8})/(?P<id>[0-9A-Za-z]+?)(?:\.html?)?/?$"
 )
+# qq.com paths known not to be articles -> the form's name (the stat ``qq/bad_input/<name>``).
+_NOT_ARTICLE_PATHS = (
+    (re.compile(r"^/omv/video/[^/]+/?$"), "video_page"),
+    (re.compile(r"^/zt/template(?:/|/index\.html?)?$"), "topic_page"),
+    (re.compile(r"^/omn/rose\.html?$"), "rose_page"),
+    (re.compile(r"^/omn/author/[^/]+/?$"), "author_page"),
+)
+NOT_ARTICLE_FORMS = {
+    "video_page": "a video page (new.qq.com/omv/video/<vid>): its vid is a v.qq.com video, not an article id",
+    "topic_page": "a topic page (new.qq.com/zt/template/?id=...), not an article",
+    "rose_page": "a rose.htm page (new.qq.com/omn/rose.htm?id=...), not an article",
+    "author_page": "an author's page (new.qq.com/omn/author/<id>), not an article",
+}
 
 QQ_HOST_SUFFIX = "qq.com"
 # The old CMS (/a/YYYYMMDD/NNNNNN.htm) served articles until the omn/rain templates of 2019.
@@ -121,6 +139,17 @@ def clean_url(url: str) -> str | None:
     if found is None or _path_id(found[1]) is None:
         return None
     return found[2]
+
+
+def not_article_form(raw: str) -> str | None:
+    """The name of a known non-article qq.com URL form (``NOT_ARTICLE_FORMS``), else None."""
+    found = _qq_url(raw.strip())
+    if found is None:
+        return None
+    for pattern, name in _NOT_ARTICLE_PATHS:
+        if pattern.match(found[1]):
+            return name
+    return None
 
 
 def article_input(raw: str, fetch_template: str) -> tuple[str, str] | None:

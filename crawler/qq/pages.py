@@ -6,9 +6,18 @@
 * ``omn`` (2019-2024, ``new.qq.com/omn|rain/...``): pretty-printed ``window.DATA`` JSON for the
   metadata, the body in ``div.content-article`` (``p.one-p``, ``img.content-picture``, videos
   pushed onto ``videoArr`` by inline scripts).
-* ``old`` (until 2018, ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, GB2312/GBK bytes): the
+* ``old`` (2012-2018, ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, GB2312/GBK bytes): the
   ``ARTICLE_INFO`` JavaScript object (not JSON: its strings are read as JavaScript reads them,
   ``js_unescape``) and ``#Cnt-Main-Article-QQ``.
+* ``pre2012`` (the same URLs, before 2012; GBK, CRLF): no data object and no ``<h1>``: the title
+  is ``#ArticleTit`` (else the ``<title>``'s headline), the time is text in ``#ArtFrom`` (else the
+  URL's date, ``extraction="url"``), the body ``#ArticleCnt`` without its ad tables.
+
+The mid-2024 transition pages (``new.qq.com/rain/a/<id>``) are read as ``current``: their
+``originContent`` adds ``<!--SECURE_LINK_BEGIN_n-->...<!--SECURE_LINK_END_n-->`` (kept as a link to
+the ``originAttribute`` target when that is an http(s) URL, else as text), and their DOM puts a
+pop-up's ``<h1>`` before the article's: the DOM fallback only ever reads ``h1#article-title`` or an
+``<h1>`` inside ``.content-article``.
 
 The text is decoded from what the bytes are (``true_charset``): a page whose declared charset
 (header or ``<meta>``) disagrees with its bytes (says GBK, is UTF-8, or the reverse) is read as its
@@ -27,6 +36,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
@@ -52,6 +62,10 @@ _JS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v",
 # A backslash before a line terminator is a line continuation: both vanish.
 _JS_CONTINUATIONS = frozenset(["\n", "\r", "\r\n", "\u2028", "\u2029"])
 _PLACEHOLDER_RE = re.compile(r"<!--\s*(IMG|VIDEO)_(\d+)\s*-->")
+_SECURE_MARKER_RE = re.compile(r"<!--\s*SECURE_LINK_(BEGIN|END)_(\d+)\s*-->")
+# The time in a pre-2012 page's #ArtFrom text (2009年06月14日08:36).
+_ARCHIVE_TIME_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}")
+_ARCHIVE_AD_TAGS = frozenset(["script", "iframe", "object", "embed"])
 
 
 # Every query a template reads, compiled once: CSS translated as parsel translates it (``sel.css``);
@@ -75,9 +89,16 @@ _OMN_TITLE = _css("div.LEFT h1::text")
 _ARTICLE_CONTENT = _by_id("article-content")
 _DOM_TITLE_OR_OG = _css("h1#article-title, meta[property='og:title']")
 _DOM_TITLE = _css("h1#article-title::text")
+# Mid-2024: the article's <h1> inside .content-article, after a site pop-up's <h1> (never a bare h1).
+_ARTICLE_H1 = _css("div.content-article h1")
 _ANY_ARTICLE = _css("h1, #article-content")
 _MEDIA_NAME = _css(".media-name::text")
 _RICH_CONTAINERS = _css("#article-content .rich_media_content")
+_TRANSITION_CONTAINERS = _by_id("ArticleContent")
+_ARCHIVE_BODY = _by_id("ArticleCnt")
+_ARCHIVE_TITLE = _by_id("ArticleTit")
+_ARCHIVE_FROM = _by_id("ArtFrom")
+_TITLE = _css("title::text")
 _QNT_CONTAINERS = _css("#article-content .qnt-p")
 _OLD_TITLE = _css("#C-Main-Article-QQ h1::text, .hd h1::text")
 _OLD_TIME = _css("span.pubTime::text, span.a_time::text, span.article-time::text")
@@ -107,6 +128,8 @@ def parse_article(response: TextResponse, link_template: str = "https://new.qq.c
     if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
         return _parse_old(response, text, root, link_template)
     data, data_error = _window_data(text)
+    if data is None and _ARCHIVE_BODY(root):
+        return _parse_pre2012(response, root, link_template)
     if data is not None and not data.get("originContent") and _OMN_BODY(root):
         return _parse_omn(response, root, data, link_template)
     return _parse_current(response, root, data, data_error, link_template)
@@ -288,6 +311,8 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
     attributes = data.get("originAttribute")
     attributes = attributes if isinstance(attributes, dict) else {}
 
+    text = _secure_links(text, attributes)
+
     def resolve(match: re.Match[str]) -> str:
         attribute = attributes.get(f"{match.group(1)}_{match.group(2)}")
         if not isinstance(attribute, dict):
@@ -295,26 +320,72 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
         if match.group(1) == "VIDEO":
             vid = _str(attribute, "vid")
             title = _str(attribute, "title", "desc")
-            return f'<script>videoArr.push({json.dumps({"vid": vid, "title": title})})</script>' if vid else ""
+            # "<" as JSON writes it in a script, so no text of the page can end the script early.
+            video = json.dumps({"vid": vid, "title": title, "img": _str(attribute, "img")}).replace("<", "\\u003c")
+            return f"<script>videoArr.push({video})</script>" if vid else ""
         src = _str(attribute, "url", "origUrl", "imgurl1000", "imgurl0", "bigOrigUrl")
         return f'<img src="{html.escape(src)}">' if src else ""
 
     return html_blocks.blocks_from_html(_PLACEHOLDER_RE.sub(resolve, text))
 
 
+def _secure_links(text: str, attributes: dict[str, Any]) -> str:
+    """``<!--SECURE_LINK_BEGIN_n-->words<!--SECURE_LINK_END_n-->`` -> a link to the http(s) URL of
+    ``originAttribute["SECURE_LINK_BEGIN_n"]`` (``url``), else the words alone; an unpaired marker
+    goes. One pass over the markers, however many a page holds."""
+    if "SECURE_LINK_" not in text:
+        return text
+    pieces: list[str] = []
+    opened: dict[str, int] = {}  # n -> where its <a> goes in pieces
+    position = 0
+    for marker in _SECURE_MARKER_RE.finditer(text):
+        pieces.append(text[position : marker.start()])
+        position = marker.end()
+        kind, number = marker.group(1, 2)
+        if kind == "BEGIN":
+            opened[number] = len(pieces)
+            pieces.append("")
+            continue
+        start = opened.pop(number, None)
+        attribute = attributes.get(f"SECURE_LINK_BEGIN_{number}")
+        target = html_blocks.absolute_url(_str(attribute, "url", "link", "href") if isinstance(attribute, dict) else "")
+        if start is not None and target.lower().startswith(("http://", "https://")):
+            pieces[start] = f'<a href="{html.escape(target)}">'
+            pieces.append("</a>")
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
 def _video_blocks(data: dict[str, Any]) -> list[Block]:
     """A video item's page has no body text: its videos (``videoArr``) are the body."""
     videos = data.get("videoArr")
     return [
-        html_blocks.video_block(_str(video, "vid"), _str(video, "title", "desc"))
+        html_blocks.video_block(_str(video, "vid"), _str(video, "title", "desc"), _str(video, "img"))
         for video in (videos if isinstance(videos, list) else [])
         if isinstance(video, dict) and _str(video, "vid")
     ]
 
 
 def _dom_blocks(root: etree._Element) -> list[Block]:
-    containers = _RICH_CONTAINERS(root) or _QNT_CONTAINERS(root) or _ARTICLE_CONTENT(root)
+    containers = (
+        _RICH_CONTAINERS(root) or _QNT_CONTAINERS(root) or _ARTICLE_CONTENT(root) or _TRANSITION_CONTAINERS(root)
+    )
     return html_blocks.blocks_from_elements(containers)
+
+
+def _dom_title(root: etree._Element) -> str:
+    """``h1#article-title``, else the first ``<h1>`` inside ``.content-article`` (mid-2024 pages put
+    a pop-up's ``<h1>`` first in the page: never taken)."""
+    title = _first(_DOM_TITLE, root).strip()
+    if title:
+        return title
+    headings = _ARTICLE_H1(root)
+    return _text(headings[0]) if headings else ""
+
+
+def _text(element: etree._Element) -> str:
+    """An element's text, its runs of whitespace made one space."""
+    return " ".join("".join(element.itertext()).split())
 
 
 def _parse_current(
@@ -334,7 +405,7 @@ def _parse_current(
     fell = {"data"}
     title = _str(data, "title")
     if not title:
-        title = _first(_DOM_TITLE, root).strip()
+        title = _dom_title(root)
         fell.add("dom" if title else "meta")
         title = title or _strip_suffix(meta("og:title"))
     pubtime = _str(data, "pubtime")
@@ -484,5 +555,72 @@ def _parse_old(response: TextResponse, text: str, root: etree._Element, link_tem
             keywords=_keywords(_meta(root, "keywords"), title),
             share_image="",
             blocks=html_blocks.blocks_from_elements(containers),
+        )
+    )
+
+
+# -- pre-2012 template ----------------------------------------------------------------------------
+
+
+def _archive_body(container: etree._Element) -> etree._Element:
+    """``#ArticleCnt`` without its ad tables (a ``<table>`` holding a script, frame or plugin),
+    their tails kept; the scripts elsewhere are dropped by the walk."""
+    for table in [t for t in container.iter("table") if any(e.tag in _ARCHIVE_AD_TAGS for e in t.iter())]:
+        parent = table.getparent()
+        if parent is None or any(a.tag == "table" and a is not table for a in table.iterancestors()):
+            continue  # inside another ad table: removed with it
+        tail = table.tail
+        previous = table.getprevious()
+        if tail:
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        parent.remove(table)
+    return container
+
+
+def _archive_title(root: etree._Element) -> str:
+    """``#ArticleTit``, else the headline of ``<title>`` (``<headline>_<section>_<channel>_腾讯网``)."""
+    found = _ARCHIVE_TITLE(root)
+    title = _text(found[0]) if found else ""
+    if title:
+        return title
+    parts = _first(_TITLE, root).strip().split("_")
+    return "_".join(parts[:-3]).strip() if len(parts) >= 4 and parts[-1] == "腾讯网" else ""
+
+
+def _parse_pre2012(response: TextResponse, root: etree._Element, link_template: str) -> Article:
+    ident = _resolve_id(response)
+    art_from = _ARCHIVE_FROM(root)
+    stamp = _ARCHIVE_TIME_RE.search(_text(art_from[0])) if art_from else None
+    extraction = "data"
+    if stamp is not None:
+        published = parse_time(stamp.group(0))
+    else:
+        # No time on the page: the day the URL (and id) carries, at midnight Beijing time.
+        extraction = "url"
+        published = parse_time(f"{ident[:4]}-{ident[4:6]}-{ident[6:8]} 00:00")
+    if published is None:
+        raise PageError("no_date", f"no publish time in #ArtFrom or the URL at {response.url}")
+    # #ArtFrom: the source's link, the time, the channel's link (``http://ent.qq.com/``).
+    links = list(art_from[0].iter("a")) if art_from else []
+    media = _text(links[0]) if links else ""
+    host = (urlsplit((links[1].get("href") or "").strip()).hostname or "").lower() if len(links) > 1 else ""
+    channel = host.split(".", 1)[0] if host.endswith(".qq.com") and host.count(".") == 2 else ""
+    return _require(
+        Article(
+            id=ident,
+            url=canonical_url(ident, link_template),
+            source_url=response.url,
+            template="pre2012",
+            title=_archive_title(root),
+            published=published,
+            media=media,
+            channel="" if channel == "www" else channel,
+            keywords=_keywords(_meta(root, "keywords")),
+            share_image="",
+            blocks=html_blocks.blocks_from_elements([_archive_body(c) for c in _ARCHIVE_BODY(root)[:1]]),
+            extraction=extraction,
         )
     )

@@ -16,8 +16,9 @@ from crawler.render.profiles import FrontMatterFormat, profile_from_settings, wi
 @dataclass(frozen=True)
 class RenderOptions:
     """What the rendered file looks like: the ``OUTPUT_PROFILE`` and ``MARKDOWN_*`` settings, plus
-    ``thumbnail`` (``THUMBNAILS_FRONT_MATTER``: ``remote`` or ``local``) and ``local_images``
-    (``THUMBNAILS_BODY_IMAGES``: body images link to their local copies)."""
+    ``thumbnail`` (``THUMBNAILS_FRONT_MATTER``: ``remote`` or ``local``), ``local_images``
+    (``THUMBNAILS_BODY_IMAGES``: body images link to their local copies) and ``video_embed``
+    (``MARKDOWN_VIDEOS=embed``: the profile's player line)."""
 
     front_matter: dict[str, Any]
     date_format: str
@@ -28,6 +29,7 @@ class RenderOptions:
     fence: str
     thumbnail: str
     local_images: bool
+    video_embed: str  # the profile's, with MARKDOWN_VIDEOS=embed
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
@@ -42,6 +44,7 @@ class RenderOptions:
             image_alt=settings["MARKDOWN_IMAGE_ALT"],
             thumbnail=settings["THUMBNAILS_FRONT_MATTER"],  # checked with the settings (crawler.config)
             local_images=settings.getbool("THUMBNAILS_BODY_IMAGES"),
+            video_embed=profile.video_embed if settings["MARKDOWN_VIDEOS"] == "embed" else "",
         )
 
 
@@ -51,5 +54,5 @@ def render_article(article: Article, options: RenderOptions) -> str:
     values = front_matter_values(options.front_matter, fields)
     front = to_toml(values) if options.format == "toml" else to_yaml(values)
     image_paths = article.image_paths if options.local_images else {}
-    body = render_body(article.blocks, article.url, options.link_text, options.image_alt, image_paths)
+    body = render_body(article.blocks, article.url, options.link_text, options.image_alt, image_paths, options.video_embed)
     return f"{options.fence}\n{front}{options.fence}\n\n{body}"

@@ -3,7 +3,8 @@
 One block per line group, separated by one blank line: paragraphs on one line with ``**bold**``,
 ```code``` and ``[links](url)``; bold-only paragraphs therefore come out as ``**sub-heading**``;
 ``<h2>``-``<h6>`` as ATX headings; images as ``![图片](url)``; captions as plain paragraphs;
-quotes with ``> ``; lists with ``- `` or ``1. ``; videos as a link to their page.
+quotes with ``> ``; lists with ``- `` or ``1. ``; videos as a link to their page (with
+``MARKDOWN_VIDEOS=embed``, the profile's player line above it).
 
 Text is escaped so that nothing the page wrote is read as markup by Markdown, by the extensions
 the site builders turn on, or by their template engines (``escape``):
@@ -82,6 +83,7 @@ def escape_url(url: str) -> str:
     return url
 
 
+_VIDEO_PAGE_RE = re.compile(r"^https://v\.qq\.com/x/page/([0-9A-Za-z]{1,32})\.html$")
 _URL_UNSAFE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -130,14 +132,20 @@ def _escape_line_start(line: str) -> str:
     return "\\" + line
 
 
-def render_block(block: Block, image_alt: str, image_paths: Mapping[str, str] | None = None) -> str:
-    """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given."""
+def render_block(
+    block: Block, image_alt: str, image_paths: Mapping[str, str] | None = None, video_embed: str = ""
+) -> str:
+    """One block as Markdown (no trailing newline); images link to ``image_paths[src]`` if given;
+    a video is its link, with ``video_embed`` (a line with ``{vid}``) above it when its vid is
+    plain letters and digits (any other vid is the page's word, never put in a template)."""
     if block.kind == "image":
         src = (image_paths or {}).get(block.src) or (block.src if is_web_url(block.src) else "")
         return f"![{escape(image_alt)}]({escape_url(src)})" if src else ""
     if block.kind == "video":
         title = escape(block.text) or block.src
-        return f"[视频：{title}]({escape_url(block.src)})"
+        link = f"[视频：{title}]({escape_url(block.src)})"
+        vid = _VIDEO_PAGE_RE.match(block.src)
+        return f"{video_embed.replace('{vid}', vid.group(1))}\n\n{link}" if video_embed and vid else link
     if block.kind == "heading":
         text = inline(block.spans)
         stem = text[:-1]
@@ -161,9 +169,10 @@ def render_body(
     link_text: str,
     image_alt: str,
     image_paths: Mapping[str, str] | None = None,
+    video_embed: str = "",
 ) -> str:
     """The whole body: blocks, then the link back to the article, ending in one newline."""
-    parts = [text for text in (render_block(b, image_alt, image_paths) for b in blocks) if text.strip()]
+    parts = [text for text in (render_block(b, image_alt, image_paths, video_embed) for b in blocks) if text.strip()]
     parts.append(f"[{escape(link_text)}]({escape_url(source_link)})")
     return "\n\n".join(parts) + "\n"
 

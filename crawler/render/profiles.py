@@ -54,6 +54,9 @@ class Profile:
     since it was first written (``docs/updates.md``): an article never updated has no such key.
     ``draft`` is what marks a file unpublished (``DELETED_FILES = "draft"``), added first in its
     front matter.
+
+    ``video_embed`` is the line that embeds a video's player (``{vid}``: its v.qq.com id) above its
+    link with ``MARKDOWN_VIDEOS=embed``; empty: the builder gets the link alone.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Profile:
     image_dir: str | None = None
     lastmod: str = "lastmod"
     draft: dict[str, Any] = field(default_factory=lambda: {"draft": True})
+    video_embed: str = ""
 
 
 # The spec's 17 keys (tests/fixtures/spec/seed-article.md), in its order.
@@ -87,7 +91,9 @@ HUGO_FRONT_MATTER: dict[str, Any] = {
     "sidebar": "right",
     "widgets": ["search", "recent", "taglist"],
 }
-HUGO = Profile("hugo", HUGO_FRONT_MATTER, "content/posts/{date}-{slug}.md")
+# Hugo drops raw HTML from Markdown (Goldmark's default): a player is a shortcode of the site's
+# (examples/hugo/layouts/shortcodes/qq-video.html).
+HUGO = Profile("hugo", HUGO_FRONT_MATTER, "content/posts/{date}-{slug}.md", video_embed='{{< qq-video "{vid}" >}}')
 
 PROFILES: dict[str, Profile] = {
     "hugo": HUGO,

@@ -47,9 +47,10 @@ Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the argumen
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
-``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
-or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
+Stats: ``qq/requested``, ``qq/bad_input``, ``qq/bad_input/<form>`` (a known non-article URL form:
+``crawler.qq.ids.NOT_ARTICLE_FORMS``), ``qq/deleted``, ``qq/dropped/<reason>``,
+``qq/extraction/{data,dom,meta,url}`` (pages read from the template's data, or falling back to the DOM,
+the meta tags or the URL's date: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
@@ -81,7 +82,7 @@ from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
-from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
+from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
@@ -235,7 +236,12 @@ class QqSpider(scrapy.Spider):
             if found is None:
                 self._stat("qq/bad_input")
                 ledger.bad_input(self.crawler, raw)
-                logger.error("Not a qq.com article URL or id, skipped: %r", raw)
+                form = not_article_form(raw)
+                if form is None:
+                    logger.error("Not a qq.com article URL or id, skipped: %r", raw)
+                else:
+                    self._stat(f"qq/bad_input/{form}")
+                    logger.error("Not a qq.com article URL or id, skipped: %r is %s", raw, NOT_ARTICLE_FORMS[form])
                 continue
             ident, url = found
             if self.seen.add(ident):

@@ -100,6 +100,13 @@ GOOD: dict[str, tuple[str, int, int]] = {
     "/inews.gtimg.com/newsapp_bt/0/12844451917/1000": ("JPEG", 1000, 1500),
     "/inews.gtimg.com/newsapp_bt/0/12837514775/1000": ("PNG", 1000, 563),
     "/inews.gtimg.com/news_ls/OQa0FQOYdHPjGEJQ8J-vqwFKVsZ6At5YtL7iA2EoQqmZsAA_640330/0": ("JPEG", 640, 330),
+    # Video covers (videoArr "img"), the pre-2012 page's and the mid-2024 transition page's images.
+    "/inews.gtimg.com/newsapp_ls/0/11578378634_640480/0": ("JPEG", 640, 480),
+    "/inews.gtimg.com/newsapp_ls/0/13457020995_640480/0": ("JPEG", 640, 480),
+    "/img1.gtimg.com/ent/pics/19683/19683412.jpg": ("JPEG", 450, 300),
+    "/img1.gtimg.com/ent/pics/19683/19683420.jpg": ("JPEG", 450, 338),
+    "/inews.gtimg.com/om_bt/OTransitionFixtureImageOne0000000000000000AA/641": ("JPEG", 641, 360),
+    "/inews.gtimg.com/om_bt/OTransitionFixtureImageTwo0000000000000000AA/641": ("PNG", 641, 360),
 }
 IMAGES: dict[str, bytes] = {path: draw(kind, w, h, seed) for seed, (path, (kind, w, h)) in enumerate(GOOD.items())}
 TINY_PATH = "/inews.gtimg.com/om_bt/BadTinySpacer/641"
