@@ -106,3 +106,32 @@ def test_the_rule_only_ever_removes_stamps_and_never_keeps_a_future_or_majority_
     assert all(u <= NOW + timedelta(minutes=10) for u in left)
     stamped = sum(v is not None for v in values)
     assert all(left.count(u) < 2 or 2 * values.count(u) < stamped for u in left)
+
+
+# -- the refetch budget -------------------------------------------------------------------------
+
+from crawler.qq.refetch import Refetches  # noqa: E402
+
+
+def test_the_budget_keeps_the_least_recently_seen_and_counts_the_rest() -> None:
+    queue: Refetches[str] = Refetches(3)
+    for name, seen in [("a", "2026-08-10"), ("b", "2026-08-08"), ("c", ""), ("d", "2026-08-09"), ("e", "2026-08-11")]:
+        queue.offer(name, seen)
+    assert queue.take() == ["c", "b", "d"] and queue.held == 2
+    queue.offer("f", "")  # the budget is per run: nothing more once it is spent
+    assert queue.take() == [] and queue.held == 3 and queue.taken == 3
+
+
+@given(st.lists(st.text(alphabet="0123", max_size=3), max_size=60), st.integers(0, 10))
+def test_the_budget_is_never_exceeded(seens, budget) -> None:  # type: ignore[no-untyped-def]
+    queue: Refetches[int] = Refetches(budget)
+    for n, seen in enumerate(seens[: len(seens) // 2]):
+        queue.offer(n, seen)
+    first = queue.take()
+    for n, seen in enumerate(seens[len(seens) // 2 :], start=len(seens) // 2):
+        queue.offer(n, seen)
+    second = queue.take()
+    assert len(first) + len(second) == min(budget, len(first) + len(second) + queue.held) <= budget
+    assert len(first) + len(second) + queue.held == len(seens)
+    half = seens[: len(seens) // 2]
+    assert sorted(seens[n] for n in first) == sorted(half)[: len(first)]

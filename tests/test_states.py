@@ -354,8 +354,10 @@ def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
     answer["data"] = answer["data"][:2]  # the group and 20260810A08QTT00 (not the video, never written)
     assert not [r for r in feed_page(written_spider(), json.dumps(answer).encode()) if isinstance(r, JsonRequest)]
     answer["data"][1]["update_time"] = "2026-08-11 09:00:00"  # 20260810A08QTT00 changed
-    requests = feed_page(written_spider(), json.dumps(answer).encode())
+    qq = written_spider()
+    requests = feed_page(qq, json.dumps(answer).encode())
     assert [r for r in requests if isinstance(r, JsonRequest)]  # the next page is read
-    assert {r.meta["qq_id"]: r.meta.get("qq_updated") for r in requests if "qq_id" in r.meta}["20260810A08QTT00"] == (
-        "2026-08-11T09:00:00+08:00"
-    )
+    # The changed article waits for the refetch budget (asked when the crawl is idle), with its own stamp.
+    assert "20260810A08QTT00" not in {r.meta.get("qq_id") for r in requests}
+    (refetch,) = qq.refetch_requests()
+    assert (refetch.meta["qq_id"], refetch.meta.get("qq_updated")) == ("20260810A08QTT00", "2026-08-11T09:00:00+08:00")

@@ -13,8 +13,10 @@ the crawl's article store (``crawler.store.extension``):
    * written, its file on disk: dropped (``dedup/skipped/written``), unless the request's source
      says it changed since (``meta["qq_updated"]``, the feed's ``update_time``, newer than the
      update time the file was written from, else than the file's mtime for a record made before
-     update times were kept: ``dedup/updated``), or it is an ``UPDATE_WINDOW`` recheck
-     (``meta["qq_recheck"]``: ``dedup/recheck``);
+     update times were kept: ``dedup/updated``), or its feed listing changed (``meta["qq_listing"]``,
+     the digest of its title, abstract and image, differs from the remembered one:
+     ``dedup/listing``), or it is an ``UPDATE_WINDOW`` recheck (``meta["qq_recheck"]``:
+     ``dedup/recheck``); a request let through for one of these is marked ``meta["qq_refetch"]``;
    * deleted, paid: dropped (``dedup/skipped/deleted``, ``dedup/skipped/paid``), for good;
    * a video skipped on its page: dropped while ``QQ_VIDEOS`` is ``skip`` (``dedup/skipped/video``);
    * dropped for a reason (no article on its page, HTTP 404): dropped until ``DEDUP_RETRY_DROPPED``
@@ -107,10 +109,14 @@ class DedupMiddleware:
             self._inc(f"dedup/{why}")
             if why == "updated":
                 logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
+            elif why == "listing":
+                logger.info("Updated %s: its feed listing (title, abstract or image) changed", ident)
+            request.meta["qq_refetch"] = why  # crawler.middlewares.conditional, the plan pipeline
         request.meta["qq_dedup_passed"] = True
 
     def _settled(self, ident: str, request: Request) -> tuple[str | None, str]:
         """The store extension's answer (``StoreExtension.settled``) for this request."""
         assert self.store is not None
         updated = parse_time(request.meta.get("qq_updated") or "")
-        return self.store.settled(ident, updated, recheck=bool(request.meta.get("qq_recheck")))
+        recheck = bool(request.meta.get("qq_recheck"))
+        return self.store.settled(ident, updated, recheck=recheck, listing=request.meta.get("qq_listing", ""))
