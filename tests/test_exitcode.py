@@ -85,12 +85,15 @@ def test_summary_in_words() -> None:
         "qq/skipped/video": 1, "qq/dropped/no_data": 2, "write/dropped/error": 1, "thumbnails/failed/http_404": 2,
         "qq/feed/pages": 4, "elapsed_time_seconds": 12.5, "monitors/passed": 5, "monitors/failed": 1,
         "monitors/failed/template drift": 1, "scheduler/enqueued": 10, "scheduler/dequeued": 7,
+        "conditional/article_pages": 6, "conditional/not_modified": 1, "qq/refetch/held": 4,
     }  # fmt: skip
     text = "\n".join(summary_lines(stats, "finished"))
     assert "written: 5 (3 new, 2 rewritten), 1 unchanged" in text
     assert "skipped: 7 already written, 3 old, 1 video" in text
     assert "dropped: 2 no data, 1 error" in text
     assert "images failed: 2" in text
+    assert "cost: 6 article pages fetched for 3 new and 2 changed articles (1.20 per article); 1 not modified (304); " \
+        "4 said to have changed held back by UPDATE_REFETCH_BUDGET" in text
     assert "monitors: 5 passed, 1 failed (template drift)" in text
     assert "elapsed: 12.5 s; finish reason: finished" in text
     assert progress_line(stats) == "Progress: 5 articles written, 4 feed pages read, 3 requests queued"
