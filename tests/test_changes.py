@@ -135,3 +135,32 @@ def test_the_budget_is_never_exceeded(seens, budget) -> None:  # type: ignore[no
     assert len(first) + len(second) + queue.held == len(seens)
     half = seens[: len(seens) // 2]
     assert sorted(seens[n] for n in first) == sorted(half)[: len(first)]
+
+
+# -- what the store keeps: validators, quiet count -------------------------------------------------
+
+from scrapy.http import Response  # noqa: E402
+
+from crawler.items import Article  # noqa: E402
+from crawler.middlewares.conditional import header  # noqa: E402
+from crawler.pipelines.plan import change_evidence  # noqa: E402
+from crawler.store import Record  # noqa: E402
+
+
+@given(st.binary(max_size=400))
+def test_a_validator_is_kept_only_short_and_printable(value: bytes) -> None:
+    response = Response("https://news.qq.com/rain/a/X", headers={"ETag": value} if value else {})
+    kept = header(response, "ETag")
+    assert kept == "" or (len(kept) <= 200 and kept.isprintable() and kept == value.decode("latin-1").strip())
+
+
+def test_the_quiet_count_grows_with_stamp_driven_fetches_that_found_nothing() -> None:
+    item = Article(id="X", url="", source_url="", template="", title="t", published=NOW, refetch="updated",
+                   updated=at("2026-08-10 21:00:00"), listing="l" * 16, etag='"e"')  # fmt: skip
+    old = Record("X", "x.md", "same", quiet="1", listing="o" * 16, last_modified="Mon, 10 Aug 2026 00:00:00 GMT")
+    evidence = change_evidence(old, item, "same")
+    assert evidence == {"listing": "l" * 16, "announced": "2026-08-10T21:00:00+08:00", "quiet": "2", "etag": '"e"',
+                        "last_modified": ""}  # fmt: skip
+    assert change_evidence(old, item, "other")["quiet"] == ""  # a real change resets it
+    listed = Article(id="X", url="", source_url="", template="", title="t", published=NOW, refetch="listing")
+    assert change_evidence(old, listed, "same")["quiet"] == "1" and change_evidence(old, listed, "same")["listing"] == "o" * 16
