@@ -13,7 +13,9 @@ entries or a ``SourceError``. Nothing here does I/O or reads settings.
   date inside its id; its ``<lastmod>`` is also its update time.
 * A feed item's ``update_time`` (beside ``publish_time``) is the entry's ``updated``; one that is
   missing, malformed or older than ``publish_time`` is None with the reason in ``bad_update``
-  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``).
+  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``). Whether a stamp is
+  the article's own or the answer's refresh time is judged per answer by ``crawler.qq.changes``,
+  which also digests what an item shows (``Entry.listing``).
 
 Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the URL the source gave
 (``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt

@@ -27,11 +27,15 @@ middleware's decision (``crawler.middlewares.dedup``): article requests carry th
 ``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
 is fetched whatever its date (its page is judged by the same rule without ``since``).
 
-Updates (``docs/updates.md``): a feed or sitemap entry's update time travels in
-``meta["qq_updated"]`` to the dedup middleware (which fetches a written article again when it is
-newer than what its file was written from) and onto the article (``Article.updated``). A feed
-item whose ``update_time`` is missing, malformed or older than its ``publish_time`` reads as
-unchanged and is counted (``qq/feed/bad/update_time``). With ``UPDATE_WINDOW`` set, the crawl also
+Updates (``docs/updates.md``): the stamps of each feed answer or urlset are judged first
+(``crawler.qq.changes``: a stamp most of the page shares, a future one, ... is no signal, counted
+``qq/feed/stamp/<kind>``); an entry's own update time travels in ``meta["qq_updated"]`` and its
+listing digest in ``meta["qq_listing"]`` to the dedup middleware (which fetches a written article
+again when either says it changed) and onto the article (``carry_change_evidence``). A listed
+article the store says changed is held (``follow``) and fetched when the crawl is idle, at most
+``UPDATE_REFETCH_BUDGET`` a run, the least recently seen first (``crawler.qq.refetch``;
+``qq/refetch``, ``qq/refetch/held``). A feed item whose ``update_time`` is missing, malformed or
+older than its ``publish_time`` reads as unchanged and is counted (``qq/feed/bad/update_time``). With ``UPDATE_WINDOW`` set, the crawl also
 rechecks up to ``UPDATE_BUDGET`` written articles published within the window and not seen for
 ``UPDATE_RECHECK_AFTER`` (``qq/recheck``; ``meta["qq_recheck"]``), through their own download slot
 (``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
@@ -46,7 +50,8 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
-``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
+``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``,
+``UPDATE_REFETCH_BUDGET``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
 ``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
 or the meta tags: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
@@ -54,7 +59,9 @@ or the meta tags: ``Article.extraction``; the template drift monitor reads them)
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
-``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``).
+``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``),
+``qq/feed/stamp/<kind>``, ``qq/sitemap/stamp/<kind>``, ``qq/stamp/{backwards,distrusted}``,
+``qq/refetch/queued``, ``qq/refetch``, ``qq/refetch/held``.
 """
 
 from __future__ import annotations
