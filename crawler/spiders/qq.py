@@ -35,10 +35,10 @@ again when either says it changed) and onto the article (``carry_change_evidence
 article the store says changed is held (``follow``) and fetched when the crawl is idle, at most
 ``UPDATE_REFETCH_BUDGET`` a run, the least recently seen first (``crawler.qq.refetch``;
 ``qq/refetch``, ``qq/refetch/held``). A feed item whose ``update_time`` is missing, malformed or
-older than its ``publish_time`` reads as unchanged and is counted (``qq/feed/bad/update_time``). With ``UPDATE_WINDOW`` set, the crawl also
-rechecks up to ``UPDATE_BUDGET`` written articles published within the window and not seen for
-``UPDATE_RECHECK_AFTER`` (``qq/recheck``; ``meta["qq_recheck"]``), through their own download slot
-(``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
+older than its ``publish_time`` reads as unchanged and is counted (``qq/feed/bad/update_time``).
+With ``UPDATE_WINDOW`` set, the crawl also rechecks up to ``UPDATE_BUDGET`` written articles
+published within the window and not seen for ``UPDATE_RECHECK_AFTER`` (``qq/recheck``;
+``meta["qq_recheck"]``), through their own download slot (``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
 video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
 (``crawler.store.outcomes``): the spider itself does no store I/O.
 
@@ -83,13 +83,13 @@ from twisted.python.failure import Failure
 from crawler.items import Article
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
-from crawler.qq.changes import own_stamps
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
+from crawler.qq.changes import own_stamps
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
 from crawler.qq.ids import article_input, fallback_url, fetch_url, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
-from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.refetch import Refetches
+from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
 from crawler.store.base import DELETED, DROPPED, PAID, VIDEO, duration
 from crawler.store.extension import Verdict, store_of
@@ -322,7 +322,8 @@ class QqSpider(scrapy.Spider):
         ``docs/updates.md``): such a page of a feed ends the paging; a page listing a change goes on
         to the next (changes may be deeper)."""
         since = self.args.since
-        return (since is not None and entry.older_than(since)) or self.already_written(entry.id, entry.updated, entry.listing)
+        old = since is not None and entry.older_than(since)
+        return old or self.already_written(entry.id, entry.updated, entry.listing)
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
         """The request for a discovered entry, or None (seen this run, skipped and counted, or a
@@ -502,7 +503,9 @@ class QqSpider(scrapy.Spider):
         else:
             yield self.feed_request(channel, page + 1)
 
-    def own_stamps(self, entries: list[Entry], answered: datetime | None, prefix: str, *, publish_known: bool = True) -> list[Entry]:
+    def own_stamps(
+        self, entries: list[Entry], answered: datetime | None, prefix: str, *, publish_known: bool = True
+    ) -> list[Entry]:
         """The entries with every stamp that is no change signal cleared (``crawler.qq.changes``), counted."""
         kept, odd = own_stamps(entries, answered, publish_known=publish_known)
         for kind, count in odd.items():
