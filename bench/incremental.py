@@ -13,11 +13,13 @@ middleware. The second run reads the first feed page again (feeds are news every
 every entry already written in the store, and stops paging there: no article page, no image.
 
 With ``--updates`` (a share, default 0: none), that share of the articles changes between the
-runs (issue 17, ``docs/updates.md``): their feed ``update_time`` moves, and half of them get a
+runs (issue 17, ``docs/updates.md``): their feed ``update_time`` moves to a stamp of its own (a
+stamp most of a page shares is a refresh stamp, no signal: issue 29), and half of them get a
 corrected first paragraph (the other half keep their text). The second run's feed lists them
 first, newest update first, as a feed ordered by last change would: the crawl fetches exactly
 those, rewrites the corrected ones (with ``lastmod``) and leaves the others' files untouched,
-pages on while a page lists an update and stops at the first page of settled entries. Targets
+pages on while a page lists an update and stops at the first page of settled entries
+(``UPDATE_REFETCH_BUDGET`` is set to the number of updates: they are all real here). Targets
 then: the second run fetches exactly the updated articles' pages, rewrites exactly the corrected
 ones, and takes under ``updates * 1.5`` of the first run's time (plus the 5% of a run without
 updates).
@@ -33,14 +35,19 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bench.common import RELAXED_NOTE, dedup_enabled, feed_args, machine, refuse, run_crawl, table
-from bench.synthetic import SyntheticSite, article_ident, index_of
+from bench.synthetic import SyntheticSite, article_ident, cover_url, index_of
+from crawler.qq.pages import BEIJING
 
 TARGET_TIME_SHARE = 0.05
 CORRECTION = "更正：本文第一段已于发布后修改。"
-UPDATE_TIME = "2026-12-01 12:00:00"
+
+
+def beijing(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class UpdatingSite(SyntheticSite):
@@ -49,6 +56,7 @@ class UpdatingSite(SyntheticSite):
     def __init__(self, articles: int) -> None:
         super().__init__(articles)
         self.updated: list[int] = []  # indexes, newest update first
+        self.stamps: dict[int, str] = {}  # their own update_time
         self.corrected: set[int] = set()
 
     def update(self, share: float) -> None:
@@ -57,6 +65,10 @@ class UpdatingSite(SyntheticSite):
         step = max(1, round(1 / share))
         self.updated = list(range(self.size - 1, -1, -step))
         self.corrected = set(self.updated[::2])
+        # Each its own stamp, after the first run's fetches: a stamp most items of a page share is
+        # the answer's refresh time, no signal (docs/updates.md, "The change signal").
+        now = datetime.now(timezone.utc) + timedelta(seconds=2)
+        self.stamps = {index: beijing(now + timedelta(seconds=n % 60)) for n, index in enumerate(self.updated)}
 
     def content(self, ident: str) -> dict[str, Any]:
         article = super().content(ident)
@@ -78,8 +90,11 @@ class UpdatingSite(SyntheticSite):
             article = self.content(ident)
             url = f"https://new.qq.com/rain/a/{ident}"
             item = {**template, "id": ident, "title": article["title"], "publish_time": article["pubtime"],
-                    "update_time": UPDATE_TIME if index in updated else article["pubtime"], "desc": article["title"],
+                    "update_time": self.stamps[index] if index in updated else article["pubtime"], "desc": article["title"],
                     "link_info": {**template["link_info"], "url": url, "org_url": url}}  # fmt: skip
+            cover = cover_url(ident)  # its own image, as in the first run's feed (the listing is evidence)
+            item["pic_info"] = {**template["pic_info"], "big_img": [cover], "small_img": [cover], "three_img": [cover],
+                                "share_img": cover}  # fmt: skip
             items.append(item)
         answer["data"] = items
         return json.dumps(answer, ensure_ascii=False).encode("utf-8")
@@ -103,7 +118,9 @@ def main() -> int:
             if number == 2:
                 site.update(args.updates)
             before = dict(site.counts)
-            run = run_crawl(url, work / "output", work / f"crawl-{number}.log", feed_args(args.articles))
+            # Every update is a real one here: the refetch budget is set to take them all in one run.
+            budget = {"UPDATE_REFETCH_BUDGET": str(max(1, len(site.updated)))}
+            run = run_crawl(url, work / "output", work / f"crawl-{number}.log", feed_args(args.articles), budget)
             # The first run must write every article; the second must write none, and neither may log an ERROR.
             if number == 1 and refuse(run, args.articles, "the first run"):
                 return 1

@@ -294,6 +294,9 @@ class Config:
     update_budget: int = spec(integer())
     update_recheck_after: float = spec(seconds)
     update_download_slot: str = spec(text)
+    update_refetch_budget: int = spec(integer())
+    update_stamp_misses: int = spec(integer())
+    conditional_enabled: bool = spec(boolean)
     deleted_files: str = spec(choice("keep", "draft", "remove"))
     # throttling and the network
     throttle_enabled: bool = spec(boolean)

@@ -97,6 +97,13 @@ class Article:
     extraction: str = "data"
     # The source's update time of what was fetched (a feed's update_time), when it says one.
     updated: datetime | None = None
+    # What the store keeps to judge the next change (crawler.spiders.qq.carry_change_evidence):
+    # the feed listing's digest, why it was fetched again ("updated", "listing", "recheck" or ""),
+    # the page's ETag and Last-Modified.
+    listing: str = ""
+    refetch: str = ""
+    etag: str = ""
+    last_modified: str = ""
     # When the text was last corrected, for the lastmod key (set by the plan pipeline; None: never).
     modified: datetime | None = None
     # Where the article's files go (set by the plan pipeline).

@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, IgnoreRequest
 
 ASKED = "ledger/asked"
 PREFIX = "ledger/"
@@ -36,10 +36,20 @@ WORDS = {
     (SKIPPED, "dropped"): "gave no article recently (DEDUP_RETRY_DROPPED)",
     (SKIPPED, "claimed"): "being fetched by another crawl",
     (SKIPPED, "requested_elsewhere"): "asked for by another crawl",
+    (SKIPPED, "held_back"): "changed, held back by UPDATE_REFETCH_BUDGET",
     (NOT_FETCHED, "robots_txt"): "robots.txt disallows",
     (NOT_FETCHED, "refused"): "refused by the URL policy",
     (NOT_FETCHED, "store_error"): "the article store failed",
 }
+
+
+class Settled(IgnoreRequest):
+    """An article request a downloader middleware ends before it is sent or parsed, with its ledger
+    ``outcome`` (outcome, reason): the spider's errback settles it."""
+
+    def __init__(self, why: str, outcome: tuple[str, str]) -> None:
+        super().__init__(why)
+        self.outcome = outcome
 
 
 class Dropped(DropItem):
@@ -50,20 +60,20 @@ class Dropped(DropItem):
         self.reason = reason
 
 
-def _inc(crawler: Crawler, key: str) -> None:
+def _inc(crawler: Crawler, key: str, count: int = 1) -> None:
     assert crawler.stats is not None
-    crawler.stats.inc_value(key)
+    crawler.stats.inc_value(key, count)
 
 
-def take_on(crawler: Crawler) -> None:
-    """One more article the crawl is accountable for."""
-    _inc(crawler, ASKED)
+def take_on(crawler: Crawler, count: int = 1) -> None:
+    """More articles the crawl is accountable for."""
+    _inc(crawler, ASKED, count)
 
 
-def settle(crawler: Crawler, outcome: str, reason: str = "") -> None:
-    """The one outcome of an article taken on."""
+def settle(crawler: Crawler, outcome: str, reason: str = "", count: int = 1) -> None:
+    """The one outcome of an article taken on (of ``count`` of them)."""
     assert outcome in OUTCOMES, outcome
-    _inc(crawler, f"{PREFIX}{outcome}/{reason}" if reason else f"{PREFIX}{outcome}")
+    _inc(crawler, f"{PREFIX}{outcome}/{reason}" if reason else f"{PREFIX}{outcome}", count)
 
 
 def bad_input(crawler: Crawler, raw: str) -> None:

@@ -205,6 +205,18 @@ UPDATE_RECHECK_AFTER = "6h"
 # Rechecks go through their own download slot (DOWNLOAD_SLOTS below: one at a time, 2 s apart),
 # so they never crowd out new articles.
 UPDATE_DOWNLOAD_SLOT = "qq-updates"
+# At most this many articles a run are fetched again because a feed or sitemap says they changed
+# (their own stamp moved, or their listing's title, abstract or image changed), the least recently
+# seen first; the rest wait for the next run (qq/refetch/held). A bound no wrong signal can break.
+UPDATE_REFETCH_BUDGET = 50
+# An article fetched again (a source says it changed, or a recheck) is asked with If-None-Match /
+# If-Modified-Since when its page answered with an ETag / Last-Modified; a 304 is "unchanged"
+# (crawler.middlewares.conditional).
+CONDITIONAL_ENABLED = True
+# An article whose own feed stamp moved this many times in a row without its text changing (each
+# time fetched and found the same) has its stamps taken as no signal from then on; its listing
+# (title, abstract, image) and UPDATE_WINDOW rechecks still catch its corrections (0: always trust).
+UPDATE_STAMP_MISSES = 2
 # A written article found deleted (redirected to the deleted-article page): "keep" its file,
 # "draft" (the profile's draft keys, e.g. Hugo's draft: true, so the site stops publishing it), or
 # "remove" the file and its images. Logged and counted (outcomes/deleted/...).
@@ -230,6 +242,9 @@ DOWNLOADER_MIDDLEWARES = {
     # failed connection before the retry; the robots.txt one-liner sees what the retries left.
     "crawler.middlewares.network.NetworkMiddleware": 590,
     "crawler.middlewares.network.RobotsErrorMiddleware": 540,
+    # Next to the downloader: validators on an article fetched again, its 304 read as unchanged,
+    # every article page answer counted (redirect hops and retries included).
+    "crawler.middlewares.conditional.ConditionalMiddleware": 880,
 }
 THROTTLE_ENABLED = True
 # Answers that mean "too fast" or "blocked": the refused host waits before its next request.

@@ -148,3 +148,43 @@ def test_feed_paging_and_dedup_give_one_answer(root: Path, record: Record, dropp
         assert passes(dedup, request("X")) is not dropped
     finally:
         store_of(dedup.crawler).spider_closed()
+
+
+def test_a_changed_listing_is_a_change_and_a_missing_one_is_learnt_without_a_fetch(root: Path) -> None:
+    dedup = middleware(root)
+    store = store_of(dedup.crawler).store
+    try:
+        # A record of an earlier version has no listing digest: the first listing is remembered, no fetch.
+        assert not passes(dedup, request(WRITTEN, qq_listing="aaaaaaaaaaaaaaaa"))
+        assert store.get(WRITTEN).listing == "aaaaaaaaaaaaaaaa"  # type: ignore[union-attr]
+        store.release(WRITTEN)
+        assert not passes(dedup, request(WRITTEN, qq_listing="aaaaaaaaaaaaaaaa"))  # the same listing: settled
+        changed = request(WRITTEN, qq_listing="bbbbbbbbbbbbbbbb")
+        assert passes(dedup, changed) and changed.meta["qq_refetch"] == "listing"
+        assert dedup.crawler.stats.get_value("dedup/listing") == 1  # type: ignore[union-attr]
+    finally:
+        store_of(dedup.crawler).spider_closed()
+
+
+def test_stamps_backwards_or_crying_wolf_are_no_change(root: Path) -> None:
+    from dataclasses import replace
+
+    dedup = middleware(root)
+    extension = store_of(dedup.crawler)
+    try:
+        record = extension.store.get(WRITTEN)
+        extension.store.put(replace(record, updated="2026-08-12T10:00:00+08:00", announced="2026-08-12T10:00:00+08:00"))  # type: ignore[arg-type]
+        from datetime import datetime
+
+        from crawler.qq.pages import BEIJING
+
+        newer, older = datetime(2026, 8, 12, 12, tzinfo=BEIJING), datetime(2026, 8, 12, 9, tzinfo=BEIJING)
+        assert extension.judge(WRITTEN, older).note == "backwards"
+        assert extension.judge(WRITTEN, newer).why == "updated"
+        extension.store.put(replace(extension.store.get(WRITTEN), quiet="2"))  # type: ignore[arg-type]
+        verdict = extension.judge(WRITTEN, newer)
+        assert (verdict.state, verdict.note) == ("written", "distrusted")
+        # A listing still counts: its record had none, so nothing to compare with yet.
+        assert extension.judge(WRITTEN, newer, "cccccccccccccccc").state == "written"
+    finally:
+        extension.spider_closed()

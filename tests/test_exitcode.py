@@ -91,6 +91,7 @@ def test_summary_in_words() -> None:
         "ledger/bad_inputs": ["notaurl", "x"],
         "qq/feed/pages": 4, "elapsed_time_seconds": 12.5, "monitors/passed": 5, "monitors/failed": 1,
         "monitors/failed/template drift": 1, "scheduler/enqueued": 10, "scheduler/dequeued": 7,
+        "conditional/article_pages": 6, "conditional/not_modified": 1, "qq/refetch/held": 4,
     }  # fmt: skip
     text = "\n".join(summary_lines(stats, "finished"))
     assert "articles asked for: 23\n" in text
@@ -102,6 +103,8 @@ def test_summary_in_words() -> None:
     assert "bad input: 2\n      not articles: 'notaurl', 'x'\n" in text
     assert "open:" not in text  # 5 + 1 + 11 + 3 + 1 + 2 = 23
     assert "images failed: 2" in text
+    assert "cost: 6 article pages fetched for 3 new and 2 changed articles (1.20 per article); 1 not modified (304); " \
+        "4 said to have changed held back by UPDATE_REFETCH_BUDGET" in text
     assert "monitors: 5 passed, 1 failed (template drift)" in text
     assert "elapsed: 12.5 s; finish reason: finished" in text
     assert progress_line(stats) == "Progress: 5 articles written, 4 feed pages read, 3 requests queued"

@@ -52,7 +52,7 @@ def test_a_page_asks_for_its_articles_and_the_next_page() -> None:
 
 def test_already_written_articles_end_the_paging() -> None:
     qq = spider()
-    qq.already_written = lambda ident, updated=None: True  # type: ignore[method-assign]
+    qq.already_written = lambda ident, updated=None, listing="": True  # type: ignore[method-assign]
     requests = feed_page(qq, SAMPLE.read_bytes())
     # The articles are still asked for (the dedup middleware drops them), but not the next page.
     assert [r for r in requests if isinstance(r, JsonRequest)] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tomllib
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from crawler.qq.feeds import feed_entry, parse_sitemap
 from crawler.qq.pages import BEIJING
 from crawler.render import RenderOptions, render_article
 from crawler.spiders.qq import QqSpider
-from crawler.store import Record
+from crawler.store import Record, StoreError
 from crawler.store.base import duration, now, stamp
 from crawler.store.extension import store_of
 from crawler.store.outcomes import Outcome, OutcomeRecorder, draft_text
@@ -90,6 +91,34 @@ def test_a_store_of_the_previous_version_is_migrated_in_place(tmp_path: Path) ->
     assert [row[1] for row in again._db.execute("PRAGMA table_info(articles)")] == COLUMNS
     assert again.get("B").state == "deleted" and again.path_owner("") is None
     again.close()
+
+
+def test_a_store_with_states_but_no_change_evidence_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / DEFAULT_NAME
+    db = sqlite3.connect(path)
+    before = COLUMNS[: COLUMNS.index("seen") + 1]  # the version before issue 29
+    db.execute(f"CREATE TABLE articles ({', '.join(n + ' TEXT NOT NULL' for n in before)}, PRIMARY KEY (id))")
+    db.execute("CREATE TABLE claims (id TEXT PRIMARY KEY, owner TEXT NOT NULL)")
+    db.execute(f"INSERT INTO articles VALUES ({', '.join('?' * len(before))})",
+               ("A", "posts/a.md", "fa", "written", "2026-08-10T20:43:10+08:00", "", "", "", "2026-08-11T00:00:00+00:00"))  # fmt: skip
+    db.commit()
+    db.close()
+    store = SqliteStore(path, STORE_LOCK_TIMEOUT)
+    record = store.get("A")
+    assert record == Record("A", "posts/a.md", "fa", updated="2026-08-10T20:43:10+08:00", seen="2026-08-11T00:00:00+00:00")
+    assert record.listing == record.etag == record.quiet == "" and record.quiet_count == 0
+    store.put(replace(record, listing="0123456789abcdef", etag='"v1"', quiet="2"))
+    store.close()
+    again = SqliteStore(path, STORE_LOCK_TIMEOUT)
+    assert [row[1] for row in again._db.execute("PRAGMA table_info(articles)")] == COLUMNS
+    assert again.get("A").etag == '"v1"' and again.get("A").quiet_count == 2
+    again.close()
+    db = sqlite3.connect(path)  # a table that is no version's is refused, not misread
+    db.execute("ALTER TABLE articles ADD COLUMN other TEXT")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="unexpected articles table columns"):
+        SqliteStore(path, STORE_LOCK_TIMEOUT)
 
 
 def test_recent_written_articles_longest_unseen_first(tmp_path: Path) -> None:
@@ -326,8 +355,10 @@ def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
     answer["data"] = answer["data"][:2]  # the group and 20260810A08QTT00 (not the video, never written)
     assert not [r for r in feed_page(written_spider(), json.dumps(answer).encode()) if isinstance(r, JsonRequest)]
     answer["data"][1]["update_time"] = "2026-08-11 09:00:00"  # 20260810A08QTT00 changed
-    requests = feed_page(written_spider(), json.dumps(answer).encode())
+    qq = written_spider()
+    requests = feed_page(qq, json.dumps(answer).encode())
     assert [r for r in requests if isinstance(r, JsonRequest)]  # the next page is read
-    assert {r.meta["qq_id"]: r.meta.get("qq_updated") for r in requests if "qq_id" in r.meta}["20260810A08QTT00"] == (
-        "2026-08-11T09:00:00+08:00"
-    )
+    # The changed article waits for the refetch budget (asked when the crawl is idle), with its own stamp.
+    assert "20260810A08QTT00" not in {r.meta.get("qq_id") for r in requests}
+    (refetch,) = qq.refetch_requests()
+    assert (refetch.meta["qq_id"], refetch.meta.get("qq_updated")) == ("20260810A08QTT00", "2026-08-11T09:00:00+08:00")

@@ -204,6 +204,13 @@ def test_states_are_kept_and_old_records_read_as_written(server: RedisServer, st
     store.put(Record("A2", "b.md", "f2", published=stamp(moment - timedelta(hours=2))))  # never seen: first
     store.put(Record("A3", "c.md", "f3", published=stamp(moment - timedelta(hours=100))))  # out of the window
     assert store.get("A1") == full
+    # A record of the version before the change evidence reads with it empty; with it, it is kept.
+    server.client().hset("test:id", "MID", '{"path": "m.md", "fingerprint": "fm", "state": "written", "seen": "x"}')
+    assert store.get("MID") == Record("MID", "m.md", "fm", seen="x") and store.get("MID").quiet_count == 0
+    evidence = Record("A4", "d.md", "f4", listing="0123456789abcdef", announced="2026-08-12T18:00:00+08:00",
+                      quiet="1", etag='W/"x"', last_modified="Wed, 12 Aug 2026 10:00:00 GMT")  # fmt: skip
+    store.put(evidence)
+    assert store.get("A4") == evidence
     due = store.recent(moment - timedelta(hours=48), moment - timedelta(hours=6), 5)
     assert [r.id for r in due] == ["A2", "A1"]
     store.put(Record("A2", "b.md", "f2", "deleted", published=stamp(moment - timedelta(hours=2))))

@@ -7,7 +7,8 @@ cron mail, the Scrapyd log) get, from the same stats:
   feed pages read, requests queued;
 * when the spider closes, one INFO block (``summary_lines()``, pure): the ledger of every article
   asked for (``crawler.ledger``: written, unchanged, deleted, skipped, dropped, not fetched, bad
-  input, each by reason), images failed, the monitors' verdict (when Spidermon ran), elapsed time
+  input, each by reason), images failed, what the article pages fetched bought (``cost_line()``:
+  pages for new and changed articles, 304s, refetches held back by ``UPDATE_REFETCH_BUDGET``), the monitors' verdict (when Spidermon ran), elapsed time
   and the finish reason.
 
 Settings: ``SUMMARY_INTERVAL``. Stats: none of its own.
@@ -48,6 +49,19 @@ def progress_line(stats: Mapping[str, Any]) -> str:
     )
 
 
+def cost_line(stats: Mapping[str, Any]) -> str:
+    """What the run's article pages bought (docs/updates.md): pages fetched for new and changed
+    articles, 304s, and the changed articles ``UPDATE_REFETCH_BUDGET`` held back for a later run."""
+    pages, rewritten = _n(stats, "conditional/article_pages"), _n(stats, "write/rewritten")
+    new = _n(stats, "write/written") - rewritten
+    each = f" ({pages / (new + rewritten):.2f} per article)" if new + rewritten else ""
+    return (
+        f"  cost: {pages} article pages fetched for {new} new and {rewritten} changed articles{each}; "
+        f"{_n(stats, 'conditional/not_modified')} not modified (304); "
+        f"{_n(stats, 'qq/refetch/held')} said to have changed held back by UPDATE_REFETCH_BUDGET"
+    )
+
+
 def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
     """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest."""
     closed_early = reason != "finished" and not reason.startswith("closespider_")
@@ -57,6 +71,7 @@ def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
         *Ledger.of(stats).lines(closed_early),
         f"  images failed: {images}",
         f"  feed pages read: {_n(stats, 'qq/feed/pages')}; pages fetched: {_n(stats, 'response_received_count')}",
+        cost_line(stats),
     ]
     if "monitors/passed" in stats or "monitors/failed" in stats:
         failed = [k.split("/", 2)[2] for k in sorted(stats) if k.startswith("monitors/failed/")]

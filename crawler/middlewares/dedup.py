@@ -13,8 +13,10 @@ the crawl's article store (``crawler.store.extension``):
    * written, its file on disk: dropped (``dedup/skipped/written``), unless the request's source
      says it changed since (``meta["qq_updated"]``, the feed's ``update_time``, newer than the
      update time the file was written from, else than the file's mtime for a record made before
-     update times were kept: ``dedup/updated``), or it is an ``UPDATE_WINDOW`` recheck
-     (``meta["qq_recheck"]``: ``dedup/recheck``);
+     update times were kept: ``dedup/updated``), or its feed listing changed (``meta["qq_listing"]``,
+     the digest of its title, abstract and image, differs from the remembered one:
+     ``dedup/listing``), or it is an ``UPDATE_WINDOW`` recheck (``meta["qq_recheck"]``:
+     ``dedup/recheck``); a request let through for one of these is marked ``meta["qq_refetch"]``;
    * deleted, paid: dropped (``dedup/skipped/deleted``, ``dedup/skipped/paid``), for good;
    * a video skipped on its page: dropped while ``QQ_VIDEOS`` is ``skip`` (``dedup/skipped/video``);
    * dropped for a reason (no article on its page, HTTP 404): dropped until ``DEDUP_RETRY_DROPPED``
@@ -25,8 +27,8 @@ the crawl's article store (``crawler.store.extension``):
    recorded (or the crawl ends), so two overlapping crawls fetch each article once between them.
 
 Claiming first and asking the store second leaves no gap: the other process records the article
-before it lets its claim go. A dropped request raises ``IgnoreRequest``, which the spider's errback
-ignores. A request let through is marked (``meta["qq_dedup_passed"]``): its redirects and retries,
+before it lets its claim go. A dropped request raises ``crawler.ledger.Settled`` (an
+``IgnoreRequest``), which the spider's errback settles in the ledger. A request let through is marked (``meta["qq_dedup_passed"]``): its redirects and retries,
 which copy its meta, go on without a second decision (and without counting twice), under the claim
 this process already holds.
 
@@ -45,7 +47,7 @@ import logging
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from crawler import ledger
 from crawler.store import StoreError
@@ -53,15 +55,6 @@ from crawler.store.base import parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
-
-
-class Skipped(IgnoreRequest):
-    """An article request not sent: ``outcome`` is its ledger outcome and reason
-    (``("skipped", "<state>")``, ``("skipped", "claimed")`` or ``("not_fetched", "store_error")``)."""
-
-    def __init__(self, why: str, outcome: tuple[str, str]) -> None:
-        super().__init__(why)
-        self.outcome = outcome
 
 
 class DedupMiddleware:
@@ -91,7 +84,7 @@ class DedupMiddleware:
     def _skip(self, key: str, request: Request, why: str, outcome: tuple[str, str]) -> None:
         self._inc(key)
         logger.debug("Skipped %s (%s): %s", request.meta["qq_id"], request.url, why)
-        raise Skipped(why, outcome)
+        raise ledger.Settled(why, outcome)
 
     def process_request(self, request: Request) -> None:
         ident = request.meta.get("qq_id")
@@ -117,10 +110,14 @@ class DedupMiddleware:
             self._inc(f"dedup/{why}")
             if why == "updated":
                 logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
+            elif why == "listing":
+                logger.info("Updated %s: its feed listing (title, abstract or image) changed", ident)
+            request.meta["qq_refetch"] = why  # crawler.middlewares.conditional, the plan pipeline
         request.meta["qq_dedup_passed"] = True
 
     def _settled(self, ident: str, request: Request) -> tuple[str | None, str]:
         """The store extension's answer (``StoreExtension.settled``) for this request."""
         assert self.store is not None
         updated = parse_time(request.meta.get("qq_updated") or "")
-        return self.store.settled(ident, updated, recheck=bool(request.meta.get("qq_recheck")))
+        recheck = bool(request.meta.get("qq_recheck"))
+        return self.store.settled(ident, updated, recheck=recheck, listing=request.meta.get("qq_listing", ""))

@@ -13,6 +13,9 @@ Under the store's lock (so parallel crawls agree), for each article:
    written from, its publish time, ``seen``), which reserves the path; the article counts as
    written once its file is on disk (the writer's job).
 
+The record also keeps what judges the article's next change (``change_evidence()``: its listing
+digest, the stamp it was fetched on, stamp-driven fetches that found nothing, its validators).
+
 Updates: an article already written whose text changed (its fingerprint is not the recorded one)
 is a correction: ``Article.modified`` becomes its source's update time (``Article.updated``, else
 now), which the renderer writes as the profile's ``lastmod`` key, and the record keeps it
@@ -45,6 +48,25 @@ from crawler.store.base import WRITTEN, now, parse_time, stamp
 from crawler.store.extension import store_of
 
 logger = logging.getLogger(__name__)
+
+
+def change_evidence(record: Record | None, item: Article, fingerprint: str) -> dict[str, str]:
+    """The record's fields that judge the article's next change (docs/updates.md): its listing
+    digest (kept when this fetch had none, e.g. from a sitemap), the own stamp it was fetched on,
+    how many stamp-driven fetches in a row found its text unchanged (reset by a change), and its
+    page's validators (this answer's: none kept from an older one)."""
+    quiet = record.quiet_count if record is not None else 0
+    if record is not None and record.fingerprint and record.fingerprint != fingerprint:
+        quiet = 0
+    elif item.refetch == "updated":
+        quiet += 1
+    return {
+        "listing": item.listing or (record.listing if record else ""),
+        "announced": item.updated.isoformat() if item.updated else (record.announced if record else ""),
+        "quiet": str(quiet) if quiet else "",
+        "etag": item.etag,
+        "last_modified": item.last_modified,
+    }
 
 
 class PlanPipeline:
@@ -113,6 +135,7 @@ class PlanPipeline:
             Record(
                 item.id, paths.markdown, fingerprint, WRITTEN, updated=fetched.isoformat(),
                 modified=item.modified.isoformat() if item.modified else "", published=stamp(item.published), seen=now(),
+                **change_evidence(record, item, fingerprint),
             )
         )  # fmt: skip
         return paths

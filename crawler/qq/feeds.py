@@ -13,7 +13,9 @@ entries or a ``SourceError``. Nothing here does I/O or reads settings.
   date inside its id; its ``<lastmod>`` is also its update time.
 * A feed item's ``update_time`` (beside ``publish_time``) is the entry's ``updated``; one that is
   missing, malformed or older than ``publish_time`` is None with the reason in ``bad_update``
-  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``).
+  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``). Whether a stamp is
+  the article's own or the answer's refresh time is judged per answer by ``crawler.qq.changes``,
+  which also digests what an item shows (``Entry.listing``).
 
 Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the URL the source gave
 (``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt
@@ -42,6 +44,7 @@ from scrapy.http import JsonRequest
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.qq.changes import answer_time, listing_digest
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
@@ -92,6 +95,8 @@ class Entry:
     # <lastmod>); None when it says nothing usable, and then ``bad_update`` says why (feeds only).
     updated: datetime | None = None
     bad_update: str = ""
+    # What a feed item shows of the article (title, abstract, image), digested (crawler.qq.changes).
+    listing: str = ""
 
     def older_than(self, since: datetime) -> bool:
         """Older than ``since`` by its own date, else by the day in its id (the whole day counts)."""
@@ -105,6 +110,7 @@ class Entry:
 class FeedPage:
     entries: list[Entry] = field(default_factory=list)
     bad_items: list[str] = field(default_factory=list)
+    answered: datetime | None = None  # the answer's own timestamp, when it gives one
 
 
 # -- channel feed -------------------------------------------------------------------------------
@@ -177,7 +183,7 @@ def parse_feed(body: bytes) -> FeedPage:
     items = answer.get("data")
     if not isinstance(items, list):
         raise SourceError("no_data", f"no data list (data is {type(items).__name__})")
-    page = FeedPage()
+    page = FeedPage(answered=answer_time(answer.get("timestamp")))
     _collect(items, page)
     return page
 
@@ -222,6 +228,7 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
         title=str(item.get("title") or ""),
         updated=updated,
         bad_update=bad_update,
+        listing=listing_digest(item),
     )
 
 

@@ -27,14 +27,18 @@ middleware's decision (``crawler.middlewares.dedup``): article requests carry th
 ``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
 is fetched whatever its date (its page is judged by the same rule without ``since``).
 
-Updates (``docs/updates.md``): a feed or sitemap entry's update time travels in
-``meta["qq_updated"]`` to the dedup middleware (which fetches a written article again when it is
-newer than what its file was written from) and onto the article (``Article.updated``). A feed
-item whose ``update_time`` is missing, malformed or older than its ``publish_time`` reads as
-unchanged and is counted (``qq/feed/bad/update_time``). With ``UPDATE_WINDOW`` set, the crawl also
-rechecks up to ``UPDATE_BUDGET`` written articles published within the window and not seen for
-``UPDATE_RECHECK_AFTER`` (``qq/recheck``; ``meta["qq_recheck"]``), through their own download slot
-(``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
+Updates (``docs/updates.md``): the stamps of each feed answer or urlset are judged first
+(``crawler.qq.changes``: a stamp most of the page shares, a future one, ... is no signal, counted
+``qq/feed/stamp/<kind>``); an entry's own update time travels in ``meta["qq_updated"]`` and its
+listing digest in ``meta["qq_listing"]`` to the dedup middleware (which fetches a written article
+again when either says it changed) and onto the article (``carry_change_evidence``). A listed
+article the store says changed is held (``follow``) and fetched when the crawl is idle, at most
+``UPDATE_REFETCH_BUDGET`` a run, the least recently seen first (``crawler.qq.refetch``;
+``qq/refetch``, ``qq/refetch/held``). A feed item whose ``update_time`` is missing, malformed or
+older than its ``publish_time`` reads as unchanged and is counted (``qq/feed/bad/update_time``).
+With ``UPDATE_WINDOW`` set, the crawl also rechecks up to ``UPDATE_BUDGET`` written articles
+published within the window and not seen for ``UPDATE_RECHECK_AFTER`` (``qq/recheck``;
+``meta["qq_recheck"]``), through their own download slot (``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
 video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
 (``crawler.store.outcomes``): the spider itself does no store I/O.
 
@@ -46,7 +50,8 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
 ``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
-``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
+``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``,
+``UPDATE_REFETCH_BUDGET``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/bad_input/<form>`` (a known non-article URL form:
 ``crawler.qq.ids.NOT_ARTICLE_FORMS``), ``qq/deleted``, ``qq/dropped/<reason>``,
 ``qq/extraction/{data,dom,meta,url}`` (pages read from the template's data, or falling back to the DOM,
@@ -55,7 +60,9 @@ the meta tags or the URL's date: ``Article.extraction``; the template drift moni
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
 ``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
-``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``).
+``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``),
+``qq/feed/stamp/<kind>``, ``qq/sitemap/stamp/<kind>``, ``qq/stamp/{backwards,distrusted}``,
+``qq/refetch/queued``, ``qq/refetch``, ``qq/refetch/held``.
 """
 
 from __future__ import annotations
@@ -69,7 +76,7 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -77,17 +84,18 @@ from twisted.python.failure import Failure
 from crawler import ledger
 from crawler.config import config_of
 from crawler.items import Article
-from crawler.middlewares.dedup import Skipped
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
+from crawler.qq.changes import own_stamps
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
 from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form, same_article
 from crawler.qq.pages import PageError, parse_article, true_charset
+from crawler.qq.refetch import Refetches
 from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
 from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
-from crawler.store.extension import store_of
+from crawler.store.extension import Verdict, store_of
 from crawler.store.outcomes import Outcome, send_outcome
 
 logger = logging.getLogger(__name__)
@@ -112,6 +120,14 @@ def ignored_reason(error: BaseException) -> str:
 DELETED_MARKER = "babygohome"
 
 
+def carry_change_evidence(article: Article, meta: dict[str, Any]) -> None:
+    """What the plan pipeline records to judge the next change (docs/updates.md): the listing
+    digest, why it was fetched again, the page's validators (``crawler.middlewares.conditional``)."""
+    article.listing = meta.get("qq_listing", "")
+    article.refetch = meta.get("qq_refetch", "")
+    article.etag, article.last_modified = meta.get("qq_validators", ("", ""))
+
+
 class QqSpider(scrapy.Spider):
     name = "qq"
     # Set in from_crawler: the parsed arguments (and their errors), then settings read once.
@@ -130,6 +146,8 @@ class QqSpider(scrapy.Spider):
     recheck_after: float
     update_slot: str
     seen: SeenIds  # the articles this run has requested (crawler.qq.seen)
+    refetches: Refetches[Entry]  # listed articles their source says changed, until the crawl is idle
+    _verdicts: dict[tuple[str, datetime | None, str], Verdict | None]  # judged() of the page being read
 
     def __init__(self, **arguments: str) -> None:
         # Only Scrapyd's own arguments become attributes, as Scrapy does with every argument; the
@@ -161,9 +179,12 @@ class QqSpider(scrapy.Spider):
         spider.update_slot = config.update_download_slot
         spider.update_window = config.update_window
         spider.recheck_after = config.update_recheck_after
+        spider.refetches = Refetches(config.update_refetch_budget)
+        spider._verdicts = {}
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
+        crawler.signals.connect(spider.refetch_due, signal=signals.spider_idle)
         return spider
 
     def check_arguments(self) -> None:
@@ -182,13 +203,22 @@ class QqSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, count)
 
-    def already_written(self, ident: str, updated: datetime | None = None) -> bool:
+    def already_written(self, ident: str, updated: datetime | None = None, listing: str = "") -> bool:
         """Whether the crawl's article store has nothing to fetch for the article as things stand
-        (``StoreExtension.settled``): for feed paging only (the dedup middleware alone decides what
+        (``StoreExtension.judge``): for feed paging only (the dedup middleware alone decides what
         is fetched)."""
+        verdict = self.judged(ident, updated, listing)
+        return verdict is not None and verdict.state is not None
+
+    def judged(self, ident: str, updated: datetime | None = None, listing: str = "") -> Verdict | None:
+        """The store's verdict on a listed article (``StoreExtension.judge``, read only), asked once
+        per source page; None when every article is fetched anyway (refresh, no dedup)."""
         if self.refresh or self.settings.getbool("DEDUP_REFRESH") or not self.settings.getbool("DEDUP_ENABLED"):
-            return False
-        return store_of(self.crawler).settled(ident, updated)[0] is not None
+            return None
+        key = (ident, updated, listing)
+        if key not in self._verdicts:
+            self._verdicts[key] = store_of(self.crawler).judge(ident, updated, listing)
+        return self._verdicts[key]
 
     def outcome(self, ident: str, state: str, reason: str = "") -> None:
         """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""
@@ -248,16 +278,19 @@ class QqSpider(scrapy.Spider):
                 yield self.article_request(ident, url)
 
     def article_request(
-        self, ident: str, url: str = "", updated: datetime | None = None, *, recheck: bool = False
+        self, ident: str, url: str = "", updated: datetime | None = None, *, recheck: bool = False, listing: str = ""
     ) -> scrapy.Request:
         """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``;
-        ``updated``: when its source says it last changed; ``recheck``: an ``UPDATE_WINDOW`` one."""
+        ``updated``: when its source says it last changed; ``recheck``: an ``UPDATE_WINDOW`` one;
+        ``listing``: the digest of its feed listing (``crawler.qq.changes``)."""
         self._stat("qq/requested")
         ledger.take_on(self.crawler)
         url = url or fetch_url(ident, self.fetch_template)
         meta: dict[str, Any] = {}
         if updated is not None:
             meta["qq_updated"] = updated.isoformat()
+        if listing:
+            meta["qq_listing"] = listing
         if recheck:
             meta.update(qq_recheck=True, download_slot=self.update_slot)
         return self._article_get(ident, url, fallback_url(url, ident, self.fetch_template), meta)
@@ -313,13 +346,16 @@ class QqSpider(scrapy.Spider):
             ledger.settle(self.crawler, ledger.SKIPPED, "requested_elsewhere")
 
     def stale(self, entry: Entry) -> bool:
-        """Older than ``since`` or already written (and not updated since): such a page of a feed
-        ends the paging; a page listing an update goes on to the next (updates may be deeper)."""
+        """Older than ``since`` or already written (and not changed since, by the rule of
+        ``docs/updates.md``): such a page of a feed ends the paging; a page listing a change goes on
+        to the next (changes may be deeper)."""
         since = self.args.since
-        return (since is not None and entry.older_than(since)) or self.already_written(entry.id, entry.updated)
+        old = since is not None and entry.older_than(since)
+        return old or self.already_written(entry.id, entry.updated, entry.listing)
 
     def follow(self, entry: Entry, source: str) -> scrapy.Request | None:
-        """The request for a discovered entry, or None (seen this run, or skipped and counted)."""
+        """The request for a discovered entry, or None (seen this run, skipped and counted, or a
+        changed article held for the refetch budget: ``refetch_due``)."""
         if not self.seen.add(entry.id):
             return None
         skip = skip_reason(entry, self.args.since, self.args.videos)
@@ -329,7 +365,43 @@ class QqSpider(scrapy.Spider):
             ledger.settle(self.crawler, ledger.SKIPPED, skip)
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
-        return self.article_request(entry.id, entry.url, entry.updated)
+        verdict = self.judged(entry.id, entry.updated, entry.listing)
+        if verdict is not None and verdict.note:
+            self._stat(f"qq/stamp/{verdict.note}")
+            logger.info("%s from %s: its stamp %s is %s; taken as unchanged", entry.id, source, entry.updated, verdict.note)
+        if verdict is not None and verdict.why in ("updated", "listing"):
+            self._stat("qq/refetch/queued")
+            self.refetches.offer(entry, verdict.seen)
+            return None
+        return self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
+
+    def refetch_due(self) -> None:
+        """On spider_idle (every source read): ``refetch_requests()`` crawled, the crawl kept open."""
+        requests = list(self.refetch_requests())
+        if requests:
+            assert self.crawler.engine is not None
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    def refetch_requests(self) -> Iterator[scrapy.Request]:
+        """The changed articles held by ``follow``, at most ``UPDATE_REFETCH_BUDGET`` a run, the
+        least recently seen first; the rest wait for a later run (``qq/refetch/held``)."""
+        entries = self.refetches.take()
+        assert self.crawler.stats is not None
+        held = self.refetches.held - self.crawler.stats.get_value("qq/refetch/held", 0)
+        if held:
+            self._stat("qq/refetch/held", held)
+            ledger.take_on(self.crawler, held)  # found changed, fetched on a later run
+            ledger.settle(self.crawler, ledger.SKIPPED, "held_back", held)
+        if entries:
+            logger.info(
+                "Fetching %s articles their sources say changed, the least recently seen first (%s held back by "
+                "UPDATE_REFETCH_BUDGET = %s this run)", len(entries), self.refetches.held, self.refetches.budget,
+            )  # fmt: skip
+        for entry in entries:
+            self._stat("qq/refetch")
+            yield self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
         if DELETED_MARKER in response.url:
@@ -375,6 +447,7 @@ class QqSpider(scrapy.Spider):
         self._stat("qq/articles")
         updated = response.meta.get("qq_updated")
         article.updated = datetime.fromisoformat(updated) if updated else None
+        carry_change_evidence(article, response.meta)
         yield article
 
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -393,7 +466,7 @@ class QqSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         prefix = request.meta.get("qq_source_stats", "qq/dropped")
         article = request.meta.get("qq_id")
-        if failure.check(Skipped):  # the dedup middleware's decision, counted by it
+        if failure.check(ledger.Settled):  # a middleware's decision (dedup, a 304), counted by it
             if article:
                 ledger.settle(self.crawler, *failure.value.outcome)
             return
@@ -457,6 +530,8 @@ class QqSpider(scrapy.Spider):
             logger.warning("Bad feed answer for %s page %s (%s): %s", channel, page, response.url, error)
             return
         self._stat("qq/feed/pages")
+        self._verdicts.clear()
+        feed.entries = self.own_stamps(feed.entries, feed.answered, "qq/feed/stamp")
         for bad in feed.bad_items:
             self._stat("qq/feed/bad/item")
             logger.warning("Bad feed item in %s page %s (%s): %s", channel, page, response.url, bad)
@@ -475,6 +550,15 @@ class QqSpider(scrapy.Spider):
             logger.info("Feed %s ends at page %s: pages=%s", channel, page, self.args.pages)
         else:
             yield self.feed_request(channel, page + 1)
+
+    def own_stamps(
+        self, entries: list[Entry], answered: datetime | None, prefix: str, *, publish_known: bool = True
+    ) -> list[Entry]:
+        """The entries with every stamp that is no change signal cleared (``crawler.qq.changes``), counted."""
+        kept, odd = own_stamps(entries, answered, publish_known=publish_known)
+        for kind, count in odd.items():
+            self._stat(f"{prefix}/{kind}", count)
+        return kept
 
     def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
         """Scrapy's retry of a busy answer (stats, give-up log), or None after QQ_FEED_BUSY_RETRIES.
@@ -517,6 +601,8 @@ class QqSpider(scrapy.Spider):
             yield self.sitemap_request(link.url, from_page=True)
         if not links:
             self._stat("qq/sitemap/urlsets")
+        self._verdicts.clear()
+        entries = self.own_stamps(entries, None, "qq/sitemap/stamp", publish_known=False)
         for entry in entries:
             request = self.follow(entry, response.url)
             if request is not None:

@@ -52,6 +52,16 @@ class Record:
     published: str = ""  # the article's publish time (stamp(): UTC)
     reason: str = ""  # why it was dropped (state "dropped")
     seen: str = ""  # when a crawl last had an answer for it (stamp(): UTC)
+    # What tells a real change from a moved stamp (docs/updates.md, "The change signal"):
+    listing: str = ""  # the digest of its last feed listing (title, abstract, image; crawler.qq.changes)
+    announced: str = ""  # the article's own update stamp its last fetch was asked with
+    quiet: str = ""  # stamp-driven fetches in a row that found its text unchanged ("" is 0)
+    etag: str = ""  # its page's ETag, sent back as If-None-Match on a recheck
+    last_modified: str = ""  # its page's Last-Modified, sent back as If-Modified-Since
+
+    @property
+    def quiet_count(self) -> int:
+        return int(self.quiet) if self.quiet.isdigit() else 0
 
     @property
     def written(self) -> bool:
@@ -59,7 +69,9 @@ class Record:
 
 
 # The record's fields after the first three, in the order the stores keep them.
-EXTRA_FIELDS = ("state", "updated", "modified", "published", "reason", "seen")
+EXTRA_FIELDS = (
+    "state", "updated", "modified", "published", "reason", "seen", "listing", "announced", "quiet", "etag", "last_modified",
+)  # fmt: skip
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

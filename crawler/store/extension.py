@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,20 @@ from crawler.config import config_of
 from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, parse_time
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``StoreExtension.judge()``'s answer: see there. ``record``: the store's, when it has one."""
+
+    state: str | None
+    why: str = ""
+    record: Record | None = None
+    note: str = ""
+
+    @property
+    def seen(self) -> str:
+        return self.record.seen if self.record is not None else ""
 
 
 def root_problem(root: Path) -> str | None:
@@ -71,6 +86,7 @@ class StoreExtension:
         # What "settled" means for a video or a dropped article (see settled()).
         self.videos = config.qq_videos
         self.retry_dropped = config.dedup_retry_dropped
+        self.stamp_misses = config.update_stamp_misses
         self._store: ArticleStore | None = None
         self._opened = False  # spider_opened checked the root and the store
         self._keepalive: task.LoopingCall | None = None
@@ -158,38 +174,60 @@ class StoreExtension:
         self._opened = False
 
     def settled(
-        self, article_id: str, updated: datetime | None = None, *, recheck: bool = False
+        self, article_id: str, updated: datetime | None = None, *, recheck: bool = False, listing: str = ""
     ) -> tuple[str | None, str]:
         """The one answer to "is there anything to fetch for this article?", for the dedup
-        middleware (which acts on it) and the spider's feed paging (which stops at a page of settled
-        articles): ``(state, why)``.
+        middleware (which acts on it): ``(state, why)`` of ``judge()``. A written article whose
+        record has no listing digest yet (a record of an earlier version, or written from a sitemap)
+        takes ``listing``, so that a later change of its title is seen: the caller holds its claim.
+        """
+        verdict = self.judge(article_id, updated, listing, recheck=recheck)
+        record = verdict.record
+        if verdict.state == WRITTEN and listing and record is not None and not record.listing:
+            self.store.put(replace(record, listing=listing))
+        return verdict.state, verdict.why
+
+    def judge(self, article_id: str, updated: datetime | None = None, listing: str = "", *, recheck: bool = False) -> Verdict:
+        """What the store says of an article a source lists (read only; the spider's feed paging and
+        refetch budget ask it too).
 
         ``state`` is what makes fetching it pointless, or None: ``written`` (its file on disk, and
-        ``updated``, its source's update time, no newer than what the file was written from),
-        ``deleted``, ``paid``, ``video`` (while ``QQ_VIDEOS`` is ``skip``), ``dropped`` (until
-        ``DEDUP_RETRY_DROPPED`` has passed since it was last tried). ``why`` says why an article the
-        store knows is fetched again: ``recheck`` (an ``UPDATE_WINDOW`` one), ``updated``,
-        ``retried`` (a dropped one, due), else empty.
+        no change signal: see below), ``deleted``, ``paid``, ``video`` (while ``QQ_VIDEOS`` is
+        ``skip``), ``dropped`` (until ``DEDUP_RETRY_DROPPED`` has passed since it was last tried).
+        ``why`` says why an article the store knows is fetched again: ``recheck`` (an
+        ``UPDATE_WINDOW`` one), ``listing`` (its feed listing, ``listing``, differs from the one
+        remembered), ``updated`` (``updated``, the source's own stamp for it, is newer than what its
+        file was written from), ``retried`` (a dropped one, due), else empty. A stamp older than the
+        one its last fetch was asked with is ``note = "backwards"``; a newer one, after
+        ``UPDATE_STAMP_MISSES`` stamp-driven fetches in a row found its text unchanged, is
+        ``note = "distrusted"``: neither is a change.
         """
         record = self.store.get(article_id)
         if record is None:
-            return None, ""
+            return Verdict(None)
         if record.written:
             target = self.root / record.path if record.path else None
             if target is None or not target.is_file():
-                return None, ""
+                return Verdict(None, record=record)
             if recheck:
-                return None, "recheck"
+                return Verdict(None, "recheck", record)
+            if listing and record.listing and listing != record.listing:
+                return Verdict(None, "listing", record)
+            announced = parse_time(record.announced)
+            if updated is not None and announced is not None and updated < announced:
+                return Verdict(WRITTEN, "", record, "backwards")
             if changed_since_written(record, updated, target):
-                return None, "updated"
-            return WRITTEN, ""
+                if self.stamp_misses and record.quiet_count >= self.stamp_misses:
+                    return Verdict(WRITTEN, "", record, "distrusted")
+                return Verdict(None, "updated", record)
+            return Verdict(WRITTEN, "", record)
         if record.state == VIDEO and self.videos != "skip":
-            return None, ""
+            return Verdict(None, record=record)
         if record.state == DROPPED:
             last = parse_time(record.seen)
             if last is None or (datetime.now(timezone.utc) - last).total_seconds() >= self.retry_dropped:
-                return None, "retried"
-        return record.state, ""
+                return Verdict(None, "retried", record)
+        return Verdict(record.state, "", record)
 
     def due_rechecks(self, window: float, after: float, budget: int) -> list[Record]:
         """The written articles published within the last ``window`` seconds and not seen for

@@ -13,10 +13,11 @@ for as long as it has the store open; a claim whose owner's file is no longer lo
 dead process and is taken over. Claiming is one ``BEGIN IMMEDIATE`` transaction, so two processes
 never both win.
 
-Schema: ``articles(id, path, fingerprint, state, updated, modified, published, reason, seen)``
-(see ``Record``). A file written by the version before article states (only ``id, path,
-fingerprint``) is migrated in place when opened: the new columns are added (one transaction,
-every old row ``written`` with the other fields empty) and nothing else changes. An older crawler
+Schema: ``articles(id, path, fingerprint, state, updated, modified, published, reason, seen,
+listing, announced, quiet, etag, last_modified)`` (see ``Record``). A file written by an earlier
+version (only ``id, path, fingerprint``, or up to ``seen``) is migrated in place when opened: the
+missing columns are added (one transaction, an old row without a state ``written``, the other
+fields empty) and nothing else changes. An older crawler
 refuses the migrated file with a clear error (unexpected columns) rather than misreading it.
 
 A file that is not a readable SQLite store raises ``StoreError`` naming it and the rebuild command;
@@ -118,18 +119,18 @@ class SqliteStore:
         return [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]
 
     def _migrate(self) -> None:
-        """Add the state columns to a store made before them (one transaction: another crawl
+        """Add the columns a store made by an earlier version lacks (one transaction: another crawl
         opening the same file at the same moment waits, then finds them added)."""
         if self._columns() == COLUMNS:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             columns = self._columns()
-            if columns == _BASE_COLUMNS:
-                for name, default in _ADDED.items():
-                    self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} TEXT NOT NULL DEFAULT {default}")
-            elif columns != COLUMNS:
+            # Every earlier version's columns are a start of today's (fields are only ever appended).
+            if len(columns) < len(_BASE_COLUMNS) or columns != COLUMNS[: len(columns)]:
                 raise sqlite3.DatabaseError(f"unexpected articles table columns {columns}")
+            for name in COLUMNS[len(columns) :]:
+                self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} TEXT NOT NULL DEFAULT {_ADDED[name]}")
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")

@@ -13,7 +13,9 @@ serves is listed in ``tests/mirror/site.json``:
   article, or to the deleted-article page); ``gone``: URLs answered 404 whatever they name;
 * ``deleted``: ids answered as qq.com answers deleted articles, ``302`` to
   ``https://www.qq.com/babygohome/?pgv_ref=apub`` (whose page is served too);
-* ``/robots.txt`` on every host allows everything.
+* ``/robots.txt`` on every host allows everything;
+* with ``validators`` on, ``ETag``/``Last-Modified`` on every page and ``304`` to a request whose
+  own validators match.
 
 Run by hand for the offline demo: ``python -m tests.mirror.server --port 8765``.
 Routes are a list of (regex, handler) so that other parts (feeds, images, faults) add their own.
@@ -22,12 +24,14 @@ Routes are a list of (regex, handler) so that other parts (feeds, images, faults
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from tests.mirror.faults import Faults
@@ -35,6 +39,7 @@ from tests.mirror.faults import Faults
 HERE = Path(__file__).resolve().parent
 PAGES = HERE.parent / "fixtures" / "pages"
 SITE = HERE / "site.json"
+VALIDATOR_DATE = "Wed, 12 Aug 2026 10:00:00 GMT"
 DELETED_LOCATION = "https://www.qq.com/babygohome/?pgv_ref=apub"
 HOME_PAGE = (
     '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>腾讯首页</title></head>'
@@ -88,6 +93,11 @@ class Mirror:
         self._lock = threading.Lock()
         self._local = threading.local()  # the body of the request a handler thread is answering
         self.faults: Faults | None = None  # tests/mirror/faults.py: refusals, resets, stalls
+        # Validators (off unless a test turns them on): every 200 GET answer gets an ETag (of its
+        # bytes) and a Last-Modified; a request whose If-None-Match (else If-Modified-Since)
+        # matches is answered 304, its path logged in ``not_modified``.
+        self.validators = False
+        self.not_modified: list[str] = []
         from tests.mirror import feeds  # noqa: PLC0415 (feeds imports this module)
 
         feeds.register(self)
@@ -132,6 +142,19 @@ class Mirror:
                 return route(match, self)
         return Reply(404, b"<html><body>404</body></html>")
 
+    def conditional(self, path: str, reply: Reply, headers: Any) -> Reply:
+        """``reply`` with validators, or a 304 when the request's own match (see ``validators``)."""
+        if not self.validators or reply.status != 200:
+            return reply
+        etag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
+        modified = VALIDATOR_DATE
+        asked_etag, asked_since = headers.get("If-None-Match"), headers.get("If-Modified-Since")
+        if (asked_etag == etag) if asked_etag is not None else (asked_since == modified):
+            with self._lock:
+                self.not_modified.append(path)
+            return Reply(304, b"", reply.content_type, {"ETag": etag})
+        return Reply(reply.status, reply.body, reply.content_type, {**reply.headers, "ETag": etag, "Last-Modified": modified})
+
     def serve(self, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
         """Start serving on 127.0.0.1 in a daemon thread; returns the server and its base URL."""
         mirror = self
@@ -144,6 +167,8 @@ class Mirror:
                 # next request on this keep-alive connection.
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 reply = mirror.handle(self.path, body)
+                if self.command == "GET":
+                    reply = mirror.conditional(self.path, reply, self.headers)
                 if mirror.faults is not None and mirror.faults.intercept(self, reply):
                     return
                 self.send_response(reply.status)

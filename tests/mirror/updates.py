@@ -4,7 +4,8 @@
 fixture): ``POST getPCList`` answers the feed of the current ``phase`` (no busy answer), and
 ``news.qq.com/rain/a/<id>`` of its articles answers their page in that phase. Pages are built from
 a real feed-article page of the mirror (``tests/fixtures/pages/feed/20260810A0TP0100.html``) with
-its id, title and first paragraph replaced. Between phase 1 and phase 2:
+its id, title and first paragraph replaced. Every item has its own ``update_time`` (one minute
+apart). Between phase 1 and phase 2:
 
 * ``CHANGED``: ``update_time`` moves and the first paragraph is corrected;
 * ``SAME``: ``update_time`` moves, the text stays;
@@ -58,11 +59,14 @@ class ChangingFeed:
         return self
 
     def update_time(self, ident: str) -> str:
+        """Each item's own stamp, one minute apart (a stamp most items of an answer share is the
+        answer's refresh time, no signal: docs/updates.md); CHANGED's second is ``SECOND_UPDATE``."""
         if ident == BAD:
             return "yesterday" if self.phase == 1 else "2026-08-01 00:00:00"
+        minute = list(TITLES).index(ident)
         if ident == STABLE or self.phase == 1:
-            return FIRST_UPDATE
-        return SECOND_UPDATE
+            return f"{FIRST_UPDATE[:-5]}{minute:02d}:00"
+        return f"{SECOND_UPDATE[:-5]}{minute:02d}:00"
 
     def item(self, ident: str) -> dict[str, Any]:
         url = f"https://news.qq.com/rain/a/{ident}"
