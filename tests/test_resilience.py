@@ -52,7 +52,7 @@ def test_refusals_and_resets_every_article_once(site, tmp_path: Path) -> None:  
     mirror, url = site
     mirror.faults = Faults(refuse=0.3, reset=0.05, seed=7)
     # Refusals are what this test is about, not an alarm (the refusals monitor: tests/test_monitors.py).
-    result = crawl(url, tmp_path, "-a", IDS, *FAST, "-s", "MONITORS_REFUSED_MAX=1000")
+    result = crawl(url, tmp_path, "-a", IDS, *FAST, "-s", "MONITORS_REFUSED_MAX=1")
     log = result.log
     assert result.returncode == 0, log[-3000:]
     assert_consistent(tmp_path)
