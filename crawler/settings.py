@@ -242,6 +242,10 @@ DOWNLOADER_MIDDLEWARES = {
     # failed connection before the retry; the robots.txt one-liner sees what the retries left.
     "crawler.middlewares.network.NetworkMiddleware": 590,
     "crawler.middlewares.network.RobotsErrorMiddleware": 540,
+    # Scrapy's robots.txt middleware with every request waiting for robots.txt judged by it
+    # (crawler.middlewares.robots: Scrapy 2.19 lets all but the first through).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RobotsTxtMiddleware": 100,
     # Next to the downloader: validators on an article fetched again, its 304 read as unchanged,
     # every article page answer counted (redirect hops and retries included).
     "crawler.middlewares.conditional.ConditionalMiddleware": 880,

@@ -7,6 +7,7 @@ code table (``crawler.exitcode``) and the summary are pure and tested on stats.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import subprocess
@@ -323,3 +324,35 @@ def test_robots_txt_failure_is_one_line_and_ignored(caplog: pytest.LogCaptureFix
     )
     assert record.exc_info is None
     assert mw.process_exception(Request("https://news.qq.com/rain/a/X"), DownloadTimeoutError("x")) is None
+
+
+def waiting_for_robots_txt(middleware_class: type) -> list[object]:
+    """What three requests that arrive while robots.txt is being fetched are judged by."""
+    from scrapy import Request
+    from twisted.internet.defer import Deferred
+
+    from tests.support.components import project_crawler
+
+    middleware = middleware_class.from_crawler(project_crawler())
+    parser = object()
+
+    async def three() -> list[object]:
+        pending: Deferred[object] = Deferred()
+        middleware._parsers["news.qq.com"] = pending  # noqa: SLF001 (robots.txt being fetched)
+        waiting = [asyncio.ensure_future(middleware.robot_parser(Request(f"https://news.qq.com/rain/a/{n}"))) for n in range(3)]
+        await asyncio.sleep(0)
+        pending.callback(parser)
+        return [got is parser for got in await asyncio.gather(*waiting)]
+
+    return asyncio.run(three())
+
+
+def test_every_request_waiting_for_robots_txt_is_judged_by_it() -> None:
+    """Scrapy 2.19 gives robots.txt's parser to the first waiting request only and lets the rest
+    through (``crawler.middlewares.robots``); here each of them is judged."""
+    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as Scrapys
+
+    from crawler.middlewares.robots import RobotsTxtMiddleware
+
+    assert waiting_for_robots_txt(RobotsTxtMiddleware) == [True, True, True]
+    assert waiting_for_robots_txt(Scrapys) == [True, False, False]  # the bug, while Scrapy has it
