@@ -13,7 +13,8 @@ code      meaning
 2         Scrapy's own: a bad command line (usage error)
 3         bad input: ``bad_arguments``, or a bad setting (an unknown ``OUTPUT_PROFILE``, a bad
           ``THUMBNAILS_FRONT_MATTER`` or ``DELETED_FILES``: the crawl never opens)
-4         the place to write is unusable: ``bad_output_root``, ``bad_store``,
+4         the place to write is unusable: ``bad_output_root``, ``bad_store``, ``output_lost``
+          (the output root turned read-only or vanished mid-crawl, ``crawler.extensions.output``),
           ``redis_unreachable``, ``redis_lost``
 5         qq.com could not be read: ``network``, ``blocked``, or ``nothing_fetched`` (requests
           went out, every one failed, none got an answer of 2xx, nothing was written)
@@ -35,6 +36,7 @@ REASON_CODES = {
     "bad_settings": BAD_INPUT,
     "bad_output_root": BAD_PLACE,
     "bad_store": BAD_PLACE,
+    "output_lost": BAD_PLACE,
     "redis_unreachable": BAD_PLACE,
     "redis_lost": BAD_PLACE,
     "network": UNREACHABLE,

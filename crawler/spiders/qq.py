@@ -73,6 +73,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.faults import transport_fault, why
 from crawler.items import Article
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
@@ -120,6 +121,7 @@ class QqSpider(scrapy.Spider):
         # fresh bound method per request kept missing (2.5% of the crawl's time: issue 18).
         self._on_article = self.parse_article
         self._on_article_error = self.article_failed
+        self.sitemaps_read: set[str] = set()  # sitemap URLs read or queued (first_read)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
@@ -365,6 +367,10 @@ class QqSpider(scrapy.Spider):
             if "qq_id" in request.meta:
                 self.outcome(request.meta["qq_id"], DROPPED, f"refused_{failure.value.reason}")
             return
+        fault = transport_fault(failure.value)
+        if fault is not None:
+            self.transport_failed(failure, fault)
+            return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # a decision of a middleware (dedup, robots.txt), counted by it
         request = failure.request  # type: ignore[attr-defined]
@@ -379,7 +385,21 @@ class QqSpider(scrapy.Spider):
             logger.warning("Dropped %s: HTTP %s", what, response.status)
         else:
             self._stat(f"{prefix}/network")
-            logger.warning("Dropped %s: %s", what, failure.getErrorMessage())
+            logger.warning("Dropped %s: %s", what, why(failure.value))
+
+    def transport_failed(self, failure: Failure, fault: str) -> None:
+        """A request the answer's fault ended (``too_big``, ``redirect_loop``: counted under its
+        source, an article dropped with the reason), or the stop cancelled (``stopped``: nothing is
+        recorded, the next run fetches it; ``crawler.extensions.stop`` counts them)."""
+        if fault == "stopped":
+            return
+        request = failure.request  # type: ignore[attr-defined]
+        self._stat(f"{request.meta.get('qq_source_stats', 'qq/dropped')}/{fault}")
+        asked = request.meta.get("redirect_urls", [request.url])[0]
+        what = request.meta.get("qq_id") or request.cb_kwargs.get("channel") or "sitemap"
+        logger.warning("Dropped %s (%s): %s: %s", what, asked[:300], fault, why(failure.value)[:300])
+        if "qq_id" in request.meta:
+            self.outcome(request.meta["qq_id"], DROPPED, fault)
 
     # -- channel feeds ----------------------------------------------------------------------------
 
@@ -453,9 +473,20 @@ class QqSpider(scrapy.Spider):
     def sitemap_request(self, url: str, *, from_page: bool = False) -> scrapy.Request:
         return feeds.sitemap_request(url, self.parse_sitemap, self.failed, from_page=from_page)
 
+    def first_read(self, url: str) -> bool:
+        """Whether this crawl reads the sitemap at ``url`` for the first time (then noted as read):
+        an index that lists itself, or another one already read, is read once."""
+        if url in self.sitemaps_read:
+            return False
+        self.sitemaps_read.add(url)
+        return True
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        assert response.request is not None
+        for url in {response.url, *response.request.meta.get("redirect_urls", [])}:
+            self.first_read(url)
         try:
-            links, entries = parse_sitemap(response.body, self.max_size)
+            links, entries = parse_sitemap(response.body, response.meta.get("download_maxsize", self.max_size))
         except SourceError as error:
             self._stat(f"qq/sitemap/bad/{error.reason}")
             logger.warning("Bad sitemap %s: %s", response.url, error)
@@ -464,6 +495,10 @@ class QqSpider(scrapy.Spider):
         for link in links:
             if since is not None and link.lastmod is not None and link.lastmod < since:
                 self._stat("qq/sitemap/skipped_old")
+                continue
+            if not self.first_read(link.url):
+                self._stat("qq/sitemap/repeated")
+                logger.warning("Sitemap %s lists %s, already read or queued in this crawl: not read again", response.url, link.url)
                 continue
             yield self.sitemap_request(link.url, from_page=True)
         if not links:
