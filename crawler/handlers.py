@@ -1,8 +1,10 @@
 """The crawl's HTTP(S) download handler: Scrapy's ``HTTP11DownloadHandler``, stoppable and plain-spoken.
 
-* ``stop()`` cancels every download in flight (its connection is aborted) and fails every later one
-  at once, each with ``crawler.faults.DownloadStopped``: ``crawler.extensions.stop`` calls it when a
-  stopping crawl's grace (``STOP_GRACE``) has passed, so a slow page cannot hold the stop.
+* ``refuse()`` fails every later download at once but an article's images, and ``stop()`` cancels
+  every download in flight (its connection is aborted) and every later one, each with
+  ``crawler.faults.DownloadStopped``: ``crawler.extensions.stop`` calls the first when a crawl
+  starts closing (Scrapy's downloader would still send the requests it holds for their slot's
+  delay) and the second when its grace (``STOP_GRACE``) has passed, so a slow page cannot hold the stop.
 * A download Scrapy cancels for its size (``DOWNLOAD_MAXSIZE``, or the request's
   ``download_maxsize``) fails as ``crawler.faults.ResponseTooBig``, naming the limit (Scrapy's own
   cancellation after the body started says nothing).
@@ -33,8 +35,12 @@ from scrapy.utils.asyncio import is_asyncio_available
 
 from crawler.faults import DownloadStopped, ResponseTooBig
 
-# Sent by crawler.extensions.stop: every handler cancels its downloads (each answers how many).
+# Sent by crawler.extensions.stop when a crawl starts closing: no new download but those that
+# finish an article already downloaded (its images, FINISHING_META in their meta) ...
+refuse_downloads = object()
+# ... and STOP_GRACE seconds later: every download in flight is cancelled (each handler answers how many).
 stop_downloads = object()
+FINISHING_META = "qq_image_role"
 
 # What a Scrapy download error without a message means.
 SILENT_ERRORS: dict[type[Exception], str] = {
@@ -52,7 +58,14 @@ class StoppableDownloadHandler(HTTP11DownloadHandler):
         self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         self.in_flight: set[asyncio.Future[Response]] = set()
         self.stopped = False
+        self.refusing = False
         crawler.signals.connect(self.stop, signal=stop_downloads)
+        crawler.signals.connect(self.refuse, signal=refuse_downloads)
+
+    def refuse(self) -> None:
+        """Start no download but an article's images (the requests the downloader still holds
+        for their slot's delay or concurrency fail at once)."""
+        self.refusing = True
 
     def stop(self) -> int:
         """Cancel every download in flight, and every later one; how many were cancelled."""
@@ -63,8 +76,8 @@ class StoppableDownloadHandler(HTTP11DownloadHandler):
         return cancelled
 
     async def download_request(self, request: Request) -> Response:
-        if self.stopped:
-            raise DownloadStopped("the crawl is stopping")
+        if self.stopped or (self.refusing and not request.meta.get(FINISHING_META)):
+            raise DownloadStopped("not asked for: the crawl is stopping")
         if not is_asyncio_available():
             return await self._named(request)
         download = asyncio.ensure_future(self._named(request))

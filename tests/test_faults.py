@@ -351,3 +351,121 @@ def test_a_body_shorter_than_its_length_is_dropped_saying_why(hostile: tuple[Mir
             assert "shorter than its Content-Length" in line, line
     assert any(f"Dropped {fetch_url(ident)}: " in line for line in result.log.splitlines())
     no_traceback(result)
+
+
+# -- the output root lost mid-crawl -------------------------------------------------------------------
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="a read-only bind mount needs root (CI runs as root)")
+
+
+def read_only(root: Path) -> None:
+    """Over-mount ``root`` with a read-only bind of itself: every new open under it fails (EROFS),
+    as after a disk's errors=remount-ro; files already open (the store) are the old mount's."""
+    subprocess.run(["mount", "--bind", str(root), str(root)], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", str(root)], check=True)
+
+
+def lose_root_at(site: Mirror, ident: str, root: Path, lose: Callable[[], None]) -> None:
+    """When the crawl asks for ``ident``'s page, the mirror waits for two articles on disk, loses
+    the output root, then answers."""
+    path = path_of(fetch_url(ident))
+    page = site.article(ident)
+
+    def route(match: re.Match[str], _: Mirror) -> Reply:
+        deadline = time.monotonic() + 30
+        while len(list(root.rglob("*.md"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lose()
+        return page
+
+    site.routes.insert(0, (re.compile("^" + re.escape(path) + "$"), route))
+
+
+LOSSES: dict[str, tuple[Callable[[Path], None], Callable[[Path], None]]] = {
+    # how the root is lost, and how it comes back for the rerun
+    "read_only": (read_only, lambda root: subprocess.run(["umount", str(root)], check=True)),
+    "vanished": (lambda root: root.rename(root.with_name("moved")), lambda root: root.with_name("moved").rename(root)),
+}
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_an_output_root_lost_mid_crawl_ends_it_cleanly(loss: str, hostile: tuple[Mirror, Hostile, str], tmp_path: Path) -> None:
+    site, _, url = hostile
+    lose, restore = LOSSES[loss]
+    root = tmp_path / "output"
+    lost = threading.Event()
+
+    def once() -> None:
+        if not lost.is_set():
+            lost.set()
+            lose(root)
+
+    lose_root_at(site, WRITTEN[2], root, once)  # one page at a time: the first two are written before it
+    args = ("-a", "ids=" + ",".join(WRITTEN), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    try:
+        result = run(url, root, *args).finish(60)
+    finally:
+        if lost.is_set():
+            restore(root)
+    assert lost.is_set()
+    assert result.returncode == 4, result.log[-3000:]
+    assert result.stats["finish_reason"] == "output_lost"
+    assert stat(result, "output/lost") == 1
+    errors = [line for line in result.log.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and "mid-crawl" in errors[0], "\n".join(errors)
+    no_traceback(result)
+    first = assert_whole(root)  # what was written is whole, nothing stray
+    assert set(first) < set(WRITTEN) and WRITTEN[2] not in first
+    again = run(url, root, "-a", "ids=" + ",".join(WRITTEN)).finish(60)  # the rerun writes the rest
+    assert again.returncode == 0, again.log[-3000:]
+    assert sorted(assert_whole(root)) == sorted(WRITTEN)
+    assert again.stats.get("write/written", 0) == len(WRITTEN) - len(first)
+
+
+# -- a prompt stop ------------------------------------------------------------------------------------
+
+SLOW = "20250301A0SL0100"  # a page whose server never answers
+
+
+def slow_answer(faults: Hostile) -> Answer:
+    return lambda handler: faults.release.wait(120)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_is_prompt_and_the_rerun_writes_the_rest(signum: int, hostile: tuple[Mirror, Hostile, str], tmp_path: Path) -> None:
+    site, faults, url = hostile
+    slow_path = path_of(fetch_url(SLOW))
+    faults.answers[slow_path] = slow_answer(faults)
+    ids = "ids=" + ",".join([SLOW, *WRITTEN])
+    # One article page a second: most are still waiting in the queue when the signal comes.
+    crawl = run(url, tmp_path, "-a", ids, "-s", "DOWNLOAD_DELAY=1", "-s", "DOWNLOAD_DELAY_JITTER=0")
+    deadline = time.monotonic() + 60
+    while not any(path == slow_path for _, path in faults.log) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.2)  # one more page asked for
+    crawl.process.send_signal(signum)
+    sent = time.monotonic()
+    result = crawl.finish(60)
+    took = time.monotonic() - sent
+    print(f"STOP {signal.Signals(signum).name}: exit after {took:.1f} s (STOP_GRACE {project_settings.STOP_GRACE})")
+    assert took < 10, took
+    assert result.returncode == 1, result.log[-3000:]  # interrupted (docs/monitoring.md)
+    assert result.stats["finish_reason"] == "shutdown"
+    assert stat(result, "stop/cancelled") >= 1
+    no_traceback(result)
+    # No new page was asked for after the signal (robots.txt and images aside, none are due).
+    late = [path for moment, path in faults.log if moment > sent + 0.1 and re.search(r"/rain/a/|/a/\d{8}/", path)]
+    assert late == [], late
+    written = assert_whole(tmp_path)
+    assert SLOW not in written and len(written) < len(WRITTEN)
+    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    recorded = {record.id: record for record in store.records()}
+    store.close()
+    assert SLOW not in recorded  # nothing recorded for what was not written
+    assert {i for i, r in recorded.items() if r.state == "written"} == set(written)
+    # The rerun writes the rest, each once.
+    again = run(url, tmp_path, "-a", "ids=" + ",".join(WRITTEN)).finish(60)
+    assert again.returncode == 0, again.log[-3000:]
+    assert sorted(assert_whole(tmp_path)) == sorted(WRITTEN)
+    assert again.stats.get("write/written", 0) == len(WRITTEN) - len(written)

@@ -20,7 +20,6 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.faults import why
-from crawler.store.extension import root_problem
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +39,8 @@ class OutputGuard:
     def lost(self, error: BaseException) -> bool:
         """Whether ``error`` is the output root lost; the first time, the crawl is closed."""
         if self.problem is None:
+            from crawler.store.extension import root_problem  # noqa: PLC0415 (the store imports the pipelines)
+
             problem = root_problem(self.root)
             if problem is None:
                 return False

@@ -4,11 +4,12 @@ On the first SIGTERM or SIGINT (Scrapyd's cancel, ``systemctl stop``, Ctrl-C) Sc
 engine: no new request is sent, and the crawl closes with the reason ``shutdown`` once every
 request in progress is done, however slow its server. The same holds for a crawl closing for
 any other reason (``network``, ``output_lost``...). This extension watches for a closing engine
-and, ``STOP_GRACE`` seconds into it, cancels the downloads still in flight
-(``crawler.handlers.StoppableDownloadHandler.stop``): their connections are aborted, and they and
-any download asked for later fail at once as ``crawler.faults.DownloadStopped``, which the spider
-and the pipelines pass over without recording anything (no store record, no file), so the next run
-fetches those articles. What was already downloaded goes through the pipelines and is written
+and, at once, has no new download started but an article's images (Scrapy's downloader still
+holds requests waiting for their slot's delay; ``crawler.handlers.StoppableDownloadHandler.refuse``),
+then, ``STOP_GRACE`` seconds into it, cancels the downloads still in flight (``stop``): their
+connections are aborted. Each fails as ``crawler.faults.DownloadStopped``, which the spider passes
+over without recording anything; an article whose image was cancelled is not written
+(``thumbnails/dropped/stopped``), so the next run fetches those articles. What was already downloaded goes through the pipelines and is written
 whole (every file through a temporary file and a rename). The exit code of an interrupted crawl
 is 1 (``crawler.exitcode``); a second signal is Scrapy's forced, unclean stop.
 
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 import logging
 from time import monotonic
+from typing import Any
 
 from scrapy import signals
 from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.handlers import stop_downloads
+from crawler.handlers import refuse_downloads, stop_downloads
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class PromptStop:
         self.grace = grace
         self.since: float | None = None  # when the engine was first seen closing
         self.cancelled = False
-        self.loop = create_looping_call(self.watch)
+        self.loop: Any = None  # the looping call, made when the engine starts (the reactor is there)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PromptStop:
@@ -57,10 +59,11 @@ class PromptStop:
         return extension
 
     def engine_started(self) -> None:
+        self.loop = create_looping_call(self.watch)
         self.loop.start(TICK, now=False)
 
     def spider_closed(self) -> None:
-        if self.loop.running:
+        if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.since is not None:
             assert self.crawler.stats is not None
@@ -74,6 +77,7 @@ class PromptStop:
             if not closing(engine):
                 return
             self.since = monotonic()
+            self.crawler.signals.send_catch_log(refuse_downloads)
             if engine.downloader.active:
                 logger.info(
                     "Closing: no new page is asked for; %d downloads in flight, cancelled in %g s (STOP_GRACE) if not done",

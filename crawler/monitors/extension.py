@@ -7,7 +7,9 @@ leaves a failure's words to ``crawler.monitors.actions.ReportAction`` (no unitte
 
 A crawl refused when it opened (``crawler.exitcode.REFUSED_AT_START``: bad arguments, an unusable
 output root or store, Redis unreachable) runs no monitor: one INFO line says so, no ``monitors/*``
-stat is set, and the summary says "not run".
+stat is set, and the summary says "not run". Nor does a crawl whose output root was lost mid-crawl
+(``output_lost``, ``crawler.extensions.output``): its one ERROR line says what happened, and a
+monitor's verdict on a crawl cut short would only repeat it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from spidermon.contrib.scrapy.extensions import Spidermon as SpidermonExtension
 from spidermon.contrib.scrapy.runners import LOG_MESSAGE_HEADER, SpiderMonitorResult, SpiderMonitorRunner
 
 from crawler.exitcode import REFUSED_AT_START
+from crawler.extensions.output import REASON as OUTPUT_LOST
 
 logger = logging.getLogger("spidermon")
 
@@ -39,8 +42,9 @@ class _Runner(SpiderMonitorRunner):
 
 class Spidermon(SpidermonExtension):
     def spider_closed(self, spider: Any, reason: str = "") -> None:
-        if reason in REFUSED_AT_START:
-            logger.info("[%s] Monitors not run: the crawl was refused at start (%s)", LOG_MESSAGE_HEADER, reason)
+        if reason in REFUSED_AT_START or reason == OUTPUT_LOST:
+            why = "the output root was lost mid-crawl" if reason == OUTPUT_LOST else "the crawl was refused at start"
+            logger.info("[%s] Monitors not run: %s (%s)", LOG_MESSAGE_HEADER, why, reason)
             for periodic in self.periodic_tasks.get(spider, []):
                 periodic.stop()
             return

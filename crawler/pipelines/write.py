@@ -32,7 +32,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import run_in_thread
 
-from crawler.extensions.output import output_lost
 from crawler.items import Article
 from crawler.render import RenderOptions, render_article
 
@@ -109,6 +108,8 @@ class WritePipeline:
         except ValueError as exc:
             raise self._drop("bad_path", item, str(exc)) from exc
         except OSError as exc:
+            from crawler.extensions.output import output_lost  # noqa: PLC0415 (crawler.extensions imports this module)
+
             if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
                 raise self._drop("output_lost", item, f"{item.paths.markdown}: {exc}", logging.DEBUG) from exc
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc
