@@ -38,6 +38,10 @@ rechecks up to ``UPDATE_BUDGET`` written articles published within the window an
 video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
 (``crawler.store.outcomes``): the spider itself does no store I/O.
 
+Faults below the page (docs/limits.md): a body past its size limit and a redirect loop drop what
+was asked for with the reason (``<source>/too_big``, ``<source>/redirect_loop``, ``transport_failed``);
+a download a stop cancelled is passed over, nothing recorded.
+
 A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
 ``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
 doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
@@ -45,7 +49,8 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
-``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
+``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap, unless its
+request has its own ``download_maxsize``: ``SIZES_SITEMAP_MAXSIZE``),
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/deleted``, ``qq/dropped/<reason>``,
 ``qq/extraction/{data,dom,meta}`` (pages read from the template's data, or falling back to the DOM
@@ -53,7 +58,8 @@ or the meta tags: ``Article.extraction``; the template drift monitor reads them)
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
-``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
+``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/sitemap/repeated``
+(a sitemap already read or queued: read once per crawl), ``qq/bad_arguments``,
 ``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``).
 """
 
