@@ -488,11 +488,11 @@ class QqSpider(scrapy.Spider):
         return True
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        assert response.request is not None
-        for url in {response.url, *response.request.meta.get("redirect_urls", [])}:
+        meta = response.request.meta if response.request is not None else {}
+        for url in {response.url, *meta.get("redirect_urls", [])}:
             self.first_read(url)
         try:
-            links, entries = parse_sitemap(response.body, response.meta.get("download_maxsize", self.max_size))
+            links, entries = parse_sitemap(response.body, meta.get("download_maxsize", self.max_size))
         except SourceError as error:
             self._stat(f"qq/sitemap/bad/{error.reason}")
             logger.warning("Bad sitemap %s: %s", response.url, error)
