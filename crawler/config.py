@@ -305,6 +305,10 @@ class Config:
     throttle_max_delay: float = spec(number(above=True))
     throttle_blocked_after: float = spec(number(above=True))
     network_failures: int = spec(integer())
+    # limits and stopping (docs/limits.md)
+    sizes_feed_maxsize: int = spec(integer(1))
+    sizes_sitemap_maxsize: int = spec(integer(1))
+    stop_grace: float = spec(number())
     # distributed mode
     redis_url: str = spec(url(("redis", "rediss", "unix")))
     redis_start_urls_key: str = spec(text)

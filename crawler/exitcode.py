@@ -25,6 +25,7 @@ REASON_CODES = {
     "bad_spider": BAD_INPUT,  # a spider that cannot take work from Redis
     "bad_output_root": BAD_PLACE,
     "bad_store": BAD_PLACE,
+    "output_lost": BAD_PLACE,
     "redis_unreachable": BAD_PLACE,
     "redis_lost": BAD_PLACE,
     "network": UNREACHABLE,
@@ -37,6 +38,9 @@ REASON_CODES = {
 REFUSED_AT_START = frozenset(
     {"bad_arguments", "bad_settings", "bad_lease", "bad_spider", "bad_output_root", "bad_store", "redis_unreachable"}
 )
+# Crawls the monitors do not judge: those refused at start, and one whose output root was lost
+# mid-crawl (crawler.extensions.output: its report could not be written either).
+NOT_JUDGED = REFUSED_AT_START | {"output_lost"}
 
 
 def written(stats: Mapping[str, Any]) -> int:

@@ -61,6 +61,10 @@ EXTENSIONS = {
     "crawler.store.outcomes.OutcomeRecorder": 110,
     # The ledger: what the pipelines dropped settles its article (crawler.ledger).
     "crawler.ledger.LedgerExtension": 120,
+    # The output root lost mid-crawl (read-only, removed): the crawl closes, exit 4 (crawler.extensions.output).
+    "crawler.extensions.output.OutputGuard": 125,
+    # A prompt stop: in-flight downloads cancelled STOP_GRACE seconds into a stop (crawler.extensions.stop).
+    "crawler.extensions.stop.PromptStop": 130,
     # Spidermon (its extension, logging without the deprecated Spider.log()): the monitors of
     # crawler.monitors run when the spider closes; their verdict is in the stats StatsFile writes.
     "crawler.monitors.extension.Spidermon": 500,
@@ -234,6 +238,8 @@ DOWNLOADER_MIDDLEWARES = {
     # First of all: an article already written or being fetched elsewhere is never downloaded
     # (not even its robots.txt), whatever path its request came by.
     "crawler.middlewares.dedup.DedupMiddleware": 50,
+    # Feed pages and sitemaps get their own size limit (crawler.middlewares.sizes).
+    "crawler.middlewares.sizes.SizeLimitMiddleware": 70,
     # Holds a request back by meta["qq_retry_delay"] seconds (busy feed retries) before the rest look at it.
     "crawler.middlewares.delay.DelayMiddleware": 60,
     # After RetryMiddleware (550) on the way in: it slows the host down before the retry is queued.
@@ -350,3 +356,24 @@ URLPOLICY_ENABLED = True
 # function. The system resolver; tests name one of their own, as they name the mirror.
 URLPOLICY_RESOLVER = "crawler.urls.resolve_host"
 # (The middleware is in DOWNLOADER_MIDDLEWARES above, before RobotsTxtMiddleware.)
+
+# -- Limits and faults below the page (docs/limits.md) -----------------------------------------------
+# Scrapy's HTTP(S) download handler, stoppable (crawler.handlers): a stopping crawl cancels what is
+# still downloading after STOP_GRACE, and a download cut for its size says so (…/too_big).
+DOWNLOAD_HANDLERS = {"http": "crawler.handlers.StoppableDownloadHandler", "https": "crawler.handlers.StoppableDownloadHandler"}
+# Largest body accepted, in bytes, after decompression (Scrapy cuts the download at this size, and
+# its HttpCompressionMiddleware stops inflating a gzip/deflate/br/zstd body there): an article page
+# is at most ~320 KB (the 2016 template), so 8 MiB is 25 times that. Feeds and sitemaps have their
+# own below, images THUMBNAILS_MAXSIZE. Past it: dropped, qq/dropped/too_big (qq/feed/bad/too_big...).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+# Scrapy logs a WARNING for a body past this size (a page 6 times the largest seen).
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# DOWNLOAD_MAXSIZE of feed pages (an answer of 20 items is ~25 KB) and of sitemaps (a urlset of
+# 50,000 qq.com URLs is ~8 MB; its gzip is inflated to this size at most), set on their requests
+# by crawler.middlewares.sizes.
+SIZES_FEED_MAXSIZE = 2 * 1024 * 1024
+SIZES_SITEMAP_MAXSIZE = 16 * 1024 * 1024
+# A closing crawl (the first SIGTERM/SIGINT, or any other reason) waits this many seconds for the
+# downloads in flight, then cancels them (crawler.extensions.stop): nothing of theirs is recorded,
+# the next run fetches them. 0: cancelled at once.
+STOP_GRACE = 3.0

@@ -79,6 +79,8 @@ def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
         lines.append(f"  monitors: {_n(stats, 'monitors/passed')} passed, {verdict}")
     elif reason in REFUSED_AT_START:
         lines.append("  monitors: not run (the crawl was refused at start)")
+    elif reason == "output_lost":
+        lines.append("  monitors: not run (the output root was lost mid-crawl)")
     lines.append(f"  elapsed: {float(stats.get('elapsed_time_seconds', 0.0)):.1f} s; finish reason: {reason}")
     return lines
 

@@ -5,9 +5,9 @@ Spidermon 1.27's runner writes its results with ``spider.log()``, which Scrapy 2
 This subclass runs the suites the same way with a result that logs to ``spidermon`` instead, and
 leaves a failure's words to ``crawler.monitors.actions.ReportAction`` (no unittest traceback).
 
-A crawl refused when it opened (``crawler.exitcode.REFUSED_AT_START``: bad arguments, an unusable
-output root or store, Redis unreachable) runs no monitor: one INFO line says so, no ``monitors/*``
-stat is set, and the summary says "not run".
+A crawl refused when it opened, or whose output root was lost mid-crawl
+(``crawler.exitcode.NOT_JUDGED``), runs no monitor: one INFO line says so, no ``monitors/*`` stat
+is set, and the summary says "not run".
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 from spidermon.contrib.scrapy.extensions import Spidermon as SpidermonExtension
 from spidermon.contrib.scrapy.runners import LOG_MESSAGE_HEADER, SpiderMonitorResult, SpiderMonitorRunner
 
-from crawler.exitcode import REFUSED_AT_START
+from crawler.exitcode import NOT_JUDGED
+from crawler.extensions.output import REASON as OUTPUT_LOST
 from crawler.extensions.sitehook import settled
 
 logger = logging.getLogger("spidermon")
@@ -41,8 +42,9 @@ class _Runner(SpiderMonitorRunner):
 class Spidermon(SpidermonExtension):
     async def spider_closed(self, spider: Any, reason: str = "") -> None:
         await settled(self.crawler)  # judged with the site hooks' outcome (crawler.extensions.sitehook)
-        if reason in REFUSED_AT_START:
-            logger.info("[%s] Monitors not run: the crawl was refused at start (%s)", LOG_MESSAGE_HEADER, reason)
+        if reason in NOT_JUDGED:
+            why = "the output root was lost mid-crawl" if reason == OUTPUT_LOST else "the crawl was refused at start"
+            logger.info("[%s] Monitors not run: %s (%s)", LOG_MESSAGE_HEADER, why, reason)
             for periodic in self.periodic_tasks.get(spider, []):
                 periodic.stop()
             return

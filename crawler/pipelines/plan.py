@@ -25,7 +25,8 @@ update time is the source's (else the fetch time), never moved back.
 
 A path that would leave the output root is dropped (``plan/dropped/bad_path``); a store that fails
 (e.g. its lock timed out) drops the article (``plan/dropped/store``): nothing was recorded, so the
-next run fetches it again. Sets ``Article.paths`` and ``Article.modified``. Stats: ``plan/duplicate``,
+next run fetches it again; an output root lost mid-crawl (read-only, removed) closes the crawl
+(``crawler.extensions.output``) and drops the article quietly (``plan/dropped/output_lost``). Sets ``Article.paths`` and ``Article.modified``. Stats: ``plan/duplicate``,
 ``plan/renamed``, ``plan/updated``, ``plan/dropped/<reason>``.
 """
 
@@ -38,6 +39,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from crawler.extensions.output import output_lost
 from crawler.items import Article, Paths
 from crawler.ledger import Dropped
 from crawler.paths import Layout, plan_paths
@@ -97,7 +99,9 @@ class PlanPipeline:
         try:
             with store.lock(self.LOCK_KEY):
                 item.paths = self._plan(store, item, fingerprint)
-        except StoreError as exc:
+        except (StoreError, OSError) as exc:
+            if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
+                raise self._drop("dropped/output_lost", item, str(exc), logging.DEBUG) from exc
             raise self._drop("dropped/store", item, str(exc), logging.ERROR) from exc
         return item
 

@@ -62,6 +62,7 @@ Stats: ``thumbnails/refused/<reason>``, ``thumbnails/downloaded``, ``thumbnails/
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -83,6 +84,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    DropItem,
     IgnoreRequest,
     NotConfigured,
     ResponseDataLossError,
@@ -97,6 +99,8 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
+from crawler.extensions.output import output_lost
+from crawler.faults import DownloadStopped, too_big
 from crawler.items import Article, ImagePath
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.pipelines.write import write_atomic
@@ -197,6 +201,10 @@ def failure_reason(failure: Failure) -> ImageRejected:
         return ImageRejected("timeout", detail)
     if isinstance(value, DownloadCancelledError | CancelledError) and "max size" in str(value):
         return ImageRejected("too_large", detail)
+    if isinstance(value, DownloadStopped):  # cancelled by a stop: the article is not written
+        return ImageRejected("stopped", detail)
+    if too_big(value):
+        return ImageRejected("too_large", detail)
     if isinstance(value, IgnoreRequest):
         return ImageRejected("ignored", detail)
     if isinstance(value, FileException):  # FilesPipeline could not store it (e.g. a full disk)
@@ -223,6 +231,8 @@ class AtomicFSFilesStore(FSFilesStore):
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        if not Path(self.basedir).is_dir():  # the output root is gone: never made again here
+            raise FileNotFoundError(errno.ENOENT, "the output root is gone", self.basedir)
         write_atomic(self._get_filesystem_path(path), buf.getvalue())
 
 
@@ -346,6 +356,12 @@ class ThumbnailsPipeline(FilesPipeline):
         # The full decode runs in a thread: the reactor goes on meanwhile.
         await run_in_thread(decode_image, response.body)
         request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
+        # FilesPipeline logs a failed store with its traceback: an output root lost (read-only,
+        # removed) is found here first, and ends the crawl in one line (crawler.extensions.output).
+        if not os.access(self.root, os.W_OK):
+            error = OSError(errno.EROFS if self.root.is_dir() else errno.ENOENT, "the output root cannot be written", str(self.root))
+            if output_lost(self.crawler, error):
+                raise ImageRejected("store", str(error))
         return await super().media_downloaded(response, request, info, item=item)
 
     async def file_downloaded(
@@ -386,6 +402,7 @@ class ThumbnailsPipeline(FilesPipeline):
             return item
         if not item.thumbnail:
             self._inc("thumbnails/none")
+        stopped = False
         # Results come in the order of the requests (MediaPipeline gathers them in order).
         for (url, role, image), (ok, value) in zip(self.wanted(item), results, strict=True):
             stats = "thumbnails" if role == "thumbnail" else "thumbnails/body"
@@ -412,10 +429,18 @@ class ThumbnailsPipeline(FilesPipeline):
             rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
             refused = rejected.reason.startswith("refused/")
             self._inc(f"thumbnails/{rejected.reason}" if refused else f"{stats}/failed/{rejected.reason}")
+            if rejected.reason == "stopped":
+                stopped = True
+                continue
             logger.warning(
                 "Image not downloaded (%s: %s): %s referred in %s; the %s of %s keeps its remote URL",
                 rejected.reason, rejected.detail, url, item.source_url, role, item.id,
             )  # fmt: skip
+        if stopped:
+            # Written without it, the article would keep the remote URL for good: the next run writes it whole.
+            self._inc("thumbnails/dropped/stopped")
+            logger.info("Not written, the crawl is stopping: %s (%s), its images were cancelled", item.id, item.source_url)
+            raise DropItem("stopped: its images were cancelled", log_level="DEBUG")
         return item
 
     def _drop_other_formats(self, path: str, stem: str) -> None:

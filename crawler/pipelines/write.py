@@ -9,7 +9,9 @@ way) is refused. The file work (compare, write, ``fsync``, rename) runs in a thr
 (``scrapy.utils.asyncio.run_in_thread``), so the reactor does not wait for the disk.
 
 When the file cannot be written, the article is dropped and the images stored for it this run are
-removed, unless an earlier version of the article is on disk and links them.
+removed, unless an earlier version of the article is on disk and links them. When the output
+root itself is lost (read-only, removed), the crawl closes (``crawler.extensions.output``) and the
+article is dropped quietly (``write/dropped/output_lost``).
 
 Each file written is announced with the signal ``file_changed`` (a ``Change``; unchanged files are
 not), which ``crawler.extensions.sitehook`` collects to tell the site what changed.
@@ -17,11 +19,12 @@ not), which ``crawler.extensions.sitehook`` collects to tell the site what chang
 Settings: ``OUTPUT_ROOT`` and the rendering settings (``OUTPUT_PROFILE``, ``MARKDOWN_*``,
 ``THUMBNAILS_FRONT_MATTER``, ``THUMBNAILS_BODY_IMAGES``). Stats: ``write/written`` (every file
 written), ``write/rewritten`` (of those, replacing an earlier version), ``write/unchanged``,
-``write/dropped/bad_path``, ``write/dropped/error``.
+``write/dropped/bad_path``, ``write/dropped/error``, ``write/dropped/output_lost``.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tempfile
@@ -122,6 +125,10 @@ class WritePipeline:
         except ValueError as exc:
             raise self._drop("bad_path", item, str(exc)) from exc
         except OSError as exc:
+            from crawler.extensions.output import output_lost  # noqa: PLC0415 (crawler.extensions imports this module)
+
+            if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
+                raise self._drop("output_lost", item, f"{item.paths.markdown}: {exc}", logging.DEBUG) from exc
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc
         if outcome == UNCHANGED:
             self._inc("write/unchanged")
@@ -141,7 +148,10 @@ class WritePipeline:
     def store_file(self, relative: str, data: bytes) -> tuple[str, Path]:
         """Write ``data`` to ``relative`` under the root unless the file already holds it: what was
         done (``WRITTEN``, ``REWRITTEN``, ``UNCHANGED``) and the file. ValueError for a path that
-        leaves the root, OSError when the file cannot be written."""
+        leaves the root, OSError when the file cannot be written (or the root is gone: it is
+        never made again here)."""
+        if not self.root.is_dir():
+            raise FileNotFoundError(errno.ENOENT, "the output root is gone", str(self.root))
         target = inside(self.root, relative)
         existed = target.exists()
         if existed and target.read_bytes() == data:
@@ -149,9 +159,9 @@ class WritePipeline:
         write_atomic(target, data)
         return (REWRITTEN if existed else WRITTEN), target
 
-    def _drop(self, reason: str, item: Article, detail: str) -> Dropped:
+    def _drop(self, reason: str, item: Article, detail: str, level: int = logging.ERROR) -> Dropped:
         self._inc(f"write/dropped/{reason}")
-        logger.error("Dropped %s (%s): %s", item.id, item.source_url, detail)
+        logger.log(level, "Dropped %s (%s): %s", item.id, item.source_url, detail)
         assert item.paths is not None
         if not (self.root / item.paths.markdown).exists():
             for stored in item.image_files:

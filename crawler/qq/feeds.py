@@ -21,7 +21,7 @@ Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the UR
 (``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt
 from the id. Errors carry a ``reason`` that
 names a stats counter: ``not_json``, ``busy``, ``code``, ``no_data`` (feed), ``not_xml``,
-``bad_gzip``, ``too_big`` (sitemap). Feed items without a usable id are returned in
+``bad_gzip``, ``too_big`` (sitemap), ``too_deep`` (either: nested past what the parser reads). Feed items without a usable id are returned in
 ``FeedPage.bad_items`` so the caller can count them and use the rest of the page.
 
 Channels are named by ``CHANNELS`` (the short names qq.com uses, channel id ``news_news_<name>``);
@@ -30,13 +30,14 @@ Channels are named by ``CHANNELS`` (the short names qq.com uses, channel id ``ne
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lxml.etree import XMLSyntaxError
 from scrapy import Request
@@ -65,6 +66,10 @@ _CHANNEL_RE = re.compile(r"^[a-z0-9_]+$")
 _ID_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 
 EntryKind = Literal["article", "video", "other"]
+_T = TypeVar("_T")
+# libxml2 stops at 256 levels (without XML_PARSE_HUGE) and, recovering, reads what came before:
+# a sitemap cut there is reported (too_deep), not half read.
+_XML_DEPTH_ERROR = "depth"
 
 
 class SourceError(ValueError):
@@ -168,6 +173,21 @@ def feed_headers(channel: str) -> dict[str, str]:
     return {"Origin": "https://news.qq.com", "Referer": f"https://news.qq.com/ch/{name}"}
 
 
+def depth_bounded(parse: Callable[..., _T]) -> Callable[..., _T]:
+    """``parse`` with an answer nested too deep for Python's recursion (a JSON of 100,000 levels)
+    as ``SourceError("too_deep")`` instead of a ``RecursionError``."""
+
+    @functools.wraps(parse)
+    def bounded(body: bytes, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return parse(body, *args, **kwargs)
+        except RecursionError:
+            raise SourceError("too_deep", f"nested too deep to read ({len(body)} bytes)") from None
+
+    return bounded
+
+
+@depth_bounded
 def parse_feed(body: bytes) -> FeedPage:
     """The entries of one getPCList answer, groups flattened, in feed order."""
     try:
@@ -296,6 +316,7 @@ def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
     return xml
 
 
+@depth_bounded
 def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], list[Entry]]:
     """A sitemap index's links, or a urlset's article entries (the other list is empty).
 
@@ -307,7 +328,9 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], li
     except (XMLSyntaxError, StopIteration, ValueError) as exc:
         raise SourceError("not_xml", f"{exc!r}; starts {xml[:60]!r}") from exc
     if sitemap.type == "sitemapindex":
-        return [SitemapLink(d["loc"], parse_lastmod(d.get("lastmod", ""))) for d in sitemap if d.get("loc")], []
+        links = [SitemapLink(d["loc"], parse_lastmod(d.get("lastmod", ""))) for d in sitemap if d.get("loc")]
+        _check_depth(sitemap)
+        return links, []
     if sitemap.type != "urlset":
         raise SourceError("not_xml", f"root element <{sitemap.type}>, not a urlset or sitemapindex; starts {xml[:60]!r}")
     entries = []
@@ -317,7 +340,15 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], li
             kind: EntryKind = "video" if is_video_id(ident) else "article"
             lastmod = parse_lastmod(d.get("lastmod", ""))
             entries.append(Entry(id=ident, url=clean_url(d["loc"]) or "", published=lastmod, kind=kind, updated=lastmod))
+    _check_depth(sitemap)
     return [], entries
+
+
+def _check_depth(sitemap: Sitemap) -> None:
+    """``SourceError("too_deep")`` when the parser stopped at its depth limit (the rest unread)."""
+    for error in sitemap.xmliter.error_log:  # type: ignore[attr-defined]
+        if _XML_DEPTH_ERROR in error.message.lower():
+            raise SourceError("too_deep", f"nested deeper than the XML parser reads ({error.message.strip()})")
 
 
 def parse_lastmod(value: str) -> datetime | None:

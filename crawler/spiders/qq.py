@@ -42,6 +42,10 @@ published within the window and not seen for ``UPDATE_RECHECK_AFTER`` (``qq/rech
 video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
 (``crawler.store.outcomes``): the spider itself does no store I/O.
 
+Faults below the page (docs/limits.md): a body past its size limit and a redirect loop drop what
+was asked for with the reason (``<source>/too_big``, ``<source>/redirect_loop``, ``transport_failed``);
+a download a stop cancelled is passed over, nothing recorded.
+
 A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
 ``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
 doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
@@ -49,7 +53,8 @@ doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, ser
 
 Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
 ``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
-``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap),
+``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap, unless its
+request has its own ``download_maxsize``: ``SIZES_SITEMAP_MAXSIZE``),
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``,
 ``UPDATE_REFETCH_BUDGET``.
 Stats: ``qq/requested``, ``qq/bad_input``, ``qq/bad_input/<form>`` (a known non-article URL form:
@@ -59,7 +64,8 @@ the meta tags or the URL's date: ``Article.extraction``; the template drift moni
 (a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
 ``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
 ``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
-``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/bad_arguments``,
+``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/sitemap/repeated``
+(a sitemap already read or queued: read once per crawl), ``qq/bad_arguments``,
 ``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``),
 ``qq/feed/stamp/<kind>``, ``qq/sitemap/stamp/<kind>``, ``qq/stamp/{backwards,distrusted}``,
 ``qq/refetch/queued``, ``qq/refetch``, ``qq/refetch/held``.
@@ -83,6 +89,7 @@ from twisted.python.failure import Failure
 
 from crawler import ledger
 from crawler.config import config_of
+from crawler.faults import transport_fault, why
 from crawler.items import Article
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
@@ -159,6 +166,7 @@ class QqSpider(scrapy.Spider):
         # fresh bound method per request kept missing (2.5% of the crawl's time: issue 18).
         self._on_article = self.parse_article
         self._on_article_error = self.article_failed
+        self.sitemaps_read: set[str] = set()  # sitemap URLs read or queued (first_read)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QqSpider:
@@ -479,6 +487,10 @@ class QqSpider(scrapy.Spider):
                 self.outcome(article, DROPPED, f"refused_{failure.value.reason}")
                 ledger.settle(self.crawler, ledger.NOT_FETCHED, "refused")
             return
+        fault = transport_fault(failure.value)
+        if fault is not None:
+            self.transport_failed(failure, fault)
+            return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             # Another middleware's decision, counted by it: robots.txt, no network, any other.
             if article:
@@ -496,9 +508,24 @@ class QqSpider(scrapy.Spider):
                 ledger.settle(self.crawler, ledger.DROPPED, f"http_{response.status}")
         else:
             self._stat(f"{prefix}/network")
-            logger.warning("Dropped %s: %s", what, failure.getErrorMessage() or failure.type.__name__)
+            logger.warning("Dropped %s: %s", what, why(failure.value))
             if article:
                 ledger.settle(self.crawler, ledger.NOT_FETCHED, "network")
+
+    def transport_failed(self, failure: Failure, fault: str) -> None:
+        """A request the answer's fault ended (``too_big``, ``redirect_loop``: counted under its
+        source, an article dropped with the reason), or the stop cancelled (``stopped``: nothing is
+        recorded, the next run fetches it; ``crawler.extensions.stop`` counts them)."""
+        if fault == "stopped":
+            return
+        request = failure.request  # type: ignore[attr-defined]
+        self._stat(f"{request.meta.get('qq_source_stats', 'qq/dropped')}/{fault}")
+        asked = request.meta.get("redirect_urls", [request.url])[0]
+        what = request.meta.get("qq_id") or request.cb_kwargs.get("channel") or "sitemap"
+        logger.warning("Dropped %s (%s): %s: %s", what, asked[:300], fault, why(failure.value)[:300])
+        if "qq_id" in request.meta:
+            self.outcome(request.meta["qq_id"], DROPPED, fault)
+            ledger.settle(self.crawler, ledger.DROPPED, fault)
 
     # -- channel feeds ----------------------------------------------------------------------------
 
@@ -586,9 +613,20 @@ class QqSpider(scrapy.Spider):
     def sitemap_request(self, url: str, *, from_page: bool = False) -> scrapy.Request:
         return feeds.sitemap_request(url, self.parse_sitemap, self.failed, from_page=from_page)
 
+    def first_read(self, url: str) -> bool:
+        """Whether this crawl reads the sitemap at ``url`` for the first time (then noted as read):
+        an index that lists itself, or another one already read, is read once."""
+        if url in self.sitemaps_read:
+            return False
+        self.sitemaps_read.add(url)
+        return True
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        meta = response.request.meta if response.request is not None else {}
+        for url in {response.url, *meta.get("redirect_urls", [])}:
+            self.first_read(url)
         try:
-            links, entries = parse_sitemap(response.body, self.max_size)
+            links, entries = parse_sitemap(response.body, meta.get("download_maxsize", self.max_size))
         except SourceError as error:
             self._stat(f"qq/sitemap/bad/{error.reason}")
             logger.warning("Bad sitemap %s: %s", response.url, error)
@@ -597,6 +635,10 @@ class QqSpider(scrapy.Spider):
         for link in links:
             if since is not None and link.lastmod is not None and link.lastmod < since:
                 self._stat("qq/sitemap/skipped_old")
+                continue
+            if not self.first_read(link.url):
+                self._stat("qq/sitemap/repeated")
+                logger.warning("Sitemap %s lists %s, already read or queued in this crawl: not read again", response.url, link.url)
                 continue
             yield self.sitemap_request(link.url, from_page=True)
         if not links:

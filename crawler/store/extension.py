@@ -163,7 +163,8 @@ class StoreExtension:
             self._store.release(article_id)
         except StoreError as exc:
             self._inc("store/errors")
-            logger.warning("%s", exc)
+            lost = self.crawler.stats is not None and self.crawler.stats.get_value("output/lost")
+            logger.log(logging.DEBUG if lost else logging.WARNING, "%s", exc)
 
     def spider_closed(self) -> None:
         if self._keepalive is not None and self._keepalive.running:

@@ -38,6 +38,7 @@ import yaml
 from scrapy.crawler import Crawler
 
 from crawler.config import config_of
+from crawler.extensions.output import output_lost
 from crawler.paths import Layout, image_patterns
 from crawler.pipelines.write import Change, file_changed, inside, write_atomic
 from crawler.render.profiles import Profile, profile_from_settings
@@ -109,6 +110,9 @@ class OutcomeRecorder:
             if old is not None and old.written and outcome.state == DELETED and old.path:
                 self._deleted(old)
         except (StoreError, OSError, ValueError) as exc:
+            if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
+                self._inc("outcomes/output_lost")
+                return
             self._inc("outcomes/errors")
             logger.error("Could not record that %s is %s: %s", outcome.id, outcome.state, exc)
         finally:

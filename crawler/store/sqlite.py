@@ -261,7 +261,10 @@ class SqliteStore:
                 self._db.execute("DELETE FROM claims WHERE owner = ?", (self.token,))
             except sqlite3.DatabaseError:
                 pass  # the claims die with the owner file's lock anyway
-            self._owner_file(self.token).unlink(missing_ok=True)
+            try:
+                self._owner_file(self.token).unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only or vanished output root: the lock dies with the process anyway
             os.close(self._owner)
             self._owner = None
         self._db.close()

@@ -7,7 +7,8 @@ downloaded from ``http://127.0.0.1:8765/news.qq.com/rain/a/X`` and the response 
 the original URL. The rest of the crawler (download slots per host, robots.txt, redirects,
 AutoThrottle, extraction) sees qq.com exactly as on the network, and nothing leaves the machine.
 
-It is a download handler rather than a downloader middleware because a middleware can only
+It is the crawl's own handler (``crawler.handlers``: stoppable, sizes named) pointed at the
+mirror. It is a download handler rather than a downloader middleware because a middleware can only
 change a request's URL by rescheduling a new request, which the rest of the stack would then see.
 The download latency Scrapy records on the copy sent to the mirror is put back on the original
 request, so AutoThrottle adjusts to the mirror's real latency. Stats: ``mirror/requests``.
@@ -19,10 +20,11 @@ import json
 from urllib.parse import urlsplit
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+
+from crawler.handlers import StoppableDownloadHandler
 
 MIRROR_HANDLERS = {"http": "tests.mirror.handler.MirrorDownloadHandler", "https": "tests.mirror.handler.MirrorDownloadHandler"}
 
@@ -46,7 +48,7 @@ def mirror_url(mirror: str, url: str) -> str:
     return f"{mirror.rstrip('/')}/{parts.netloc}{parts.path or '/'}{query}"
 
 
-class MirrorDownloadHandler(HTTP11DownloadHandler):
+class MirrorDownloadHandler(StoppableDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         self.mirror: str = crawler.settings.get("QQ_MIRROR_URL", "")
         if not self.mirror:
