@@ -88,6 +88,18 @@ def markdown_path(article: Article, template: str, slug_max_length: int = 80, su
     return checked(path)
 
 
+_TEMPLATE_FIELD_RE = re.compile(r"\{(date|year|month|day|slug|id)\}")
+_FIELD_PATTERNS = {"date": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}", "month": r"\d{2}", "day": r"\d{2}", "slug": r"[^/]+", "id": r"[^/]+"}
+
+
+def fits_template(path: str, template: str) -> bool:
+    """Whether ``path`` is one the path template ``template`` gives (for some article): a file
+    written for another profile or ``OUTPUT_PATH`` does not fit."""
+    parts = _TEMPLATE_FIELD_RE.split(posixpath.normpath(template))
+    pattern = "".join(_FIELD_PATTERNS[part] if n % 2 else re.escape(part) for n, part in enumerate(parts))
+    return re.fullmatch(pattern, path) is not None
+
+
 def checked(path: str) -> str:
     """``path`` normalised, or ValueError when it would leave the output root."""
     normal = posixpath.normpath(path)

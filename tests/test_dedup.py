@@ -147,3 +147,28 @@ def test_feed_paging_and_dedup_give_one_answer(root: Path, record: Record, dropp
         assert passes(dedup, request("X")) is not dropped
     finally:
         store_of(dedup.crawler).spider_closed()
+
+
+def test_a_profile_switched_on_a_root_with_articles_is_counted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from crawler.extensions.summary import summary_lines
+
+    (tmp_path / "content/posts").mkdir(parents=True)
+    for n, ident in enumerate((WRITTEN, "20250207A0OTHE00")):
+        (tmp_path / f"content/posts/2025-02-07-a{n}.md").write_text("written\n", encoding="utf-8")
+    store = SqliteStore(tmp_path / DEFAULT_NAME)
+    store.put(Record(WRITTEN, "content/posts/2025-02-07-a0.md", "f"))
+    store.put(Record("20250207A0OTHE00", "content/posts/2025-02-07-a1.md", "g"))
+    store.close()
+    same = middleware(tmp_path)  # the hugo profile wrote them: nothing to say
+    assert not passes(same, request(WRITTEN))
+    assert same.crawler.stats.get_value("dedup/skipped/other_layout") is None
+    store_of(same.crawler).spider_closed()
+    caplog.clear()
+    switched = middleware(tmp_path, OUTPUT_PROFILE="jekyll")
+    assert not passes(switched, request(WRITTEN)) and not passes(switched, request("20250207A0OTHE00"))
+    stats = switched.crawler.stats.get_stats()
+    assert stats["dedup/skipped/written"] == stats["dedup/skipped/other_layout"] == 2
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "fresh OUTPUT_ROOT" in r.getMessage()]
+    assert len(warnings) == 1 and "content/posts/2025-02-07-a0.md" in warnings[0].getMessage()
+    assert "2 already written in another profile's layout" in "\n".join(summary_lines(stats, "finished"))
+    store_of(switched.crawler).spider_closed()

@@ -59,7 +59,8 @@ def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
     """The end-of-crawl block, one fact a line."""
     written, rewritten = _n(stats, "write/written"), _n(stats, "write/rewritten")
     skipped = {
-        "already written": _n(stats, "dedup/skipped"),
+        "already written": _n(stats, "dedup/skipped") - _n(stats, "dedup/skipped/other_layout"),
+        "already written in another profile's layout (a fresh OUTPUT_ROOT writes them)": _n(stats, "dedup/skipped/other_layout"),
         "being fetched by another crawl": _n(stats, "dedup/claimed"),
         **{what.replace("_", " "): n for what, n in _under(stats, "qq/skipped/").items()},
     }
