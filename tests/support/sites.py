@@ -40,10 +40,12 @@ READER_URLS = [
     "http://tech.qq.com/a/20161014/006270.htm",  # old GBK page: its thumbnail is its one body image
     "https://new.qq.com/rain/a/20201130A0G1JJ",  # 2020 page, four images, no share image
     "https://new.qq.com/omn/TWF20200/TWF2020041300303000.html",  # no image at all: no thumbnail
+    # The bad input: not in the screenshots (REAL_URLS)
     f"https://news.qq.com/rain/a/{ALL_FAILED}",
     f"https://news.qq.com/rain/a/{HOSTILE_NAMES}",
     f"https://news.qq.com/rain/a/{NO_TEXT}",
 ]
+REAL_URLS = READER_URLS[:6]  # the saved pages of qq.com only
 BUILDERS = ("hugo", "hugo-bundle", "jekyll", "eleventy", "hexo")
 LOCAL_IMAGES = ["-s", "THUMBNAILS_FRONT_MATTER=local", "-s", "THUMBNAILS_BODY_IMAGES=True"]
 
@@ -118,27 +120,27 @@ def _copy_example(example: str, site: Path) -> None:
         (site / "node_modules").symlink_to(source / "node_modules")
 
 
-def crawl_for(builder: str, mirror_url: str, root: Path, *extra: str) -> tuple[Crawl, dict[str, dict[str, Any]]]:
-    """Crawl ``READER_URLS`` for ``builder`` into ``root`` with local images; the crawl and its articles."""
+def crawl_for(builder: str, mirror_url: str, root: Path, urls: list[str]) -> tuple[Crawl, dict[str, dict[str, Any]]]:
+    """Crawl ``urls`` for ``builder`` into ``root`` with local images; the crawl and its articles."""
     feed = root.parent / f"{root.name}-articles.jsonl"
     profile = {"hugo-bundle": "hugo-bundle"}.get(builder, builder)
     result = crawl(
-        mirror_url, root, "-s", f"OUTPUT_PROFILE={profile}", *LOCAL_IMAGES, "-a", f"urls={','.join(READER_URLS)}",
-        "-s", f"FEEDS={json.dumps({str(feed): {'format': 'jsonlines'}})}", *extra,
+        mirror_url, root, "-s", f"OUTPUT_PROFILE={profile}", *LOCAL_IMAGES, "-a", f"urls={','.join(urls)}",
+        "-s", f"FEEDS={json.dumps({str(feed): {'format': 'jsonlines'}})}",
     )  # fmt: skip
     assert result.returncode == 0, result.log[-3000:]
     articles = {item["id"]: item for item in map(json.loads, feed.read_text(encoding="utf-8").splitlines())}
     return result, articles
 
 
-def build_site(builder: str, mirror_url: str, work: Path, prefix: str = "/") -> Site:
-    """Crawl for ``builder`` under ``work`` and build its example site, for the site path ``prefix``."""
+def build_site(builder: str, mirror_url: str, work: Path, prefix: str = "/", urls: list[str] = READER_URLS) -> Site:
+    """Crawl ``urls`` for ``builder`` under ``work`` and build its example site, for the site path ``prefix``."""
     tool = tool_path(builder)
     assert tool, f"{builder} is not installed"
     work.mkdir(parents=True, exist_ok=True)
     if builder in ("hugo", "hugo-bundle"):
         output = work / "output"
-        result, articles = crawl_for(builder, mirror_url, output)
+        result, articles = crawl_for(builder, mirror_url, output, urls)
         public = work / "public"
         _run([tool, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(output / "content"),
               "--destination", str(public), "--baseURL", f"https://example.org{prefix}", "--panicOnWarning",
@@ -146,7 +148,7 @@ def build_site(builder: str, mirror_url: str, work: Path, prefix: str = "/") -> 
         return Site(builder, public, result, articles, prefix)
     site = work / "site"
     _copy_example(builder, site)
-    result, articles = crawl_for(builder, mirror_url, site)
+    result, articles = crawl_for(builder, mirror_url, site, urls)
     if builder == "jekyll":
         _run([tool, "build", "--source", str(site), "--destination", str(site / "_site"), "--baseurl", prefix.rstrip("/")], site)
         return Site(builder, site / "_site", result, articles, prefix)
