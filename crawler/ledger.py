@@ -32,6 +32,7 @@ OUTCOMES = (WRITTEN, UNCHANGED, DELETED, SKIPPED, DROPPED, NOT_FETCHED, BAD_INPU
 # Reasons said in other words in the summary (the rest: the reason with spaces).
 WORDS = {
     (SKIPPED, "written"): "already written",
+    (SKIPPED, "written_other_layout"): "already written in another profile's layout (a fresh OUTPUT_ROOT writes them)",
     (SKIPPED, "deleted"): "deleted on qq.com earlier",
     (SKIPPED, "dropped"): "gave no article recently (DEDUP_RETRY_DROPPED)",
     (SKIPPED, "claimed"): "being fetched by another crawl",

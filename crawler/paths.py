@@ -13,7 +13,7 @@ the writer only read it.
   slug (a bundle's folder is renamed, never its ``index.md``).
 * Images: named by id from ``THUMBNAILS_PATH`` (``images/qq/{id}``) and ``THUMBNAILS_BODY_PATH``
   (``images/qq/{id}-{n}``, ``n`` the image's place among the article's distinct body images), under
-  ``THUMBNAILS_STORE`` (``static``) and linked as ``THUMBNAILS_URL_PREFIX`` + that name. A profile that
+  ``THUMBNAILS_STORE`` (the profile's: ``static``, Jekyll's ``.``, Hexo's ``source``) and linked as ``THUMBNAILS_URL_PREFIX`` + that name. A profile that
   keeps images beside the article (``hugo-bundle``) puts them in the article's own folder, named by
   the template's last part, and links them relatively. The extension is not planned: it comes from
   the bytes.
@@ -57,7 +57,7 @@ class Layout:
             markdown=profile.path,
             slug_max_length=settings.getint("OUTPUT_SLUG_MAX_LENGTH"),
             bundle_images=profile.image_dir,
-            image_store=settings["THUMBNAILS_STORE"],
+            image_store=profile.image_store,
             thumbnail=settings["THUMBNAILS_PATH"],
             body=settings["THUMBNAILS_BODY_PATH"],
             url_prefix=settings["THUMBNAILS_URL_PREFIX"],
@@ -86,6 +86,18 @@ def markdown_path(article: Article, template: str, slug_max_length: int, suffix:
         id=article.id,
     )
     return checked(path)
+
+
+_TEMPLATE_FIELD_RE = re.compile(r"\{(date|year|month|day|slug|id)\}")
+_FIELD_PATTERNS = {"date": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}", "month": r"\d{2}", "day": r"\d{2}", "slug": r"[^/]+", "id": r"[^/]+"}
+
+
+def fits_template(path: str, template: str) -> bool:
+    """Whether ``path`` is one the path template ``template`` gives (for some article): a file
+    written for another profile or ``OUTPUT_PATH`` does not fit."""
+    parts = _TEMPLATE_FIELD_RE.split(posixpath.normpath(template))
+    pattern = "".join(_FIELD_PATTERNS[part] if n % 2 else re.escape(part) for n, part in enumerate(parts))
+    return re.fullmatch(pattern, path) is not None
 
 
 def checked(path: str) -> str:

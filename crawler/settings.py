@@ -110,7 +110,8 @@ CLEAN_ENABLED = True
 # -- Rendering (crawler.render) ------------------------------------------------------------------
 # Front matter keys in order (empty: the OUTPUT_PROFILE's; hugo's are the spec's 17 keys, see
 # crawler/render/profiles.py). "{field}" takes the article's value (title, date, summary,
-# thumbnail, id, url, media, channel, keywords); anything else is written as given.
+# description: the summary as plain text, thumbnail, id, url, media, channel, keywords);
+# anything else is written as given.
 MARKDOWN_FRONT_MATTER: dict[str, object] = {}
 # strftime format of {date} in Beijing time; "iso" writes 2025-02-07T21:54:12+08:00 (empty: the
 # profile's; hugo's is "%Y-%m-%d %H:%M:%S").
@@ -149,8 +150,9 @@ OUTPUT_SLUG_MAX_LENGTH = 80
 # -- Thumbnails and images (crawler.pipelines.thumbnails) ------------------------------------------
 # Download each article's thumbnail (share image, else first body image) under OUTPUT_ROOT.
 THUMBNAILS_ENABLED = True
-# Directory under OUTPUT_ROOT the images go to: what the Hugo site serves as its static dir.
-THUMBNAILS_STORE = "static"
+# Directory under OUTPUT_ROOT the images go to: the folder the site builder publishes at the
+# site's root (empty: the OUTPUT_PROFILE's; hugo, zola, eleventy "static", jekyll ".", hexo "source").
+THUMBNAILS_STORE = ""
 # Path of a thumbnail under THUMBNAILS_STORE, without extension (it comes from the image bytes).
 THUMBNAILS_PATH = "images/qq/{id}"
 # Path of a body image: {n} is its place among the article's distinct body images.

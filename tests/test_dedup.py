@@ -10,6 +10,7 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler import ledger
 from crawler.middlewares.dedup import DedupMiddleware
 from crawler.spiders.qq import QqSpider
 from crawler.store import Record
@@ -35,9 +36,11 @@ def request(ident: str, **meta: object) -> Request:
 
 
 def passes(dedup: DedupMiddleware, req: Request) -> bool:
+    """Whether the request goes on; one it stops is settled in the ledger as the spider's errback does."""
     try:
         dedup.process_request(req)
-    except IgnoreRequest:
+    except ledger.Settled as stopped:
+        ledger.settle(dedup.crawler, *stopped.outcome)
         return False
     return True
 
@@ -188,3 +191,29 @@ def test_stamps_backwards_or_crying_wolf_are_no_change(root: Path) -> None:
         assert extension.judge(WRITTEN, newer, "cccccccccccccccc").state == "written"
     finally:
         extension.spider_closed()
+
+
+def test_a_profile_switched_on_a_root_with_articles_is_counted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from crawler.extensions.summary import summary_lines
+
+    (tmp_path / "content/posts").mkdir(parents=True)
+    for n, ident in enumerate((WRITTEN, "20250207A0OTHE00")):
+        (tmp_path / f"content/posts/2025-02-07-a{n}.md").write_text("written\n", encoding="utf-8")
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
+    store.put(Record(WRITTEN, "content/posts/2025-02-07-a0.md", "f"))
+    store.put(Record("20250207A0OTHE00", "content/posts/2025-02-07-a1.md", "g"))
+    store.close()
+    same = middleware(tmp_path)  # the hugo profile wrote them: nothing to say
+    assert not passes(same, request(WRITTEN))
+    assert same.crawler.stats.get_value("dedup/skipped/other_layout") is None
+    store_of(same.crawler).spider_closed()
+    caplog.clear()
+    switched = middleware(tmp_path, OUTPUT_PROFILE="jekyll")
+    assert not passes(switched, request(WRITTEN)) and not passes(switched, request("20250207A0OTHE00"))
+    stats = switched.crawler.stats.get_stats()
+    assert stats["dedup/skipped/written"] == stats["dedup/skipped/other_layout"] == 2
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "fresh OUTPUT_ROOT" in r.getMessage()]
+    assert len(warnings) == 1 and "content/posts/2025-02-07-a0.md" in warnings[0].getMessage()
+    assert stats["ledger/skipped/written_other_layout"] == 2
+    assert "2 already written in another profile's layout" in "\n".join(summary_lines(stats, "finished"))
+    store_of(switched.crawler).spider_closed()

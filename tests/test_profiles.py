@@ -198,3 +198,58 @@ def test_a_zola_article_goes_through_the_writer(tmp_path) -> None:  # type: igno
 def test_summary_never_lands_where_themes_print_html(profile: str) -> None:
     # Jekyll and Hexo themes print a front matter `excerpt` as HTML, unescaped.
     assert "excerpt" not in front_matter(profile)
+
+
+@pytest.mark.parametrize("profile", ["jekyll", "zola", "hexo", "eleventy"])
+def test_description_is_plain_text_where_themes_print_it_as_text(profile: str) -> None:
+    text = "AI*粗*_下划线_ [链接](x) <b> {{ x }} 1. 2--3...end"
+    blocks = [Block("paragraph", [Span(text)])]
+    rendered = render_article(article("标题", blocks), RenderOptions.from_settings(settings_for(profile)))
+    front = split(rendered)[1]
+    values = tomllib.loads(front) if profile == "zola" else yaml.safe_load(front)
+    assert values["description"] == text[:50]  # as written on the page: no backslash, no entity
+    hugo = yaml.safe_load(split(render_article(article("标题", blocks), RenderOptions.from_settings(settings_for("hugo"))))[1])
+    assert hugo["summary"] != text and "\\*" in hugo["summary"]  # Hugo renders its summary: escaped Markdown
+
+
+def test_a_long_description_is_cut_with_the_ellipsis() -> None:
+    blocks = [Block("paragraph", [Span("字" * 60)])]
+    values = yaml.safe_load(split(render_article(article("标题", blocks), RenderOptions.from_settings(settings_for("jekyll"))))[1])
+    assert values["description"] == "字" * 50 + "..."
+
+
+@pytest.mark.parametrize(
+    ("profile", "store"), [("hugo", "static"), ("zola", "static"), ("eleventy", "static"), ("jekyll", "."), ("hexo", "source")]
+)
+def test_images_are_stored_where_each_builder_publishes_them(profile: str, store: str) -> None:
+    from crawler.paths import Layout, plan_paths
+
+    settings = settings_for(profile)
+    paths = plan_paths(article(), Layout.from_settings(settings, profile_from_settings(settings)))
+    assert paths.thumbnail.file == (f"{store}/" if store != "." else "") + "images/qq/20250207A090J800"
+    assert paths.thumbnail.link == "/images/qq/20250207A090J800"
+    # THUMBNAILS_STORE, when set, beats the profile's
+    settings = settings_for(profile, THUMBNAILS_STORE="assets")
+    paths = plan_paths(article(), Layout.from_settings(settings, profile_from_settings(settings)))
+    assert paths.thumbnail.file == "assets/images/qq/20250207A090J800"
+
+
+@pytest.mark.parametrize("profile", ["hugo", "hugo-bundle", "jekyll", "hexo", "eleventy"])
+def test_a_thumbnail_that_is_a_body_image_is_linked_as_the_body_links_it(profile: str) -> None:
+    """A template that hides a thumbnail the body already shows must be able to see it is the same."""
+    first = "https://inews.gtimg.com/om_bt/first/641"
+    blocks = [Block("image", src=first), Block("paragraph", [Span("正文。")])]
+    item = article("标题", blocks)
+    item.share_image = ""  # the thumbnail falls back to the first body image
+    item.thumbnail_path, item.image_paths = "/images/qq/20250207A090J800.jpg", {first: "/images/qq/20250207A090J800-1.jpg"}
+    key = {"jekyll": "image"}.get(profile, "thumbnail")
+    for local, body in ((False, first), (True, "/images/qq/20250207A090J800-1.jpg")):
+        options = RenderOptions.from_settings(
+            settings_for(profile, THUMBNAILS_FRONT_MATTER="local" if local else "remote", THUMBNAILS_BODY_IMAGES=local)
+        )
+        _, front, text = split(render_article(item, options))
+        assert yaml.safe_load(front)[key] == body and f"]({body})" in text
+    # A share image of its own keeps its own copy.
+    item.share_image = "https://inews.gtimg.com/om_ls/share/0"
+    options = RenderOptions.from_settings(settings_for(profile, THUMBNAILS_FRONT_MATTER="local", THUMBNAILS_BODY_IMAGES=True))
+    assert yaml.safe_load(split(render_article(item, options))[1])[key] == "/images/qq/20250207A090J800.jpg"

@@ -198,7 +198,7 @@ def test_dedup_by_state(tmp_path: Path) -> None:
     ]:
         store.put(record)
     store.close()
-    middleware = dedup(tmp_path)
+    middleware = dedup(tmp_path, OUTPUT_PATH="{slug}.md")  # the layout the records' paths are in
     assert not fetched(middleware, "W")
     assert not fetched(middleware, "W", qq_updated="2026-08-10T20:43:10+08:00")  # same time: unchanged
     assert fetched(middleware, "W", qq_updated="2026-08-11T08:00:00+08:00")

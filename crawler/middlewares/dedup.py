@@ -36,7 +36,9 @@ Settings: ``DEDUP_ENABLED``; ``DEDUP_REFRESH`` (or the spider argument ``refresh
 rewrite every article whatever its state (claims still apply); ``DEDUP_RETRY_DROPPED``;
 ``QQ_VIDEOS``. Meta keys: ``qq_id``, ``qq_updated`` (ISO 8601), ``qq_recheck``, ``dont_dedup``
 (never dropped). Stats: ``dedup/skipped`` (every request dropped for the article's state) and
-``dedup/skipped/<state>`` by state, ``dedup/updated``, ``dedup/recheck``, ``dedup/retried`` (a
+``dedup/skipped/<state>`` by state, ``dedup/skipped/other_layout`` (of those written, the ones
+whose file is not in this crawl's layout: a profile switched on a root that holds articles, said
+once as a WARNING), ``dedup/updated``, ``dedup/recheck``, ``dedup/retried`` (a
 dropped article tried again), ``dedup/claimed``, ``dedup/store_error`` (the store could not answer:
 not fetched this run, logged).
 """
@@ -50,8 +52,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler import ledger
+from crawler.paths import fits_template
+from crawler.render.profiles import profile_from_settings
 from crawler.store import StoreError
-from crawler.store.base import parse_time
+from crawler.store.base import WRITTEN, parse_time
 from crawler.store.extension import StoreExtension, store_of
 
 logger = logging.getLogger(__name__)
@@ -64,6 +68,9 @@ class DedupMiddleware:
         self.crawler = crawler
         self.refresh = crawler.settings.getbool("DEDUP_REFRESH")
         self.store: StoreExtension | None = None
+        self.profile = crawler.settings["OUTPUT_PROFILE"]
+        self.layout = ""  # the profile's path template, read when first needed
+        self.warned = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupMiddleware:
@@ -105,7 +112,9 @@ class DedupMiddleware:
             self._skip("dedup/claimed", request, "being fetched by another crawl", (ledger.SKIPPED, "claimed"))
         if state is not None:
             self._inc("dedup/skipped")
-            self._skip(f"dedup/skipped/{state}", request, f"already {state}", (ledger.SKIPPED, state))
+            other = state == WRITTEN and self._other_layout(ident)
+            outcome = (ledger.SKIPPED, "written_other_layout" if other else state)
+            self._skip(f"dedup/skipped/{state}", request, f"already {state}", outcome)
         if why:
             self._inc(f"dedup/{why}")
             if why == "updated":
@@ -114,6 +123,29 @@ class DedupMiddleware:
                 logger.info("Updated %s: its feed listing (title, abstract or image) changed", ident)
             request.meta["qq_refetch"] = why  # crawler.middlewares.conditional, the plan pipeline
         request.meta["qq_dedup_passed"] = True
+
+    def _other_layout(self, ident: str) -> bool:
+        """Whether an article was written in a layout other than this crawl's (``OUTPUT_PROFILE`` or
+        ``OUTPUT_PATH`` switched on a root that holds articles): counted, and said once, clearly."""
+        assert self.store is not None
+        if not self.layout:
+            self.layout = profile_from_settings(self.crawler.settings).path  # checked at start: no ValueError here
+        try:
+            record = self.store.store.get(ident)
+        except StoreError:
+            return False  # skipped all the same; the store's failure shows on the next question
+        if record is None or not record.path or fits_template(record.path, self.layout):
+            return False
+        self._inc("dedup/skipped/other_layout")
+        if not self.warned:
+            self.warned = True
+            logger.warning(
+                "%s was written as %s, not in this crawl's layout (%s, OUTPUT_PROFILE %s): articles this "
+                "OUTPUT_ROOT already holds are not written again for another profile. To write them for %s, "
+                "crawl into a fresh OUTPUT_ROOT (the other site's folder); docs/profiles.md#switching-profiles",
+                ident, record.path, self.layout, self.profile, self.profile,
+            )  # fmt: skip
+        return True
 
     def _settled(self, ident: str, request: Request) -> tuple[str | None, str]:
         """The store extension's answer (``StoreExtension.settled``) for this request."""

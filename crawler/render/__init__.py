@@ -50,9 +50,9 @@ class RenderOptions:
 
 def render_article(article: Article, options: RenderOptions) -> str:
     """The whole file: the fence, the front matter, the fence, a blank line, the body."""
-    fields = article_fields(article, options.date_format, options.summary_length, options.thumbnail)
+    image_paths = article.image_paths if options.local_images else {}
+    fields = article_fields(article, options.date_format, options.summary_length, options.thumbnail, image_paths)
     values = front_matter_values(options.front_matter, fields)
     front = to_toml(values) if options.format == "toml" else to_yaml(values)
-    image_paths = article.image_paths if options.local_images else {}
     body = render_body(article.blocks, article.url, options.link_text, options.image_alt, image_paths, options.video_embed)
     return f"{options.fence}\n{front}{options.fence}\n\n{body}"

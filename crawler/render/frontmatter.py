@@ -11,6 +11,7 @@ back by ``tomllib`` in the tests; nested template dicts become YAML maps or TOML
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -25,19 +26,29 @@ _FIELD_RE = re.compile(r"^\{(\w+)\}$")
 
 
 def article_fields(
-    article: Article, date_format: str, summary_length: int, thumbnail: str
+    article: Article,
+    date_format: str,
+    summary_length: int,
+    thumbnail: str,
+    body_links: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The article values a front matter template may name as ``{field}``.
 
     ``{thumbnail}`` is the remote URL, or with ``thumbnail="local"`` the site path of the local
-    copy when there is one (a thumbnail that failed to download keeps its remote URL).
+    copy when there is one (a thumbnail that failed to download keeps its remote URL). A thumbnail
+    that is one of the body's images, which the body links to a local copy (``body_links``: remote
+    URL -> link), is that same link: a template can tell it is already on the page, and show it
+    once. ``{summary}`` is escaped Markdown (Hugo renders it), ``{description}`` the same text
+    plain (themes print it as text).
     """
     remote = escape_url(article.thumbnail) if is_web_url(article.thumbnail) else ""
-    thumbnail = (article.thumbnail_path if thumbnail == "local" else "") or remote
+    local = ((body_links or {}).get(article.thumbnail) or article.thumbnail_path) if thumbnail == "local" else ""
+    thumbnail = local or remote
     return {
         "title": article.title,
         "date": format_date(article.published, date_format),
         "summary": summary(article.blocks, summary_length),
+        "description": summary(article.blocks, summary_length, plain=True),
         "thumbnail": thumbnail,
         "id": article.id,
         "url": article.url,

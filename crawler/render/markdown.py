@@ -180,9 +180,10 @@ def render_body(
 _SUMMARY_KINDS = frozenset(["paragraph", "heading", "quote", "list"])
 
 
-def summary(blocks: Iterable[Block], length: int, ellipsis: str = "...") -> str:
+def summary(blocks: Iterable[Block], length: int, ellipsis: str = "...", *, plain: bool = False) -> str:
     """The first ``length`` characters of the body text (text blocks only), then ``ellipsis``,
-    escaped as one Markdown paragraph (themes print it through a Markdown renderer)."""
+    escaped as one Markdown paragraph (Hugo renders a front matter ``summary`` as Markdown), or
+    with ``plain`` as it is: the form themes that print a ``description`` as text want."""
     # The text blocks' texts joined by spaces, read no further than the first ``length`` + 1 characters.
     parts: list[str] = []
     size = -1
@@ -194,7 +195,10 @@ def summary(blocks: Iterable[Block], length: int, ellipsis: str = "...") -> str:
                 size += len(part) + 1
                 if size > length >= 0:  # (a negative length cuts from the end)
                     break
-    return cut_summary(" ".join(parts), length, ellipsis)
+    text = " ".join(parts)
+    if plain:
+        return text if len(text) <= length else text[:length] + ellipsis
+    return cut_summary(text, length, ellipsis)
 
 
 def cut_summary(text: str, length: int, ellipsis: str = "...") -> str:

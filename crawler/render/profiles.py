@@ -7,7 +7,7 @@ page bundles, where the article's images sit relative to its file. The one rende
 (``crawler.render.render_article``) and the one writer serve every profile.
 
 Settings: ``OUTPUT_PROFILE`` (default ``hugo``) picks the profile. ``MARKDOWN_FRONT_MATTER``,
-``MARKDOWN_DATE_FORMAT`` and ``OUTPUT_PATH`` override the profile's value when they are set (not
+``MARKDOWN_DATE_FORMAT``, ``OUTPUT_PATH`` and ``THUMBNAILS_STORE`` override the profile's value when they are set (not
 empty; empty is their default). The ``hugo`` profile is the spec byte for byte.
 
 Builder facts each profile follows (from their documentation):
@@ -22,7 +22,11 @@ Builder facts each profile follows (from their documentation):
 * Hexo: posts in ``source/_posts/``; ``lang`` one string; ``categories``/``tags`` lists; Nunjucks
   runs on the body unless ``disableNunjucks: true``, which the profile sets as a second guard.
 * The summary goes to ``description`` (Zola, Jekyll's SEO tag, Hexo's ``open_graph``), never to
-  Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped.
+  Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped; as plain text, which is
+  how themes print ``description`` (escaped as any text). Hugo's ``summary`` is escaped Markdown:
+  Hugo renders it.
+* Images: where the builder publishes a folder at the site's root: Hugo's and Zola's ``static/``,
+  Jekyll's site folder itself, Hexo's ``source/``, Eleventy's passthrough copy (``static/``).
 * Last modified: Hugo ``lastmod`` (its ``.Lastmod``), Jekyll ``last_modified_at`` (jekyll-seo-tag,
   jekyll-sitemap), Zola and Hexo ``updated``; unpublished: Hugo and Zola ``draft``, Jekyll and Hexo
   ``published: false``.
@@ -47,7 +51,8 @@ class Profile:
     ``date_format`` is a strftime format, ``"iso"`` (``2025-02-07T21:54:12+08:00``) or
     ``"datetime"`` (a native TOML datetime). ``image_dir`` is ``None`` when images live in the
     site's static folder, else the folder of the article's images relative to its file
-    (``"."``: beside it, as a Hugo leaf bundle wants).
+    (``"."``: beside it, as a Hugo leaf bundle wants). ``image_store`` is that static folder under
+    ``OUTPUT_ROOT``: the one the builder publishes at the site's root (``THUMBNAILS_STORE``).
 
     ``lastmod`` is the key of the date an article was last corrected, written right after the
     ``{date}`` key, in the same format, and only in the file of an article whose text changed
@@ -66,6 +71,7 @@ class Profile:
     format: FrontMatterFormat = "yaml"
     fence: str = "---"
     image_dir: str | None = None
+    image_store: str = "static"
     lastmod: str = "lastmod"
     draft: dict[str, Any] = field(default_factory=lambda: {"draft": True})
     video_embed: str = ""
@@ -104,7 +110,7 @@ PROFILES: dict[str, Profile] = {
             "layout": "post",
             "title": "{title}",
             "date": "{date}",
-            "description": "{summary}",
+            "description": "{description}",
             "categories": ["qq"],
             "tags": ["qq"],
             "lang": "zh-CN",
@@ -113,6 +119,7 @@ PROFILES: dict[str, Profile] = {
         },
         "_posts/{date}-{slug}.md",
         date_format="%Y-%m-%d %H:%M:%S %z",
+        image_store=".",  # Jekyll publishes every folder of the site not named _*
         lastmod="last_modified_at",  # jekyll-seo-tag and jekyll-sitemap read it
         draft={"published": False},
     ),
@@ -121,7 +128,7 @@ PROFILES: dict[str, Profile] = {
         {
             "title": "{title}",
             "date": "{date}",
-            "description": "{summary}",
+            "description": "{description}",
             "taxonomies": {"categories": ["qq"], "tags": ["qq"]},
             "extra": {"lang": "zh-CN", "thumbnail": "{thumbnail}", "source": "{url}"},
         },
@@ -136,7 +143,7 @@ PROFILES: dict[str, Profile] = {
         {
             "title": "{title}",
             "date": "{date}",
-            "description": "{summary}",
+            "description": "{description}",
             "categories": ["qq"],
             "tags": ["qq"],
             "lang": "zh-CN",
@@ -147,6 +154,7 @@ PROFILES: dict[str, Profile] = {
         },
         "source/_posts/{slug}.md",
         date_format="%Y-%m-%d %H:%M:%S",
+        image_store="source",  # Hexo publishes source/ (but _posts, _drafts) at the site's root
         lastmod="updated",  # Hexo's own front-matter key
         draft={"published": False},
     ),
@@ -156,7 +164,7 @@ PROFILES: dict[str, Profile] = {
             "layout": "post",
             "title": "{title}",
             "date": "{date}",
-            "description": "{summary}",
+            "description": "{description}",
             "tags": ["qq"],
             "lang": "zh-CN",
             "thumbnail": "{thumbnail}",
@@ -164,6 +172,7 @@ PROFILES: dict[str, Profile] = {
         },
         "posts/{date}-{slug}.md",
         date_format="iso",
+        image_store="static",  # published by the site's passthrough copy {"static": "/"} (examples/eleventy)
         lastmod="updated",  # a data key of the page: Eleventy has no built-in one
         # Eleventy has no drafts: permalink false writes no page, and it leaves every collection.
         draft={"permalink": False, "eleventyExcludeFromCollections": True},
@@ -171,7 +180,12 @@ PROFILES: dict[str, Profile] = {
 }
 
 # Setting -> the Profile attribute it overrides when not empty.
-OVERRIDES = {"MARKDOWN_FRONT_MATTER": "front_matter", "MARKDOWN_DATE_FORMAT": "date_format", "OUTPUT_PATH": "path"}
+OVERRIDES = {
+    "MARKDOWN_FRONT_MATTER": "front_matter",
+    "MARKDOWN_DATE_FORMAT": "date_format",
+    "OUTPUT_PATH": "path",
+    "THUMBNAILS_STORE": "image_store",
+}
 
 
 def with_lastmod(front_matter: dict[str, Any], key: str) -> dict[str, Any]:
