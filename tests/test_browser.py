@@ -94,6 +94,10 @@ def pictures(article: dict[str, Any]) -> list[str]:
     return [b["src"] for b in article["blocks"] if b["kind"] == "image"]
 
 
+def covers(article: dict[str, Any]) -> list[str]:
+    return [b["cover"] for b in article["blocks"] if b.get("cover")]
+
+
 def beijing(article: dict[str, Any]) -> str:
     return datetime.fromisoformat(article["published"]).strftime("%Y-%m-%d %H:%M")
 
@@ -149,7 +153,8 @@ def test_the_home_page_lists_every_article_newest_first_with_its_picture(site: S
     for story in stories:
         article = articles[normal(story["title"])]
         assert story["shown"] == beijing(article)
-        assert story["img"] == bool(article["share_image"] or pictures(article)), story  # no thumbnail: no box
+        # No thumbnail (share image, body image, a video's cover: crawler.qq.pages): no box.
+        assert story["img"] == bool(article["share_image"] or pictures(article) or covers(article)), story
         assert 40 < story["height"] < 400, story  # laid out as a row, summary or not
         if texts(article):
             assert normal(story["summary"]).rstrip(".…") and normal(story["summary"]).rstrip(".…")[:20] in normal(" ".join(texts(article)))
