@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import RELAXED, feed_args, machine, problems, run_command, table
-from bench.synthetic import SyntheticSite
 from tests.mirror.handler import mirror_settings
+from tests.mirror.synthetic import SyntheticSite
 
 
 def main() -> int:

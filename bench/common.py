@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.mirror.handler import mirror_settings
+from tests.mirror.synthetic import feed_args  # noqa: F401 (the scripts' one import of it)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,18 +124,6 @@ def run_command(command: list[str], log_path: Path, cwd: Path = ROOT) -> CrawlRu
         stats=parse_stats(text),
         rss=samples,
     )
-
-
-BENCH_CHANNEL = "tech"  # the synthetic feed lists every article in any channel
-
-
-def feed_args(articles: int, page_size: int = 20) -> dict[str, str]:
-    """Spider arguments that discover ``articles`` synthetic articles through the real feed path.
-
-    One channel, ``articles / page_size`` pages of 20 newest first, plus one: the page past the
-    last article is empty, which ends the paging as on qq.com (``bench/synthetic.py``).
-    """
-    return {"channels": BENCH_CHANNEL, "pages": str(-(-articles // page_size) + 1)}
 
 
 def run_crawl(

@@ -5,7 +5,7 @@
 For each number of crawlers: a fresh ``redis-server`` (a subprocess on a free loopback port, as
 the tests start it), a fresh output root, N real ``scrapy crawl qq`` processes in distributed mode
 (``REDIS_URL``, every project default on: the Redis article store, dedup, thumbnails) against the
-synthetic site (``bench/synthetic.py``). Once every crawler has registered in Redis, the
+synthetic site (``tests/mirror/synthetic.py``). Once every crawler has registered in Redis, the
 article ids are pushed to the start-URLs list, as an operator would; the clock runs from the push
 to the last file written (the crawlers' idle close, ``MAX_IDLE_TIME_BEFORE_CLOSE``, is not counted).
 Checks that every article is written once, and prints articles/s and each crawler's share.
@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from bench.common import RELAXED, RELAXED_NOTE, ROOT, machine, parse_stats, table
-from bench.synthetic import SyntheticSite
 from tests.mirror.handler import mirror_settings
+from tests.mirror.synthetic import SyntheticSite
 from tests.redis_server import RedisServer
 
 

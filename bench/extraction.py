@@ -23,7 +23,7 @@ no page profits from an earlier one. (trafilatura's own caches are left warm: th
 On every real fixture page with a golden file (``tests/fixtures/pages/<case>.html``: the 2026,
 2021 and 2016 pages and the spec's seed page), each tool runs for ``--seconds`` and the medians are
 reported, with what each found checked against the golden file (title, date and time, body images).
-Then on ``--synthetic`` distinct synthetic pages (``bench/synthetic.py``, >= 200), each page once
+Then on ``--synthetic`` distinct synthetic pages (``tests/mirror/synthetic.py``, >= 200), each page once
 per tool: the totals.
 
 Targets: ours >= 5x faster than trafilatura and >= 3x faster than ``fast=True`` on every real page
@@ -48,11 +48,11 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from bench.common import machine, table, verdict
-from bench.synthetic import SyntheticSite
 from crawler import settings as project_settings
 from crawler.pipelines.clean import clean_article
 from crawler.qq.pages import parse_article
 from crawler.render import RenderOptions, frontmatter, render_article
+from tests.mirror.synthetic import SyntheticSite
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "tests" / "fixtures" / "pages"

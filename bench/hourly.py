@@ -2,7 +2,7 @@
 
     python -m bench.hourly [--hours 24] [--new 0.03] [--corrections 2] [--json result.json]
 
-The synthetic site (``bench/synthetic.py``) serves four channels (the default ``QQ_CHANNELS``),
+The synthetic site (``tests/mirror/synthetic.py``) serves four channels (the default ``QQ_CHANNELS``),
 each read five pages of 20 deep (``QQ_FEED_PAGES``): 400 listed articles, in the real item shape
 (``bench/fixtures/getPCList-item.json``). Run 0 writes them all. Then, for each of ``--hours``
 hourly runs, as the real ``getPCList`` answer behaves (docs/updates.md, "The change signal"):
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RELAXED_NOTE, machine, run_crawl, table
-from bench.synthetic import SyntheticSite, article_ident, cover_url, index_of
 from crawler.qq.pages import BEIJING
+from tests.mirror.synthetic import SyntheticSite, article_ident, cover_url, index_of
 
 CHANNELS = ("top", "tech", "finance", "world")
 PAGES, PAGE_SIZE = 5, 20

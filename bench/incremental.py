@@ -2,7 +2,7 @@
 
     python -m bench.incremental [--articles 10000] [--updates 0.05] [--json result.json]
 
-Serves ``--articles`` synthetic articles (``bench/synthetic.py``) and runs the full crawl over all
+Serves ``--articles`` synthetic articles (``tests/mirror/synthetic.py``) and runs the full crawl over all
 of them twice, into the same output root (so with the same article store). The mirror counts the
 article pages each run really fetched. Targets: the second run fetches zero article pages and
 takes under 5% of the first run's time (wall time of the process, start-up included).
@@ -34,13 +34,21 @@ import json
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
-from bench.common import RELAXED_NOTE, dedup_enabled, feed_args, machine, refuse, run_crawl, table
-from bench.synthetic import SyntheticSite, article_ident, cover_url, index_of
+from bench.common import (
+    RELAXED_NOTE,
+    dedup_enabled,
+    feed_args,
+    machine,
+    refuse,
+    run_crawl,
+    table,
+)
 from crawler.qq.pages import BEIJING
+from tests.mirror.synthetic import SyntheticSite, article_ident, cover_url, index_of
 
 TARGET_TIME_SHARE = 0.05
 CORRECTION = "更正：本文第一段已于发布后修改。"

@@ -50,8 +50,8 @@ def one(size: int, out: Path) -> int:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from bench.synthetic import SyntheticSite
     from tests.mirror.handler import MIRROR_HANDLERS, MIRROR_RESOLVER
+    from tests.mirror.synthetic import SyntheticSite
 
     tracemalloc.start(4)
     site = SyntheticSite(size)

@@ -2,7 +2,7 @@
 
     python -m bench.scale [--sizes 1000,100000] [--store-ids 1000000] [--json result.json]
 
-1. For each size N in ``--sizes``, serves N synthetic articles (``bench/synthetic.py``) and runs
+1. For each size N in ``--sizes``, serves N synthetic articles (``tests/mirror/synthetic.py``) and runs
    the full crawl (thumbnails and the article store on, the defaults) over all of them in a fresh
    child process; its peak RSS comes from ``os.wait4``. The crawl discovers the articles through
    the feed (``-a channels=tech -a pages=<N/20 + 1>``), or with ``--source url_file`` is given
@@ -34,8 +34,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RELAXED_NOTE, feed_args, machine, refuse, run_crawl, table, verdict, write_ids
-from bench.synthetic import SyntheticSite, article_ident
+from bench.common import (
+    RELAXED_NOTE,
+    feed_args,
+    machine,
+    refuse,
+    run_crawl,
+    table,
+    verdict,
+    write_ids,
+)
+from tests.mirror.synthetic import SyntheticSite, article_ident
 
 TARGET_RSS_RATIO = 1.2
 TARGET_LOOKUP_US = 100.0

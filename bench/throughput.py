@@ -2,7 +2,7 @@
 
     python -m bench.throughput [--articles 2000] [--pairs 3] [--json result.json]
 
-1. Serves ``--articles`` synthetic articles (``bench/synthetic.py``) on loopback.
+1. Serves ``--articles`` synthetic articles (``tests/mirror/synthetic.py``) on loopback.
 2. Runs, ``--pairs`` times in alternating order (crawl first, then bare first, ...), so that both
    see the same load on a shared machine:
    * the real crawl (the project's settings and every default pipeline: extraction, cleaning,
@@ -46,8 +46,8 @@ from bench.common import (
     table,
     verdict,
 )
-from bench.synthetic import SyntheticSite, cover_url, image_url
 from tests.mirror.handler import mirror_settings
+from tests.mirror.synthetic import SyntheticSite, cover_url, image_url
 
 TARGET_RATIO = 0.80
 BARE = Path(__file__).resolve().parent / "bare.py"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,3 +83,42 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path / "redis", appendonly=True).start()
     yield server
     server.kill()
+
+
+# -- markers: the slow kinds, found by what a test (or a fixture it uses) calls -------------------
+# `python -m pytest -m "not slow"` is the fast loop (docs/tests.md); the default run is everything.
+SLOW_CALLS = {
+    "crawl": ("crawl(", "start(", "start_crawler(", "run(site", "runs(", "Running("),
+    "builders": ("build(", "tool(", "jekyll", "eleventy", "hexo"),
+    "redis": ("redis_server", "RedisServer("),
+    "scrapyd": ("scrapyd",),
+    "browser": ("chromium", "playwright"),
+}
+
+
+def _source(function: object) -> str:
+    try:
+        return inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ""
+
+
+def _kinds(item: pytest.Item) -> set[str]:
+    """The slow kinds a test is of: what its own code and its fixtures' code call."""
+    sources = [_source(getattr(item, "function", None))]
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        for definition in (info.name2fixturedefs.get(name, ()) if info else ()):
+            if definition.baseid:  # the project's own fixtures, not pytest's
+                sources.append(_source(definition.func))
+    text = "\n".join(sources)
+    return {kind for kind, calls in SLOW_CALLS.items() if any(call in text for call in calls)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kinds = _kinds(item) | {mark.name for mark in item.iter_markers() if mark.name in SLOW_CALLS}
+        for kind in kinds:
+            item.add_marker(kind)
+        if kinds:
+            item.add_marker("slow")

@@ -22,7 +22,7 @@ from crawler.qq.blocks import video_block
 from crawler.qq.pages import PageError, parse_article, true_charset
 from tests.conftest import EXPECTED
 from tests.fixtures import build_archive_pages as build
-from tests.test_pages import article_data
+from tests.support.articles import article_data
 
 ARCHIVE_URL = "http://ent.qq.com/a/20090614/000123.htm"
 TRANSITION_URL = "https://new.qq.com/rain/a/20240520A0TR0100"

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from scrapy.http import HtmlResponse
 
-from bench.synthetic import SyntheticSite, article_ident, cover_url, index_of
 from crawler.qq.pages import parse_article
+from tests.mirror.synthetic import SyntheticSite, article_ident, cover_url, index_of
 
 
 @pytest.fixture(scope="module")

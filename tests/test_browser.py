@@ -23,8 +23,24 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tests.support.browser import Visit, chromium, chromium_missing, new_page, open_page, serve
-from tests.support.sites import ALL_FAILED, BUILDERS, HOSTILE_NAMES, NO_TEXT, Site, build_site, reader_mirror, tool_path
+from tests.support.browser import (
+    Visit,
+    chromium,
+    chromium_missing,
+    new_page,
+    open_page,
+    serve,
+)
+from tests.support.sites import (
+    ALL_FAILED,
+    BUILDERS,
+    HOSTILE_NAMES,
+    NO_TEXT,
+    Site,
+    build_site,
+    reader_mirror,
+    tool_path,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -15,36 +15,23 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import posixpath
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
 from tests.mirror.server import Reply
+from tests.support.builders import IDS, build, tool
 from tests.support.crawl import ROOT, by_id, crawl, stat
 
-IDS = "20250207A090J800,20250207A0BAD400,20260810A0BO7100"
 SEED_SLUG = "deepseek-dian-ran-kai-yuan-mo-xing-xing-xing-zhi-huo-bai-mo-da-zhan-zou-xiang-he"
 SEED_TITLE = "DeepSeek点燃开源模型“星星之火”，“百模大战”走向何方？"
 HOSTILE_TITLE = '他说:"AI #1" {{< 来了 >}}第二行 {% raw %}'
 HOSTILE_TEXT = "模板 {{< shortcode >}} 与 {% liquid %} 和 {{ nunjucks }} 以及 粗 和 <script>alert(1)</script>"
 IMAGE = re.compile(r'<img src="https://inews\.gtimg\.com/om_bt/Oa730XZup4WoNe0FXMbkXf9Q9L5pqmd84OiEfus1aLyscAA/641" alt="图片"')
-
-
-def tool(command: str | Path, install: str) -> str:
-    """The builder's executable; missing: a failure under CI (which installs it), else a skip."""
-    found = str(command) if isinstance(command, Path) and command.exists() else shutil.which(str(command))
-    if found:
-        return found
-    message = f"{command} is not installed ({install})"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def node_tool(example: str, name: str) -> str:
@@ -61,15 +48,6 @@ def site_with_crawl(mirror_url: str, example: str, site: Path, profile: str) -> 
     assert result.returncode == 0, result.stderr[-3000:]
     assert stat(result, "write/written") == 3
     return result.stderr
-
-
-def build(command: list[str], cwd: Path, **env: str) -> str:
-    result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env}, stdin=subprocess.DEVNULL
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log
-    return log
 
 
 def published(public: Path, page_dir: Path, src: str) -> Path:
@@ -212,7 +190,6 @@ def test_json_lines_feed(mirror, tmp_path) -> None:  # type: ignore[no-untyped-d
         assert (tmp_path / "output" / item["paths"]["markdown"]).is_file()
 
 
-
 def test_same_title_bundles_each_keep_their_own_images(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Two articles with one title: two bundles, each with its own images, every link resolving."""
     mirror, url = site
@@ -250,7 +227,7 @@ def test_a_zola_crawl_writes_pages_zola_accepts(mirror, tmp_path) -> None:  # ty
     """Zola has no package here: the crawl's files are held against its documented page rules."""
     import tomllib
 
-    from tests.test_profiles import ZOLA_PAGE_KEYS
+    from tests.support.builders import ZOLA_PAGE_KEYS
 
     site = tmp_path / "site"
     shutil.copytree(ROOT / "examples" / "zola", site)

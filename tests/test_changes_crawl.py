@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from crawler.settings import STORE_LOCK_TIMEOUT
+from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.restamped import CHANNEL, IDS, RestampedFeed
 from tests.support.crawl import by_id, crawl, stat
 

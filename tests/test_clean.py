@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import Block, Span
 from crawler.pipelines.clean import CleanPipeline, clean_spans, clean_text
-from tests.test_render import article
+from tests.support.articles import article
 
 
 @pytest.mark.parametrize(

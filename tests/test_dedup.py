@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from crawler import ledger
 from crawler.middlewares.dedup import DedupMiddleware
+from crawler.settings import STORE_LOCK_TIMEOUT
 from crawler.spiders.qq import QqSpider
 from crawler.store import Record
 from crawler.store.extension import store_of
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
-from crawler.settings import STORE_LOCK_TIMEOUT
 from tests.support.components import opened_store, project_crawler
 
 WRITTEN = "20250207A090J800"

@@ -13,25 +13,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.exceptions import CloseSpider
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.distributed import DistributedAddon
 from crawler.distributed.feed import RedisFeed, WorkSpider
-from scrapy.exceptions import CloseSpider
-from tests.support.components import project_crawler
 from crawler.spiders.qq import QqSpider
 from tests.conftest import EXPECTED
 from tests.mirror.server import Mirror, Reply
-from tests.redis_server import RedisServer, free_port
-from tests.support.crawl import Crawl, Running, by_id, start, stat
-from tests.test_crawl import INPUTS, WRITTEN
+from tests.redis_server import free_port
+from tests.support.components import project_crawler
+from tests.support.corpus import INPUTS, WRITTEN
+from tests.support.crawl import by_id, stat
+from tests.support.distributed import SHORT_LEASES, finish, push, start_crawler
 
 ROOT = Path(__file__).resolve().parents[1]
 FETCHED = 10  # requests made for INPUTS: 12 entries, one a second form of another, one not an article
 DEQUEUED = FETCHED + 1  # and the deleted article's redirect to babygohome
-# Leases and claims short enough for a test to wait for them (the lease lapses after the claims).
-SHORT_LEASES = ("-s", "REDIS_LEASE_SECONDS=4", "-s", "STORE_REDIS_CLAIM_LEASE=2", "-s", "STORE_KEEPALIVE_INTERVAL=0.5")
 
 
 class SlowMirror(Mirror):
@@ -50,34 +49,6 @@ def slow_mirror() -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-def start_crawler(mirror_url: str, output: Path, redis_url: str, *args: str) -> Running:
-    # INPUTS holds broken pages on purpose: the template drift monitor would fail the crawlers
-    # that get them (tests/test_crawl.py checks it does), and which ones do varies.
-    return start(
-        mirror_url, output, "-s", f"REDIS_URL={redis_url}", "-s", "CONCURRENT_REQUESTS=2",
-        "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=1", "-s", "REDIS_RETRIES=1", "-s", "MONITORS_DRIFT_MAX=1", *args,
-    )  # fmt: skip
-
-
-def finish(crawler: Running, timeout: float = 120, code: int = 0) -> Crawl:
-    """The crawl's end, with exit ``code`` (crawler.exitcode: 4 when Redis is unreachable or lost; 3
-    instead of 0 for the crawler that took INPUTS' entry that is not an article)."""
-    result = crawler.finish(timeout)
-    log = result.log
-    if code == 0 and result.stats.get("ledger/bad_input"):
-        code = 3
-    assert result.returncode == code, log[-3000:]
-    assert "Traceback" not in log, log[-5000:]
-    assert "Warning" not in log, log[-5000:]  # e.g. a deprecation warning from scrapy-redis
-    return result
-
-
-def push(server: RedisServer, entries: list[str]) -> None:
-    client = server.client()
-    client.rpush("qq:start_urls", *entries)
-    client.close()
 
 
 def leftovers(output: Path) -> list[Path]:

@@ -52,17 +52,9 @@ def test_the_settings_page_gives_settings_py_s_defaults() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_readme_names_every_setting() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    groups = re.findall(r"`([A-Z_]+)_\*`", readme)  # `AUTOTHROTTLE_*` names every AUTOTHROTTLE_ setting
-    names = {name for name in dir(project_settings) if name.isupper()}
-    missing = sorted(n for n in names if f"`{n}`" not in readme and not any(n.startswith(g + "_") for g in groups))
-    assert not missing, f"settings not named in the README's settings at a glance: {missing}"
-
-
 def test_the_readme_links_pages_that_exist() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     links = re.findall(r"\]\(((?:docs|tests)/[^)#]+)\)", readme)
     assert links
     assert [link for link in links if not (ROOT / link).exists()] == []
-    assert len(readme.encode()) < 10_000  # a front door: the details live in docs/
+    assert len(readme.encode()) < 8_192  # a front door: the details live in docs/

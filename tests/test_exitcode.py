@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extensions.summary import progress_line, summary_lines
 from crawler.exitcode import exit_code
+from crawler.extensions.summary import progress_line, summary_lines
 from crawler.store.sqlite import DEFAULT_NAME
 from tests.mirror.server import Mirror
 from tests.redis_server import free_port
@@ -282,7 +282,11 @@ def network_crawler(**overrides: object):  # type: ignore[no-untyped-def]
 
 def test_failed_connections_in_a_row_are_counted_and_an_answer_resets_them() -> None:
     from scrapy import Request
-    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+    from scrapy.exceptions import (
+        CannotResolveHostError,
+        DownloadConnectionRefusedError,
+        DownloadTimeoutError,
+    )
     from scrapy.http import HtmlResponse
 
     from crawler.middlewares.network import NetworkMiddleware

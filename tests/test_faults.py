@@ -9,7 +9,6 @@ output root is checked for partial and stray files. A bomb is a few KB on the wi
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 import signal
@@ -20,7 +19,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -29,8 +27,8 @@ from crawler import settings as project_settings
 from crawler.qq.ids import fetch_url
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.server import Mirror, Reply, path_of
+from tests.support.corpus import WRITTEN
 from tests.support.crawl import Crawl, Running, by_id, start, stat
-from tests.test_crawl import WRITTEN
 
 LIMIT = project_settings.DOWNLOAD_MAXSIZE
 SITEMAP_LIMIT = project_settings.SIZES_SITEMAP_MAXSIZE

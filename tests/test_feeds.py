@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from scrapy.http import JsonRequest
 
 from crawler.items import Article

@@ -27,11 +27,11 @@ from scrapy.settings import Settings
 
 from crawler.config import settings_errors
 from crawler.extensions.sitehook import body_of, payload, signature
-from tests.support.components import project_settings_with
 from crawler.pipelines.write import Change
 from tests.mirror.updates import CHANGED, DELETED, ChangingFeed
+from tests.support.builders import IDS, tool
+from tests.support.components import project_settings_with
 from tests.support.crawl import ROOT, by_id, crawl, stat
-from tests.test_builders import IDS, tool
 
 SECRET = "s3cret-for-tests"
 FEED = ("-a", "channels=news_news_upd", "-a", "pages=1")

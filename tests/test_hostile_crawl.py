@@ -21,7 +21,12 @@ import pytest
 import yaml
 from lxml import html as lxml_html
 
-from tests.fixtures.build_hostile_pages import REDIRECT_TARGET, REDIRECTING_IMAGE, Case, build
+from tests.fixtures.build_hostile_pages import (
+    REDIRECT_TARGET,
+    REDIRECTING_IMAGE,
+    Case,
+    build,
+)
 from tests.mirror.server import Mirror, Reply
 from tests.support.crawl import by_id, crawl
 

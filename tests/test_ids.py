@@ -2,7 +2,6 @@
 
 import pytest
 
-from crawler.settings import QQ_FETCH_URL as FETCH
 from crawler.qq.ids import (
     article_id,
     article_input,
@@ -14,6 +13,7 @@ from crawler.qq.ids import (
     not_article_form,
     same_article,
 )
+from crawler.settings import QQ_FETCH_URL as FETCH
 
 FORMS = [
     ("https://news.qq.com/rain/a/20250207A090J800", "20250207A090J800"),

@@ -15,18 +15,17 @@ import pytest
 from scrapy import Request
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
 from twisted.internet.defer import Deferred
 
-from bench.synthetic import SyntheticSite
 from crawler.distributed.leases import Leases
 from crawler.distributed.scheduler import RedisScheduler, has_room
 from crawler.spiders.qq import QqSpider
+from tests.mirror.synthetic import SyntheticSite
 from tests.redis_server import RedisServer
 from tests.support.components import project_crawler
 from tests.support.crawl import Running, by_id, start, stat
+from tests.support.distributed import SHORT_LEASES, finish, push
 from tests.support.freeze import POINTS, freeze_settings
-from tests.test_distributed import SHORT_LEASES, finish, push
 
 LEASE = 4.0  # REDIS_LEASE_SECONDS of SHORT_LEASES
 IDLE_PERIOD = 5.0  # Scrapy's engine heartbeat: how often an idle crawler looks for work

@@ -5,6 +5,7 @@ summary prints it so that it adds up. Every crawl of the suite is also checked t
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from crawler.ledger import Ledger

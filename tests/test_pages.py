@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from crawler.items import Article, Block
 from crawler.pipelines.clean import clean_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.render import RenderOptions, render_article
 from tests.conftest import EXPECTED, FIXTURES, all_cases, page_response
+from tests.support.articles import article_data
 
 SPEC = FIXTURES / "spec" / "seed-article.md"
 # sha256 of the user's file (shared/spec/seed-article.md), so the copy in the repository is checked
@@ -64,43 +64,6 @@ def test_golden(case: str, settings) -> None:  # type: ignore[no-untyped-def]
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(output, encoding="utf-8", newline="\n")
     assert output == golden.read_text(encoding="utf-8")
-
-
-def block_data(block: Block) -> dict[str, object]:
-    """A block as expected data: its kind and text, and only the other fields its kind uses."""
-    data: dict[str, object] = {"kind": block.kind, "text": block.text}
-    if block.src:
-        data["src"] = block.src
-    if block.cover:
-        data["cover"] = block.cover
-    if block.kind == "heading":
-        data["level"] = block.level
-    if block.kind == "list":
-        data["items"] = ["".join(span.text for span in item) for item in block.items]
-        data["ordered"] = block.ordered
-    styled = [s for s in block.spans if s.bold or s.code or s.href]
-    if styled:
-        data["styled"] = [{"text": s.text, "bold": s.bold, "code": s.code, "href": s.href} for s in styled]
-    return data
-
-
-def article_data(article: Article) -> dict[str, Any]:
-    """What the page says, as JSON: every extracted field but the URL it was read from."""
-    return {
-        "id": article.id,
-        "url": article.url,
-        "template": article.template,
-        "title": article.title,
-        "published": article.published.isoformat(),
-        "media": article.media,
-        "channel": article.channel,
-        "keywords": article.keywords,
-        "share_image": article.share_image,
-        "article_type": article.article_type,
-        "is_paid": article.is_paid,
-        "images": article.images,
-        "blocks": [block_data(b) for b in article.blocks],
-    }
 
 
 @pytest.mark.parametrize("case", GOOD)

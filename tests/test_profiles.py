@@ -21,9 +21,10 @@ from crawler.render import RenderOptions, render_article
 from crawler.render.markdown import inline, render_block
 from crawler.render.profiles import PROFILES, profile_from_settings
 from tests.conftest import EXPECTED
-from tests.test_crawl import ROOT
-from tests.test_render import article
+from tests.support.articles import article
+from tests.support.builders import ZOLA_PAGE_KEYS
 from tests.support.components import Writer
+from tests.support.crawl import ROOT
 
 HOSTILE_TITLES = [
     'He said "hi"',
@@ -121,11 +122,6 @@ def test_jekyll_front_matter_and_path() -> None:
     assert front["layout"] == "post"
     assert front["date"] == "2025-02-07 21:54:12 +0800"  # Jekyll's documented format, with offset
     assert markdown_path(article(), PROFILES["jekyll"].path, project_settings.OUTPUT_SLUG_MAX_LENGTH) == "_posts/2025-02-07-biao-ti.md"
-
-
-# The top-level front matter keys Zola accepts on a page (any other is an error).
-ZOLA_PAGE_KEYS = {"title", "description", "date", "updated", "weight", "draft", "slug", "path", "aliases",
-                  "authors", "in_search_index", "template", "taxonomies", "extra"}  # fmt: skip
 
 
 def test_zola_front_matter_follows_zolas_rules() -> None:

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 import yaml
 
 from crawler import settings as project_settings
-from crawler.items import Article, Block, Span
-from crawler.qq.pages import BEIJING
+from crawler.items import Block, Span
 from crawler.render import RenderOptions, render_article
 from crawler.render.frontmatter import front_matter_values, to_yaml
-from crawler.render.profiles import HUGO_FRONT_MATTER
 from crawler.render.markdown import escape, inline, render_body, summary
-
-
-def article(title: str = "标题", blocks: list[Block] | None = None) -> Article:
-    return Article(
-        id="20250207A090J800",
-        url="https://new.qq.com/rain/a/20250207A090J800",
-        source_url="https://news.qq.com/rain/a/20250207A090J800",
-        template="current",
-        title=title,
-        published=datetime(2025, 2, 7, 21, 54, 12, tzinfo=BEIJING),
-        blocks=blocks if blocks is not None else [Block("paragraph", [Span("正文。")])],
-        share_image="https://inews.gtimg.com/x/0",
-    )
+from crawler.render.profiles import HUGO_FRONT_MATTER
+from tests.support.articles import article
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-
-from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from crawler.settings import STORE_LOCK_TIMEOUT
+from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
 from tests.mirror.faults import Faults
 from tests.mirror.server import Reply
+from tests.support.corpus import WRITTEN
 from tests.support.crawl import ROOT, crawl, start, stat
-from tests.test_crawl import WRITTEN
 
 ARTICLE_PATH = r"/rain/a/|/a/\d{8}/"
 FAST = ["-s", "THROTTLE_BACKOFF_BASE=0.05", "-s", "THROTTLE_MAX_DELAY=0.4", "-s", "RETRY_TIMES=12"]
@@ -182,7 +181,7 @@ def test_corrupt_store_closes_the_crawl_with_a_clear_error(site, tmp_path) -> No
 
 
 def test_second_run_over_the_feeds_fetches_no_written_article(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_discovery import FINANCE, TECH, TOP, fetched, flat, run
+    from tests.support.discovery import FINANCE, TECH, TOP, fetched, flat, run
 
     mirror, _ = site
     run(site, tmp_path)

@@ -31,8 +31,8 @@ import pytest
 
 from tests.conftest import EXPECTED
 from tests.mirror.handler import MIRROR_HANDLERS
+from tests.support.corpus import WRITTEN
 from tests.support.crawl import Crawl, by_id, stat
-from tests.test_crawl import WRITTEN
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -4,33 +4,15 @@ mirror), and the downloader middleware that holds a busy retry back."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
-from pathlib import Path
-from typing import Any
 
 from scrapy import Request
 from scrapy.http import JsonRequest, TextResponse
 
 from crawler import settings as project_settings
 from crawler.middlewares.delay import DelayMiddleware
-from crawler.spiders.qq import QqSpider
-from tests.support.components import opened_store, project_crawler
-
-SAMPLE = Path(__file__).parent / "fixtures" / "feeds" / "2026_getPCList_news_news_fx.SUBSET.json"
-
-
-def spider(**arguments: str) -> QqSpider:
-    """The spider of a crawl whose article store (in an empty output root of its own) is open."""
-    crawler = project_crawler(Path(tempfile.mkdtemp(prefix="qq-feed-test-")), QqSpider)
-    opened_store(crawler)
-    return QqSpider.from_crawler(crawler, **arguments)
-
-
-def feed_page(qq: QqSpider, body: bytes, page: int = 0) -> list[Any]:
-    request = qq.feed_request("news_news_fx", page)
-    response = TextResponse(request.url, body=body, request=request, encoding="utf-8")
-    return list(qq.parse_feed(response, **request.cb_kwargs))
+from tests.support.components import project_crawler
+from tests.support.feeds import SAMPLE, feed_page, spider
 
 
 def test_a_page_asks_for_its_articles_and_the_next_page() -> None:

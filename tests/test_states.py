@@ -22,16 +22,16 @@ from crawler.middlewares.dedup import DedupMiddleware
 from crawler.qq.feeds import feed_entry, parse_sitemap
 from crawler.qq.pages import BEIJING
 from crawler.render import RenderOptions, render_article
+from crawler.render.profiles import PROFILES
+from crawler.settings import STORE_LOCK_TIMEOUT
 from crawler.spiders.qq import QqSpider
 from crawler.store import Record, StoreError
 from crawler.store.base import duration, now, stamp
 from crawler.store.extension import store_of
 from crawler.store.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.store.sqlite import COLUMNS, DEFAULT_NAME, SqliteStore
-from crawler.render.profiles import PROFILES
-from crawler.settings import STORE_LOCK_TIMEOUT
+from tests.support.articles import article
 from tests.support.components import Writer, opened_store, project_crawler
-from tests.test_render import article
 
 ID = "20250207A090J800"
 
@@ -341,7 +341,7 @@ def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
 
     from scrapy.http import JsonRequest
 
-    from tests.test_spider_feed import SAMPLE, feed_page, spider
+    from tests.support.feeds import SAMPLE, feed_page, spider
 
     def written_spider() -> QqSpider:
         qq = spider()

@@ -11,12 +11,12 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from crawler.items import Block, Span
+from crawler.settings import STORE_LOCK_TIMEOUT
 from crawler.store import Record, StoreError, content_fingerprint
 from crawler.store.__main__ import rebuild
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
-from crawler.settings import STORE_LOCK_TIMEOUT
+from tests.support.articles import article
 from tests.support.components import Writer
-from tests.test_render import article
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,25 +14,43 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from PIL import Image
-from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, NotConfigured
+from scrapy import Request
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    NotConfigured,
+)
 from scrapy.pipelines.media import FileException
 from twisted.internet.error import ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from crawler.items import Article, Block
-from crawler.pipelines.thumbnails import ImageRejected, ThumbnailsPipeline, failure_reason, image_extension
-from crawler.render import RenderOptions, render_article
-from tests.mirror.images import BAD_ARTICLES, BAD_REPLIES, IMAGES, TINY_PATH, bad_thumbnail_url, bomb_png, draw, noise
-from tests.support.crawl import ROOT, Crawl, by_id, crawl, stat
-from tests.support.components import project_crawler
 from crawler.paths import Layout, plan_paths
+from crawler.pipelines.thumbnails import (
+    ImageRejected,
+    ThumbnailsPipeline,
+    failure_reason,
+    image_extension,
+)
+from crawler.render import RenderOptions, render_article
 from crawler.render.profiles import profile_from_settings
-from scrapy import Request
-from typing import Any
+from tests.mirror.images import (
+    BAD_ARTICLES,
+    BAD_REPLIES,
+    IMAGES,
+    TINY_PATH,
+    bad_thumbnail_url,
+    bomb_png,
+    draw,
+    noise,
+)
+from tests.support.components import project_crawler
+from tests.support.crawl import ROOT, Crawl, by_id, crawl, stat
 
 GOOD_IDS = ["20250207A090J800", "20260810A0BO7100", "20210426003469", "20161014006270", "20250207A0BAD400"]
 

@@ -8,9 +8,20 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.mirror.updates import BAD, CHANGED, CORRECTED, DELETED, FIRST_PARAGRAPH, PAID, SAME, SECOND_UPDATE, STABLE, ChangingFeed
+from tests.mirror.updates import (
+    BAD,
+    CHANGED,
+    CORRECTED,
+    DELETED,
+    FIRST_PARAGRAPH,
+    PAID,
+    SAME,
+    SECOND_UPDATE,
+    STABLE,
+    ChangingFeed,
+)
+from tests.support.builders import build, tool
 from tests.support.crawl import ROOT, by_id, crawl, stat
-from tests.test_builders import build, tool
 
 FEED = ("-a", "channels=news_news_upd", "-a", "pages=1")
 # Shows Hugo's .Lastmod (the front matter's lastmod, else the date) when it is not the date.

@@ -14,8 +14,8 @@ from crawler import settings as project_settings
 from crawler.items import Block, Span
 from crawler.paths import article_slug, markdown_path
 from crawler.pipelines.write import inside, write_atomic
+from tests.support.articles import article
 from tests.support.components import Writer
-from tests.test_render import article
 
 
 def test_default_path() -> None:

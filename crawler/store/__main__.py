@@ -145,7 +145,7 @@ def move_aside(store_path: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.store", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m crawler.store", description=__doc__.split("\n\n")[0].replace("``", ""))
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("rebuild", help="rebuild the SQLite store from the Markdown files")
     command.add_argument("--root", type=Path, default=Path("output"), help="OUTPUT_ROOT (default: output)")

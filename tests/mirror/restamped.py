@@ -26,7 +26,13 @@ from typing import Any
 
 from crawler.qq.pages import BEIJING
 from tests.mirror.server import Mirror, Reply
-from tests.mirror.updates import CORRECTED, FIRST_PARAGRAPH, TEMPLATE, TEMPLATE_ID, TEMPLATE_TITLE
+from tests.mirror.updates import (
+    CORRECTED,
+    FIRST_PARAGRAPH,
+    TEMPLATE,
+    TEMPLATE_ID,
+    TEMPLATE_TITLE,
+)
 
 CHANNEL = "news_news_rst"
 IDS = [f"20260813A0RS{n:02d}00" for n in range(12)]

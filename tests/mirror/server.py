@@ -86,7 +86,9 @@ class Mirror:
             (re.compile(r"^/[^/]+/a/(?P<date>\d{8})/(?P<n>\d{6})\.htm$"), lambda m, s: s.article(m["date"] + m["n"])),
             (re.compile(r"^/[^/]+/(?:rain/a|omn/\d{8}|omn|a)/(?P<id>[0-9A-Za-z]+?)(?:\.html)?/?$"), lambda m, s: s.article(m["id"])),
         ]
-        from tests.mirror.images import add_image_routes  # here: images.py imports this module
+        from tests.mirror.images import (
+            add_image_routes,  # here: images.py imports this module
+        )
 
         add_image_routes(self)
         self.requests: list[str] = []

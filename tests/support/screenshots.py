@@ -19,7 +19,13 @@ from PIL import Image
 
 from tests.support.browser import chromium, new_page, open_page, serve
 from tests.support.crawl import ROOT
-from tests.support.sites import BUILDERS, REAL_URLS, build_site, reader_mirror, tool_path
+from tests.support.sites import (
+    BUILDERS,
+    REAL_URLS,
+    build_site,
+    reader_mirror,
+    tool_path,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 SEED_TITLE = "DeepSeek点燃开源模型"

@@ -27,7 +27,7 @@ Routes (under the mirror's ``/<host>/<path>`` scheme, see ``crawler/mirror.py``)
 ``SyntheticSite.counts`` counts requests by kind (``article``, ``feed``, ``image``, ``robots``,
 ``missing``), which is how the benchmarks know how many pages a crawl really fetched.
 
-Run by hand: ``python -m bench.synthetic --articles 2000 --port 8766``.
+Run by hand: ``python -m tests.mirror.synthetic --articles 2000 --port 8766``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 CURRENT_PAGE = PAGES / "current-rich-20260810A0BO7100.html"
 OMN_PAGE = PAGES / "omn-video-20210426003469.html"
@@ -396,6 +396,16 @@ def main() -> None:
         threading.Event().wait()
     except KeyboardInterrupt:
         server.shutdown()
+
+
+CHANNEL = "tech"  # the synthetic feed lists every article in any channel
+
+
+def feed_args(articles: int, page_size: int = 20) -> dict[str, str]:
+    """Spider arguments that discover ``articles`` synthetic articles through the real feed path:
+    one channel, ``articles / page_size`` pages of 20 newest first, plus the empty page past the
+    last article, which ends the paging as on qq.com."""
+    return {"channels": CHANNEL, "pages": str(-(-articles // page_size) + 1)}
 
 
 if __name__ == "__main__":
