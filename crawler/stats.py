@@ -10,6 +10,7 @@ holds the two to each other).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from string import Formatter
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -182,9 +183,16 @@ def parent(template: str) -> str:
     return template.rsplit("/", 1)[0]
 
 
-def prefix(template: str) -> str:
-    """The fixed start of a template, up to its first field (``qq/dropped/``)."""
-    return template.split("{", 1)[0]
+def prefix(template: str, **parts: object) -> str:
+    """The fixed start of a template with the given fields filled in, up to its first field left open
+    (``prefix(SITEHOOK_FAILED, target="url")`` -> ``sitehook/url/failed/``)."""
+    start = []
+    for literal, field, _, _ in Formatter().parse(template):
+        start.append(literal)
+        if field is None or field not in parts:
+            break
+        start.append(str(parts[field]))
+    return "".join(start)
 
 
 def _collector(crawler: Crawler) -> StatsCollector:
@@ -210,8 +218,9 @@ def value(crawler: Crawler, template: str, default: Any = 0, **parts: object) ->
     return _collector(crawler).get_value(name(template, **parts), default)
 
 
-def under(stats: Mapping[str, Any], template: str) -> dict[str, Any]:
-    """The values of a crawl's ``stats`` (a mapping) whose names start as ``template`` does, by the
-    rest of their name (``under(stats, QQ_DROPPED)`` -> ``{"too_big": 2, ...}``), in the stats' order."""
-    start = prefix(template)
+def under(stats: Mapping[str, Any], template: str, **parts: object) -> dict[str, Any]:
+    """The values of a crawl's ``stats`` (a mapping) whose names start as ``template`` does (with the
+    given fields), by the rest of their name, in the stats' order
+    (``under(stats, QQ_DROPPED)`` -> ``{"too_big": 2, ...}``)."""
+    start = prefix(template, **parts)
     return {key[len(start) :]: v for key, v in stats.items() if key.startswith(start)}
