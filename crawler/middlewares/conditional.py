@@ -33,7 +33,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler import ledger
-from crawler.stats import CONDITIONAL_ARTICLE_PAGES, CONDITIONAL_ERRORS, CONDITIONAL_NOT_MODIFIED, CONDITIONAL_SENT, inc
+from crawler.stats import (
+    CONDITIONAL_ARTICLE_PAGES,
+    CONDITIONAL_ERRORS,
+    CONDITIONAL_NOT_MODIFIED,
+    CONDITIONAL_SENT,
+    inc,
+)
 from crawler.store import StoreError
 from crawler.store.base import now, parse_time
 from crawler.store.extension import StoreExtension, store_of

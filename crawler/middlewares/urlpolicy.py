@@ -16,8 +16,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet.threads import deferToThread
 
-from crawler.urls import is_address, vet_addresses, vet_url
 from crawler.stats import URLPOLICY_ALLOWED, URLPOLICY_REFUSED, inc
+from crawler.urls import is_address, vet_addresses, vet_url
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,13 @@ from spidermon.core.actions import Action
 
 from crawler.exitcode import REFUSED_AT_START, exit_code
 from crawler.pipelines.write import write_atomic
-from crawler.stats import FINISH_REASON, MONITORS_FAILED, MONITORS_FAILED_ONE, MONITORS_PASSED, set_value
+from crawler.stats import (
+    FINISH_REASON,
+    MONITORS_FAILED,
+    MONITORS_FAILED_ONE,
+    MONITORS_PASSED,
+    set_value,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -39,7 +39,13 @@ from crawler import ledger
 from crawler.items import Article
 from crawler.ledger import Dropped
 from crawler.render import RenderOptions, render_article
-from crawler.stats import WRITE_DROPPED, WRITE_REWRITTEN, WRITE_UNCHANGED, WRITE_WRITTEN, inc
+from crawler.stats import (
+    WRITE_DROPPED,
+    WRITE_REWRITTEN,
+    WRITE_UNCHANGED,
+    WRITE_WRITTEN,
+    inc,
+)
 
 logger = logging.getLogger(__name__)
 
