@@ -125,7 +125,11 @@ def collector_calls(source: str) -> list[str]:
 
 
 def test_the_checks_of_the_sources_can_fail() -> None:
-    bad = 'def f(crawler, why):\n    crawler.stats.inc_value("qq/dropped/x")\n    crawler.stats.set_value(f"write/{why}", 1)\n'
+    bad = (
+        "def f(crawler, why):\n"
+        '    crawler.stats.inc_value("qq/dropped/x")\n'
+        '    crawler.stats.set_value(f"write/{why}", 1)\n'
+    )
     assert sorted(spelled_stat_names(bad)) == ["f'write/{why}'", "qq/dropped/x"]
     assert len(collector_calls(bad)) == 2
     assert spelled_stat_names('"""qq/articles in a docstring."""\nx = "output/articles.jsonl"\n') == []

@@ -625,7 +625,8 @@ class QqSpider(scrapy.Spider):
         meta = {k: v for k, v in response.request.meta.items() if k not in DOWNLOADER_META}
         request = response.request.replace(meta={**meta, "retry_times": busy})
         retry = get_retry_request(
-            request, spider=self, reason="busy", max_retry_times=self.busy_retries, stats_base_key=parent(QQ_FEED_BUSY_COUNT)
+            request, spider=self, reason="busy", max_retry_times=self.busy_retries,
+            stats_base_key=parent(QQ_FEED_BUSY_COUNT),
         )
         if retry is not None:
             retry.meta.pop("retry_times", None)
