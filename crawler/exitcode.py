@@ -15,6 +15,20 @@ from scrapy.utils.misc import load_object
 
 from crawler.ledger import BAD_INPUT as BAD_INPUT_OUTCOME
 from crawler.ledger import Ledger
+from crawler.stats import (
+    DOWNLOADER_EXCEPTION_COUNT,
+    DOWNLOADER_EXCEPTION_TYPE_COUNT,
+    DOWNLOADER_RESPONSE_COUNT,
+    DOWNLOADER_RESPONSE_STATUS_COUNT,
+    FINISH_REASON,
+    MONITORS_FAILED,
+    MONITORS_FAILED_ONE,
+    QQ_ARTICLES,
+    QQ_DROPPED,
+    WRITE_UNCHANGED,
+    WRITE_WRITTEN,
+    under,
+)
 
 OK, OTHER, USAGE, BAD_INPUT, BAD_PLACE, UNREACHABLE, MONITORS = 0, 1, 2, 3, 4, 5, 6
 # Finish reasons -> exit code ("finished" and Scrapy's closespider_* limits are OK).
@@ -45,22 +59,20 @@ NOT_JUDGED = REFUSED_AT_START | {"output_lost"}
 
 def written(stats: Mapping[str, Any]) -> int:
     """Articles whose file is on disk after this crawl: written (new or rewritten) or unchanged."""
-    return int(stats.get("write/written", 0)) + int(stats.get("write/unchanged", 0))
+    return int(stats.get(WRITE_WRITTEN, 0)) + int(stats.get(WRITE_UNCHANGED, 0))
 
 
 def answered(stats: Mapping[str, Any]) -> int:
     """Responses of status 2xx the crawl got."""
-    prefix = "downloader/response_status_count/"
-    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and k[len(prefix) :].startswith("2"))
+    return sum(int(v) for status, v in under(stats, DOWNLOADER_RESPONSE_STATUS_COUNT).items() if status.startswith("2"))
 
 
 def failed_fetches(stats: Mapping[str, Any]) -> int:
     """Requests that went out and failed: a download error (not a request a middleware chose to
     ignore, such as dedup's), or an answer other than 2xx."""
-    errors = int(stats.get("downloader/exception_count", 0))
-    prefix = "downloader/exception_type_count/"
-    errors -= sum(int(v) for k, v in stats.items() if k.startswith(prefix) and ignored(k[len(prefix) :]))
-    return max(0, errors) + int(stats.get("downloader/response_count", 0)) - answered(stats)
+    errors = int(stats.get(DOWNLOADER_EXCEPTION_COUNT, 0))
+    errors -= sum(int(v) for kind, v in under(stats, DOWNLOADER_EXCEPTION_TYPE_COUNT).items() if ignored(kind))
+    return max(0, errors) + int(stats.get(DOWNLOADER_RESPONSE_COUNT, 0)) - answered(stats)
 
 
 def ignored(exception: str) -> bool:
@@ -79,7 +91,7 @@ def nothing_fetched(stats: Mapping[str, Any]) -> bool:
 def attempted(stats: Mapping[str, Any]) -> int:
     """Articles fetched to be written: pages that gave an article and article requests or pages
     dropped (not what was skipped by rule or state, found deleted, or not fetched)."""
-    return int(stats.get("qq/articles", 0)) + sum(int(v) for k, v in stats.items() if k.startswith("qq/dropped/"))
+    return int(stats.get(QQ_ARTICLES, 0)) + sum(int(v) for v in under(stats, QQ_DROPPED).values())
 
 
 def nothing_written(stats: Mapping[str, Any]) -> bool:
@@ -95,7 +107,7 @@ def bad_inputs(stats: Mapping[str, Any]) -> int:
 
 def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
     """The exit code of a crawl from its final stats, and why in a few words."""
-    reason = str(stats.get("finish_reason", ""))
+    reason = str(stats.get(FINISH_REASON, ""))
     if reason in REASON_CODES:
         return REASON_CODES[reason], f"closed: {reason}"
     if reason != "finished" and not reason.startswith("closespider_"):
@@ -104,8 +116,8 @@ def exit_code(stats: Mapping[str, Any]) -> tuple[int, str]:
         return BAD_INPUT, f"bad input: {bad_inputs(stats)} input(s) are not qq.com articles (named in the summary)"
     if nothing_fetched(stats):
         return UNREACHABLE, "nothing_fetched: no request was answered and nothing was written"
-    failed = int(stats.get("monitors/failed", 0))
+    failed = int(stats.get(MONITORS_FAILED, 0))
     if failed:
-        names = ", ".join(k.split("/", 2)[2] for k in sorted(stats) if k.startswith("monitors/failed/"))
+        names = ", ".join(sorted(under(stats, MONITORS_FAILED_ONE)))
         return MONITORS, f"{failed} monitor(s) failed: {names}"
     return OK, f"{reason}: {written(stats)} articles on disk"

@@ -15,10 +15,18 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, IgnoreRequest
 
-ASKED = "ledger/asked"
-PREFIX = "ledger/"
-BAD_INPUTS = "ledger/bad_inputs"  # the first inputs that were not articles, for the summary (a list)
-MAX_NAMED = 10
+from crawler.stats import (
+    LEDGER_ASKED,
+    LEDGER_BAD_INPUTS,
+    LEDGER_OUTCOME,
+    LEDGER_OUTCOME_REASON,
+    inc,
+    set_value,
+    under,
+    value,
+)
+
+MAX_NAMED = 10  # inputs that were not articles named in the summary (LEDGER_BAD_INPUTS)
 
 # The outcomes, in the order the summary prints them.
 WRITTEN = "written"  # reasons: new, rewritten
@@ -61,30 +69,24 @@ class Dropped(DropItem):
         self.reason = reason
 
 
-def _inc(crawler: Crawler, key: str, count: int = 1) -> None:
-    assert crawler.stats is not None
-    crawler.stats.inc_value(key, count)
-
-
 def take_on(crawler: Crawler, count: int = 1) -> None:
     """More articles the crawl is accountable for."""
-    _inc(crawler, ASKED, count)
+    inc(crawler, LEDGER_ASKED, count)
 
 
 def settle(crawler: Crawler, outcome: str, reason: str = "", count: int = 1) -> None:
     """The one outcome of an article taken on (of ``count`` of them)."""
     assert outcome in OUTCOMES, outcome
-    _inc(crawler, f"{PREFIX}{outcome}/{reason}" if reason else f"{PREFIX}{outcome}", count)
+    inc(crawler, LEDGER_OUTCOME_REASON if reason else LEDGER_OUTCOME, count, outcome=outcome, reason=reason)
 
 
 def bad_input(crawler: Crawler, raw: str) -> None:
     """An input that is not an article: taken on and settled at once, and named in the summary."""
     take_on(crawler)
     settle(crawler, BAD_INPUT)
-    assert crawler.stats is not None
-    named = list(crawler.stats.get_value(BAD_INPUTS, []))
+    named = list(value(crawler, LEDGER_BAD_INPUTS, []))
     if len(named) < MAX_NAMED:
-        crawler.stats.set_value(BAD_INPUTS, [*named, raw[:200]])
+        set_value(crawler, LEDGER_BAD_INPUTS, [*named, raw[:200]])
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,13 @@ class Ledger:
     @classmethod
     def of(cls, stats: Mapping[str, Any]) -> Ledger:
         outcomes: dict[str, dict[str, int]] = {}
-        for key, value in stats.items():
-            if not key.startswith(PREFIX) or key == ASKED or not isinstance(value, int):
+        for key, count in under(stats, LEDGER_OUTCOME).items():
+            if not isinstance(count, int):
                 continue
-            outcome, _, reason = key[len(PREFIX) :].partition("/")
+            outcome, _, reason = key.partition("/")
             if outcome in OUTCOMES:
-                outcomes.setdefault(outcome, {})[reason] = value
-        return cls(int(stats.get(ASKED, 0)), outcomes, tuple(stats.get(BAD_INPUTS, ())))
+                outcomes.setdefault(outcome, {})[reason] = count
+        return cls(int(stats.get(LEDGER_ASKED, 0)), outcomes, tuple(stats.get(LEDGER_BAD_INPUTS, ())))
 
     def total(self, outcome: str) -> int:
         return sum(self.outcomes.get(outcome, {}).values())

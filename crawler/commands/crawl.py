@@ -19,6 +19,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from crawler.config import settings_errors
 from crawler.exitcode import BAD_INPUT, OK, OTHER, exit_code
+from crawler.stats import FINISH_REASON
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Command(ScrapyCrawl):
         self.exitcode, why = exit_code(stats)
         if self.exitcode != OK:
             # A crawl closed early, or given a bad input, has said why in its own ERROR line.
-            said = stats.get("finish_reason") != "finished" or self.exitcode == BAD_INPUT
+            said = stats.get(FINISH_REASON) != "finished" or self.exitcode == BAD_INPUT
             level = logging.INFO if said else logging.ERROR
             logger.log(level, "Exit code %d: %s", self.exitcode, why)
 

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from crawler.stats import REDIS_ERRORS, inc
 from crawler.store.redis import redis_client
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,7 @@ class Outage:
 
     def failed(self, exc: Exception, doing: str) -> bool:
         """Count a failure; True once Redis has been away for longer than the timeout."""
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("redis/errors")
+        inc(self.crawler, REDIS_ERRORS)
         now = time.monotonic()
         if self.since is None:
             self.since = now

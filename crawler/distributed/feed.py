@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from crawler.distributed.connection import Outage
+from crawler.stats import REDIS_FED, inc
 from crawler.store.redis import safe_url
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class RedisFeed:
 
     def queue(self, spider: WorkSpider, scheduler: RedisScheduler, taken: list[tuple[str, bytes]]) -> None:
         """Queue the requests of leased entries, then acknowledge the entries (if all were queued)."""
-        assert self.crawler.stats is not None and self.crawler.engine is not None
+        assert self.crawler.engine is not None
         unqueued = scheduler.unqueued
         entries = [entry.decode("utf-8", errors="replace").strip() for _, entry in taken]
         for request in self.requests(spider, entries):
@@ -151,7 +152,7 @@ class RedisFeed:
         except RedisError as exc:
             logger.warning("Entries stay leased (Redis at %s: %s); the dupefilter skips what was queued", self.url, exc)
             return
-        self.crawler.stats.inc_value("redis/fed", len(taken))
+        inc(self.crawler, REDIS_FED, len(taken))
         logger.info("Took %d entries from %r", len(taken), self.key)
 
     def requests(self, spider: WorkSpider, entries: list[str]) -> Iterable[Request]:

@@ -21,6 +21,18 @@ from twisted.internet import task
 
 from crawler.distributed.connection import Outage, client_for, log_failure
 from crawler.distributed.leases import Leases
+from crawler.stats import (
+    DUPEFILTER_FILTERED,
+    REDIS_ACKED,
+    REDIS_ERRORS,
+    REDIS_GIVEN_BACK,
+    REDIS_LAPSED,
+    REDIS_RETURNED,
+    REDIS_UNQUEUED,
+    SCHEDULER_DEQUEUED_QUEUE,
+    SCHEDULER_ENQUEUED_QUEUE,
+    inc,
+)
 from crawler.store.redis import safe_url
 
 if TYPE_CHECKING:
@@ -73,8 +85,7 @@ class RedisDupeFilter(RFPDupeFilter):
         return self.fingerprinter.fingerprint(request).hex()
 
     def log(self, request: Request, spider: Spider | None = None) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("dupefilter/filtered")
+        inc(self.crawler, DUPEFILTER_FILTERED)
         if self.debug or self.logdupes:
             logger.debug("Filtered duplicate request (queued or leased by this or another crawler): %s", request)
             self.logdupes = self.debug
@@ -169,8 +180,7 @@ class RedisScheduler(Scheduler):
             self.return_overdue()
             queued = len(self.queue)
         except RedisError as exc:
-            assert self.stats is not None
-            self.stats.inc_value("redis/errors")
+            inc(self.crawler, REDIS_ERRORS)
             logger.error(
                 "Redis at %s is unreachable (%s): cannot start the shared crawl. Start redis-server "
                 "there or fix REDIS_URL (empty REDIS_URL: crawl alone, without Redis).", self.url, exc,
@@ -219,10 +229,9 @@ class RedisScheduler(Scheduler):
 
     def renew(self) -> None:
         """Every third of REDIS_LEASE_SECONDS: renew ours, return lapsed crawlers', acknowledge what is done."""
-        assert self.stats is not None
         try:
             if not self.leases.renew():
-                self.stats.inc_value("redis/lapsed")
+                inc(self.crawler, REDIS_LAPSED)
                 logger.warning(
                     "This crawler's leases lapsed (not renewed within REDIS_LEASE_SECONDS, %g s): another "
                     "crawler returned them to the queue; the article store skips what is written twice",
@@ -236,26 +245,25 @@ class RedisScheduler(Scheduler):
         self.outage.recovered()
 
     def return_overdue(self) -> None:
-        assert self.stats is not None
         for token, count in self.leases.return_overdue().items():
             if count:
-                self.stats.inc_value("redis/returned", count)
+                inc(self.crawler, REDIS_RETURNED, count)
                 logger.warning("Crawler %s stopped renewing its leases: %d returned to the shared queue", token, count)
 
     def sweep(self) -> None:
         """Acknowledge the leases of requests the engine is done with (RedisError propagates)."""
-        assert self.crawler.engine is not None and self.stats is not None
+        assert self.crawler.engine is not None
         done = self.leases.finished(in_progress(self.crawler.engine))
         self.unacked += [(held.lease, held.fingerprint) for held in done if not held.kept]
         self.unreturned += [held.lease for held in done if held.kept]
         if self.unacked:
             acked = self.leases.ack(self.unacked)
             self.unacked = []
-            self.stats.inc_value("redis/acked", acked)
+            inc(self.crawler, REDIS_ACKED, acked)
         if self.unreturned:
             given = self.leases.give_back(self.unreturned)
             self.unreturned = []
-            self.stats.inc_value("redis/given_back", given)
+            inc(self.crawler, REDIS_GIVEN_BACK, given)
             logger.warning("Gave %d leases back to the shared queue, to be done again (Redis was away)", given)
 
     def request_reached_downloader(self, request: Request) -> None:
@@ -278,12 +286,11 @@ class RedisScheduler(Scheduler):
     # -- the queue -------------------------------------------------------------------------------------
 
     def enqueue_request(self, request: Request) -> bool:
-        assert self.stats is not None
         try:
             queued = self._push(request)
         except RedisError as exc:
             self.unqueued += 1
-            self.stats.inc_value("redis/unqueued")
+            inc(self.crawler, REDIS_UNQUEUED)
             logger.error("Not queued, Redis at %s is away: %s", self.url, request.url)
             # Whichever request in hand made this one, it must be done again: none is acknowledged;
             # each is given back to the queue when done (the article store skips what is written).
@@ -294,7 +301,7 @@ class RedisScheduler(Scheduler):
         if not queued:
             self.df.log(request, self.spider)
             return False
-        self.stats.inc_value("scheduler/enqueued/redis")
+        inc(self.crawler, SCHEDULER_ENQUEUED_QUEUE, queue="redis")
         return True
 
     def _push(self, request: Request) -> bool:
@@ -306,7 +313,6 @@ class RedisScheduler(Scheduler):
         return bool(self._enqueue_script(keys=[self.df.key, self.queue.key], args=[fingerprint, -request.priority, data]))
 
     def next_request(self) -> Request | None:
-        assert self.stats is not None
         if self.problem is not None:
             return None
         try:
@@ -317,7 +323,7 @@ class RedisScheduler(Scheduler):
             return None
         self.outage.recovered()
         if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis")
+            inc(self.crawler, SCHEDULER_DEQUEUED_QUEUE, queue="redis")
         return request
 
     def _take(self) -> Request | None:

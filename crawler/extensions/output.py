@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.faults import why
+from crawler.stats import OUTPUT_LOST, set_value
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class OutputGuard:
             if problem is None:
                 return False
             self.problem = problem
-            assert self.crawler.stats is not None and self.crawler.engine is not None
-            self.crawler.stats.set_value("output/lost", 1)
+            assert self.crawler.engine is not None
+            set_value(self.crawler, OUTPUT_LOST, 1)
             logger.error(
                 "OUTPUT_ROOT %s %s mid-crawl (%s): closing the crawl; the files written are whole, "
                 "the next run writes the rest",

@@ -38,6 +38,21 @@ from twisted.internet.defer import Deferred, succeed
 
 from crawler.config import config_of
 from crawler.pipelines.write import Change, file_changed, write_atomic
+from crawler.stats import (
+    SITEHOOK_ATTEMPTS,
+    SITEHOOK_CHANGES,
+    SITEHOOK_DELIVERED,
+    SITEHOOK_EARLIER,
+    SITEHOOK_ERRORS,
+    SITEHOOK_FAILED,
+    SITEHOOK_GAVE_UP,
+    SITEHOOK_NOTHING_CHANGED,
+    SITEHOOK_OWED,
+    SITEHOOK_OWED_LOST,
+    inc,
+    name,
+    under,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +98,9 @@ def failures(stats: Mapping[str, Any]) -> list[str]:
     """The targets that still failed after their retries, in words (the ``site hook`` monitor's)."""
     words = []
     for target in ("url", "command"):
-        if stats.get(f"sitehook/{target}/gave_up"):
-            prefix = f"sitehook/{target}/failed/"
-            why = ", ".join(f"{k[len(prefix):]} x{v}" for k, v in sorted(stats.items()) if k.startswith(prefix))
-            words.append(f"{target} failed {stats.get(f'sitehook/{target}/attempts', 0)} times ({why})")
+        if stats.get(name(SITEHOOK_GAVE_UP, target=target)):
+            why = ", ".join(f"{kind} x{n}" for kind, n in sorted(under(stats, SITEHOOK_FAILED, target=target).items()))
+            words.append(f"{target} failed {stats.get(name(SITEHOOK_ATTEMPTS, target=target), 0)} times ({why})")
     return words
 
 
@@ -176,10 +190,6 @@ class SiteHook:
     def changed(self, change: Change) -> None:
         self.changes.append(change)
 
-    def _inc(self, key: str, count: int = 1) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"sitehook/{key}", count)
-
     def settled(self) -> Deferred[None]:
         """Fires once the hooks of this crawl are done (at once when they are)."""
         if self.done:
@@ -193,7 +203,7 @@ class SiteHook:
             await self._tell(reason)
         except Exception:  # never lose the close: what failed is logged
             logger.exception("Site hook failed")
-            self._inc("errors")
+            inc(self.crawler, SITEHOOK_ERRORS)
         finally:
             self.done = True
             for waiter in self.waiting:
@@ -208,7 +218,7 @@ class SiteHook:
         assert self.crawler.spider is not None
         for kind in KINDS:
             if count := sum(1 for c in self.changes if c.kind == kind):
-                self._inc(f"changes/{kind}", count)
+                inc(self.crawler, SITEHOOK_CHANGES, count, kind=kind)
         document = payload(job_name(self.crawler.spider), self.crawler.spider.name, reason, self.changes)
         targets = [t for t, on in (("url", self.url), ("command", self.argv)) if on]
         for target in targets:
@@ -229,17 +239,17 @@ class SiteHook:
             except (OSError, ValueError) as exc:
                 logger.warning("Site hook %s: unreadable owed call %s skipped: %s", target, path, exc)
         if not self.changes and not earlier:
-            self._inc(f"{target}/nothing_changed")
+            inc(self.crawler, SITEHOOK_NOTHING_CHANGED, target=target)
             logger.info("Site hook %s: nothing changed, not called", target)
             return
         if earlier:
-            self._inc(f"{target}/earlier", len(earlier))
+            inc(self.crawler, SITEHOOK_EARLIER, len(earlier), target=target)
         body = body_of(document, earlier)
         delivery = str(uuid.uuid4())
         for attempt in range(self.retries + 1):
             if attempt:
                 await sleep(self.delay * 2 ** (attempt - 1))
-            self._inc(f"{target}/attempts")
+            inc(self.crawler, SITEHOOK_ATTEMPTS, target=target)
             if target == "url":
                 stamp = int(time.time())
                 headers = {
@@ -255,15 +265,15 @@ class SiteHook:
                 if output.strip():
                     logger.info("Site hook command output (%s):\n%s", words, output[-OUTPUT_TAIL:].rstrip())
             if not kind:
-                self._inc(f"{target}/delivered")
+                inc(self.crawler, SITEHOOK_DELIVERED, target=target)
                 logger.info("Site hook %s told the site: %s (%s)", target, self._what(document, earlier), words)
                 for path in sent:
                     with contextlib.suppress(OSError):  # sent again next time: a receiver debounces
                         path.unlink(missing_ok=True)
                 return
-            self._inc(f"{target}/failed/{kind}")
+            inc(self.crawler, SITEHOOK_FAILED, target=target, why=kind)
             logger.warning("Site hook %s failed (attempt %d of %d): %s", target, attempt + 1, self.retries + 1, words)
-        self._inc(f"{target}/gave_up")
+        inc(self.crawler, SITEHOOK_GAVE_UP, target=target)
         logger.error(
             "Site hook %s gave up after %d attempts (%s): the files are written; the next crawl that calls tells it",
             target, self.retries + 1, words,
@@ -278,10 +288,10 @@ class SiteHook:
             for old in sorted(owed.glob("*.json"))[:-PENDING_KEEP]:
                 old.unlink(missing_ok=True)
         except OSError as exc:
-            self._inc(f"{owed.name}/owed_lost")
+            inc(self.crawler, SITEHOOK_OWED_LOST, target=owed.name)
             logger.error("Site hook %s: could not keep the call for the next crawl in %s: %s", owed.name, owed, exc)
             return
-        self._inc(f"{owed.name}/owed")
+        inc(self.crawler, SITEHOOK_OWED, target=owed.name)
 
     @staticmethod
     def _what(document: Mapping[str, Any], earlier: list[Any]) -> str:

@@ -16,6 +16,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.sitehook import settled
 from crawler.pipelines.write import write_atomic
+from crawler.stats import FINISH_REASON
 
 
 class StatsFile:
@@ -36,5 +37,5 @@ class StatsFile:
     async def spider_closed(self, reason: str) -> None:
         await settled(self.crawler)  # the site hooks' stats too
         assert self.crawler.stats is not None
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        stats = {**self.crawler.stats.get_stats(), FINISH_REASON: reason}
         write_atomic(self.path, json.dumps(stats, default=str, indent=1, sort_keys=True) + "\n")

@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 
 from crawler.handlers import refuse_downloads, stop_downloads
+from crawler.stats import STOP_CANCELLED, STOP_SECONDS, set_value
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,7 @@ class PromptStop:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         if self.since is not None:
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("stop/seconds", round(monotonic() - self.since, 1))
+            set_value(self.crawler, STOP_SECONDS, round(monotonic() - self.since, 1))
 
     def watch(self) -> None:
         engine = self.crawler.engine
@@ -90,8 +90,7 @@ class PromptStop:
         count = sum(result for _, result in results if isinstance(result, int))
         if not count:
             return
-        assert self.crawler.stats is not None
-        self.crawler.stats.set_value("stop/cancelled", count)
+        set_value(self.crawler, STOP_CANCELLED, count)
         logger.warning(
             "Closing: %d downloads still in flight after %g s cancelled (STOP_GRACE); the next run fetches them",
             count, self.grace,

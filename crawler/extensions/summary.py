@@ -26,6 +26,24 @@ from twisted.internet import task
 
 from crawler.exitcode import REFUSED_AT_START
 from crawler.ledger import Ledger
+from crawler.stats import (
+    CONDITIONAL_ARTICLE_PAGES,
+    CONDITIONAL_NOT_MODIFIED,
+    ELAPSED_TIME_SECONDS,
+    MONITORS_FAILED,
+    MONITORS_FAILED_ONE,
+    MONITORS_PASSED,
+    QQ_FEED_PAGES,
+    QQ_REFETCH_HELD,
+    RESPONSE_RECEIVED_COUNT,
+    SCHEDULER_DEQUEUED,
+    SCHEDULER_ENQUEUED,
+    THUMBNAILS_BODY_FAILED,
+    THUMBNAILS_FAILED,
+    WRITE_REWRITTEN,
+    WRITE_WRITTEN,
+    under,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +51,18 @@ def _n(stats: Mapping[str, Any], key: str) -> int:
     return int(stats.get(key, 0) or 0)
 
 
-def _under(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
-    return {k[len(prefix) :]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix) and isinstance(v, int)}
+def _under(stats: Mapping[str, Any], template: str) -> dict[str, int]:
+    return {k: int(v) for k, v in sorted(under(stats, template).items()) if isinstance(v, int)}
 
 
 def queued(stats: Mapping[str, Any]) -> int:
     """Requests waiting in the scheduler, from Scrapy's scheduler counters."""
-    return max(0, _n(stats, "scheduler/enqueued") - _n(stats, "scheduler/dequeued"))
+    return max(0, _n(stats, SCHEDULER_ENQUEUED) - _n(stats, SCHEDULER_DEQUEUED))
 
 
 def progress_line(stats: Mapping[str, Any]) -> str:
     return (
-        f"Progress: {_n(stats, 'write/written')} articles written, {_n(stats, 'qq/feed/pages')} feed pages read, "
+        f"Progress: {_n(stats, WRITE_WRITTEN)} articles written, {_n(stats, QQ_FEED_PAGES)} feed pages read, "
         f"{queued(stats)} requests queued"
     )
 
@@ -52,36 +70,36 @@ def progress_line(stats: Mapping[str, Any]) -> str:
 def cost_line(stats: Mapping[str, Any]) -> str:
     """What the run's article pages bought (docs/updates.md): pages fetched for new and changed
     articles, 304s, and the changed articles ``UPDATE_REFETCH_BUDGET`` held back for a later run."""
-    pages, rewritten = _n(stats, "conditional/article_pages"), _n(stats, "write/rewritten")
-    new = _n(stats, "write/written") - rewritten
+    pages, rewritten = _n(stats, CONDITIONAL_ARTICLE_PAGES), _n(stats, WRITE_REWRITTEN)
+    new = _n(stats, WRITE_WRITTEN) - rewritten
     each = f" ({pages / (new + rewritten):.2f} per article)" if new + rewritten else ""
     return (
         f"  cost: {pages} article pages fetched for {new} new and {rewritten} changed articles{each}; "
-        f"{_n(stats, 'conditional/not_modified')} not modified (304); "
-        f"{_n(stats, 'qq/refetch/held')} said to have changed held back by UPDATE_REFETCH_BUDGET"
+        f"{_n(stats, CONDITIONAL_NOT_MODIFIED)} not modified (304); "
+        f"{_n(stats, QQ_REFETCH_HELD)} said to have changed held back by UPDATE_REFETCH_BUDGET"
     )
 
 
 def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
     """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest."""
     closed_early = reason != "finished" and not reason.startswith("closespider_")
-    images = sum(_under(stats, "thumbnails/failed/").values()) + sum(_under(stats, "thumbnails/body/failed/").values())
+    images = sum(_under(stats, THUMBNAILS_FAILED).values()) + sum(_under(stats, THUMBNAILS_BODY_FAILED).values())
     lines = [
         f"Crawl summary ({reason}):",
         *Ledger.of(stats).lines(closed_early),
         f"  images failed: {images}",
-        f"  feed pages read: {_n(stats, 'qq/feed/pages')}; pages fetched: {_n(stats, 'response_received_count')}",
+        f"  feed pages read: {_n(stats, QQ_FEED_PAGES)}; pages fetched: {_n(stats, RESPONSE_RECEIVED_COUNT)}",
         cost_line(stats),
     ]
-    if "monitors/passed" in stats or "monitors/failed" in stats:
-        failed = [k.split("/", 2)[2] for k in sorted(stats) if k.startswith("monitors/failed/")]
-        verdict = f"{_n(stats, 'monitors/failed')} failed ({', '.join(failed)})" if failed else "all passed"
-        lines.append(f"  monitors: {_n(stats, 'monitors/passed')} passed, {verdict}")
+    if MONITORS_PASSED in stats or MONITORS_FAILED in stats:
+        failed = sorted(under(stats, MONITORS_FAILED_ONE))
+        verdict = f"{_n(stats, MONITORS_FAILED)} failed ({', '.join(failed)})" if failed else "all passed"
+        lines.append(f"  monitors: {_n(stats, MONITORS_PASSED)} passed, {verdict}")
     elif reason in REFUSED_AT_START:
         lines.append("  monitors: not run (the crawl was refused at start)")
     elif reason == "output_lost":
         lines.append("  monitors: not run (the output root was lost mid-crawl)")
-    lines.append(f"  elapsed: {float(stats.get('elapsed_time_seconds', 0.0)):.1f} s; finish reason: {reason}")
+    lines.append(f"  elapsed: {float(stats.get(ELAPSED_TIME_SECONDS, 0.0)):.1f} s; finish reason: {reason}")
     return lines
 
 

@@ -33,6 +33,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler import ledger
+from crawler.stats import (
+    CONDITIONAL_ARTICLE_PAGES,
+    CONDITIONAL_ERRORS,
+    CONDITIONAL_NOT_MODIFIED,
+    CONDITIONAL_SENT,
+    inc,
+)
 from crawler.store import StoreError
 from crawler.store.base import now, parse_time
 from crawler.store.extension import StoreExtension, store_of
@@ -67,10 +74,6 @@ class ConditionalMiddleware:
             self._store = store_of(self.crawler)
         return self._store
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     def process_request(self, request: Request) -> None:
         ident = request.meta.get("qq_id")
         if not self.enabled or not ident or not request.meta.get("qq_refetch") or "qq_conditional" in request.meta:
@@ -88,15 +91,15 @@ class ConditionalMiddleware:
         if record.last_modified:
             request.headers["If-Modified-Since"] = record.last_modified
         request.meta["qq_conditional"] = True
-        self._inc("conditional/sent")
+        inc(self.crawler, CONDITIONAL_SENT)
 
     def process_response(self, request: Request, response: Response) -> Response:
         ident = request.meta.get("qq_id")
         if not ident:
             return response
-        self._inc("conditional/article_pages")
+        inc(self.crawler, CONDITIONAL_ARTICLE_PAGES)
         if response.status == 304 and request.meta.get("qq_conditional"):
-            self._inc("conditional/not_modified")
+            inc(self.crawler, CONDITIONAL_NOT_MODIFIED)
             self._unchanged(ident, request)
             raise ledger.Settled(f"{ident} not modified (304)", (ledger.UNCHANGED, "not_modified"))
         if response.status == 200:
@@ -120,7 +123,7 @@ class ConditionalMiddleware:
                     ))  # fmt: skip
             logger.info("Not modified (304): %s (%s)", ident, request.url)
         except StoreError as exc:
-            self._inc("conditional/errors")
+            inc(self.crawler, CONDITIONAL_ERRORS)
             logger.error("Could not record that %s is not modified: %s", ident, exc)
         finally:
             self.store.release(ident)

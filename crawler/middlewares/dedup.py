@@ -54,6 +54,15 @@ from scrapy.exceptions import NotConfigured
 from crawler import ledger
 from crawler.paths import fits_template
 from crawler.render.profiles import profile_from_settings
+from crawler.stats import (
+    DEDUP_CLAIMED,
+    DEDUP_FETCHED_AGAIN,
+    DEDUP_SKIPPED,
+    DEDUP_SKIPPED_OTHER_LAYOUT,
+    DEDUP_SKIPPED_STATE,
+    DEDUP_STORE_ERROR,
+    inc,
+)
 from crawler.store import StoreError
 from crawler.store.base import WRITTEN, parse_time
 from crawler.store.extension import StoreExtension, store_of
@@ -84,12 +93,8 @@ class DedupMiddleware:
         if self.refresh:
             logger.info("Refresh: articles already written are fetched and rewritten")
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
-    def _skip(self, key: str, request: Request, why: str, outcome: tuple[str, str]) -> None:
-        self._inc(key)
+    def _skip(self, counted: str, request: Request, why: str, outcome: tuple[str, str], **parts: str) -> None:
+        inc(self.crawler, counted, **parts)
         logger.debug("Skipped %s (%s): %s", request.meta["qq_id"], request.url, why)
         raise ledger.Settled(why, outcome)
 
@@ -107,16 +112,16 @@ class DedupMiddleware:
         except StoreError as exc:
             # Not fetched, so not lost: the next run asks again.
             logger.error("Not fetched %s (%s): %s", ident, request.url, exc)
-            self._skip("dedup/store_error", request, "the article store failed", (ledger.NOT_FETCHED, "store_error"))
+            self._skip(DEDUP_STORE_ERROR, request, "the article store failed", (ledger.NOT_FETCHED, "store_error"))
         if not claimed:
-            self._skip("dedup/claimed", request, "being fetched by another crawl", (ledger.SKIPPED, "claimed"))
+            self._skip(DEDUP_CLAIMED, request, "being fetched by another crawl", (ledger.SKIPPED, "claimed"))
         if state is not None:
-            self._inc("dedup/skipped")
+            inc(self.crawler, DEDUP_SKIPPED)
             other = state == WRITTEN and self._other_layout(ident)
             outcome = (ledger.SKIPPED, "written_other_layout" if other else state)
-            self._skip(f"dedup/skipped/{state}", request, f"already {state}", outcome)
+            self._skip(DEDUP_SKIPPED_STATE, request, f"already {state}", outcome, state=state)
         if why:
-            self._inc(f"dedup/{why}")
+            inc(self.crawler, DEDUP_FETCHED_AGAIN, why=why)
             if why == "updated":
                 logger.info("Updated %s: its source says %s, newer than its file", ident, request.meta["qq_updated"])
             elif why == "listing":
@@ -136,7 +141,7 @@ class DedupMiddleware:
             return False  # skipped all the same; the store's failure shows on the next question
         if record is None or not record.path or fits_template(record.path, self.layout):
             return False
-        self._inc("dedup/skipped/other_layout")
+        inc(self.crawler, DEDUP_SKIPPED_OTHER_LAYOUT)
         if not self.warned:
             self.warned = True
             logger.warning(

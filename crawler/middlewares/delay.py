@@ -25,6 +25,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import sleep
 
+from crawler.stats import DELAY_COUNT, DELAY_SECONDS, inc
+
 logger = logging.getLogger(__name__)
 
 META_KEY = "qq_retry_delay"
@@ -42,8 +44,7 @@ class DelayMiddleware:
         delay = float(request.meta.pop(META_KEY, 0) or 0)
         if delay <= 0:
             return
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("delay/count")
-        self.crawler.stats.inc_value("delay/seconds", delay)
+        inc(self.crawler, DELAY_COUNT)
+        inc(self.crawler, DELAY_SECONDS, delay)
         logger.debug("Waiting %.2f s before %s", delay, request)
         await sleep(delay)

@@ -32,6 +32,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import ConnectError
 
+from crawler.stats import NETWORK_DOWN, NETWORK_ERRORS, NETWORK_ROBOTS_FAILED, inc, set_value
+
 logger = logging.getLogger(__name__)
 
 # A connection that could not be made: Scrapy's wrappers of Twisted's DNS and refusal errors, and
@@ -72,13 +74,12 @@ class NetworkMiddleware:
             return
         if self.closing:
             raise IgnoreRequest(f"no network ({cause(exception)})")
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("network/errors")
+        inc(self.crawler, NETWORK_ERRORS)
         self.failures += 1
         if self.failures < self.limit:
             return  # RetryMiddleware tries it again
         self.closing = True
-        self.crawler.stats.set_value("network/down", 1)
+        set_value(self.crawler, NETWORK_DOWN, 1)
         logger.error(
             "No network: %s could not be reached (%s), %d connections in a row failed; closing the crawl",
             urlparse_cached(request).hostname, cause(exception), self.failures,
@@ -103,8 +104,7 @@ class RobotsErrorMiddleware:
             return
         if isinstance(exception, IgnoreRequest):
             return
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("network/robots_failed")
+        inc(self.crawler, NETWORK_ROBOTS_FAILED)
         logger.warning(
             "robots.txt of %s could not be fetched (%s): crawling it as allowed",
             urlparse_cached(request).hostname, cause(exception),

@@ -13,6 +13,8 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from crawler.stats import QQ_FEED_BAD, QQ_SITEMAP_BAD, parent
+
 
 class SizeLimitMiddleware:
     def __init__(self, limits: dict[str, int]) -> None:
@@ -22,8 +24,8 @@ class SizeLimitMiddleware:
     def from_crawler(cls, crawler: Crawler) -> SizeLimitMiddleware:
         settings = crawler.settings
         return cls({
-            "qq/feed/bad": settings.getint("SIZES_FEED_MAXSIZE"),
-            "qq/sitemap/bad": settings.getint("SIZES_SITEMAP_MAXSIZE"),
+            parent(QQ_FEED_BAD): settings.getint("SIZES_FEED_MAXSIZE"),
+            parent(QQ_SITEMAP_BAD): settings.getint("SIZES_SITEMAP_MAXSIZE"),
         })  # fmt: skip
 
     def process_request(self, request: Request) -> None:

@@ -39,6 +39,17 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.stats import (
+    THROTTLE_BACKOFF,
+    THROTTLE_BLOCKED,
+    THROTTLE_MAX_DELAY,
+    THROTTLE_REFUSED,
+    THROTTLE_REFUSED_SECONDS,
+    inc,
+    max_value,
+    set_value,
+)
+
 logger = logging.getLogger(__name__)
 
 
@@ -88,8 +99,7 @@ class ThrottleMiddleware:
 
     def _refused_for(self, run: _Refusals) -> None:
         """Add a run of refusals to ``throttle/refused_seconds`` (the refusals monitor reads it)."""
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("throttle/refused_seconds", round(time.monotonic() - run.since, 3))
+        inc(self.crawler, THROTTLE_REFUSED_SECONDS, round(time.monotonic() - run.since, 3))
 
     def spider_closed(self) -> None:
         for run in self.refusals.values():
@@ -113,9 +123,7 @@ class ThrottleMiddleware:
         now = time.monotonic()
         run = self.refusals.setdefault(key, _Refusals(since=now, delay_before=slot.delay if slot else 0.0))
         run.count += 1
-        stats = self.crawler.stats
-        assert stats is not None
-        stats.inc_value(f"throttle/refused/{response.status}")
+        inc(self.crawler, THROTTLE_REFUSED, status=response.status)
         if now - run.since >= self.blocked_after:
             self._block(key, request, response, run)
             return response
@@ -123,8 +131,8 @@ class ThrottleMiddleware:
         wait = min(self.max_delay, max(asked or 0.0, self.base * 2 ** (run.count - 1), run.delay_before))
         if slot is not None and wait > slot.delay:
             slot.delay = wait
-            stats.inc_value("throttle/backoff")
-            stats.max_value("throttle/max_delay", round(wait, 3))
+            inc(self.crawler, THROTTLE_BACKOFF)
+            max_value(self.crawler, THROTTLE_MAX_DELAY, round(wait, 3))
             logger.info(
                 "%s refused %s (HTTP %s, refusal %d in a row, Retry-After %r): waiting %.2fs between its requests",
                 key, request.url, response.status, run.count, asked, wait,
@@ -136,8 +144,8 @@ class ThrottleMiddleware:
         request.meta["dont_retry"] = True
         if self._closing is not None:
             return
-        assert self.crawler.stats is not None and self.crawler.engine is not None
-        self.crawler.stats.set_value("throttle/blocked", 1)
+        assert self.crawler.engine is not None
+        set_value(self.crawler, THROTTLE_BLOCKED, 1)
         logger.error(
             "%s has refused every request for %.0fs (%d refusals, last HTTP %s for %s): closing the crawl as blocked",
             key, time.monotonic() - run.since, run.count, response.status, request.url,

@@ -16,6 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet.threads import deferToThread
 
+from crawler.stats import URLPOLICY_ALLOWED, URLPOLICY_REFUSED, inc
 from crawler.urls import is_address, vet_addresses, vet_url
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,6 @@ class UrlPolicyMiddleware:
         """The resolver's answer, from a thread (``getaddrinfo`` blocks)."""
         return await maybe_deferred_to_future(deferToThread(self.resolver, host))
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     async def process_request(self, request: Request) -> None:
         verdict = vet_url(request.url)
         reason = verdict.reason
@@ -71,6 +68,6 @@ class UrlPolicyMiddleware:
             if reason == "unresolvable" and not page_derived(request):
                 reason = ""
         if reason:
-            self._inc(f"urlpolicy/refused/{reason}")
+            inc(self.crawler, URLPOLICY_REFUSED, why=reason)
             raise UrlRefused(reason, request.url)
-        self._inc("urlpolicy/allowed")
+        inc(self.crawler, URLPOLICY_ALLOWED)

@@ -15,6 +15,13 @@ from spidermon.core.actions import Action
 
 from crawler.exitcode import REFUSED_AT_START, exit_code
 from crawler.pipelines.write import write_atomic
+from crawler.stats import (
+    FINISH_REASON,
+    MONITORS_FAILED,
+    MONITORS_FAILED_ONE,
+    MONITORS_PASSED,
+    set_value,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,28 +77,27 @@ class ReportAction(Action):
             for r in self.result.monitor_results
         ]
         failed = [r for r in results if r["reason"]]
-        stats = crawler.stats
-        stats.set_value("monitors/passed", len(results) - len(failed))
-        stats.set_value("monitors/failed", len(failed))
+        set_value(crawler, MONITORS_PASSED, len(results) - len(failed))
+        set_value(crawler, MONITORS_FAILED, len(failed))
         for result in failed:
-            stats.set_value(f"monitors/failed/{result['monitor'].split('/')[0]}", 1)
+            set_value(crawler, MONITORS_FAILED_ONE, 1, monitor=result["monitor"].split("/")[0])
             logger.error("Monitor failed: %s: %s", result["monitor"], result["reason"])
         if not failed:
             logger.info("Monitors: all %d passed", len(results))
-        final = stats.get_stats()
+        final = crawler.stats.get_stats()
         code, why = exit_code(final)
         job = job_name(self.data.spider)
         self.report = {
             "job": job,
             "spider": self.data.spider.name,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "finish_reason": final.get("finish_reason", ""),
+            "finish_reason": final.get(FINISH_REASON, ""),
             "exit_code": code,
             "exit_reason": why,
             "monitors": results,
             "stats": final,
         }
-        if str(final.get("finish_reason")) in REFUSED_AT_START:
+        if str(final.get(FINISH_REASON)) in REFUSED_AT_START:
             return
         self.write(job)
 

@@ -11,6 +11,7 @@ from crawler.ledger import Ledger
 from crawler.monitors import checks
 from crawler.monitors.actions import ReportAction, WebhookAction
 from crawler.monitors.schema import COVERAGE, STRUCTURE
+from crawler.stats import FINISH_REASON, LOG_COUNT, name
 
 
 @monitors.name("template drift")
@@ -85,7 +86,7 @@ class LedgerMonitor(Monitor):
     def test_adds_up(self) -> None:
         if self.data.crawler.settings.get("REDIS_URL"):
             return
-        if self.data.stats.get("finish_reason", "finished") != "finished":
+        if self.data.stats.get(FINISH_REASON, "finished") != "finished":
             return
         book = Ledger.of(self.data.stats)
         if book.open:
@@ -102,7 +103,7 @@ class ErrorCountMonitor(Monitor):
     @monitors.name("error lines in the log")
     def test_errors(self) -> None:
         most = self.data.crawler.settings.getint("MONITORS_MAX_ERRORS")
-        errors = int(self.data.stats.get("log_count/ERROR", 0))
+        errors = int(self.data.stats.get(name(LOG_COUNT, level="ERROR"), 0))
         if errors > most:
             self.fail(f"{errors} ERROR lines in the log (at most {most})")
 

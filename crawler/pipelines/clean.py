@@ -24,6 +24,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Block, Span
 from crawler.ledger import Dropped
+from crawler.stats import CLEAN_DROPPED, inc
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +156,7 @@ class CleanPipeline:
         clean_article(item)
         reason = "no_title" if not item.title else "" if item.blocks else "empty_body"
         if reason:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(f"clean/dropped/{reason}")
+            inc(self.crawler, CLEAN_DROPPED, reason=reason)
             logger.warning("Dropped %s (%s): %s after cleaning", item.id, item.source_url, reason)
             raise Dropped(reason, f"nothing left of {item.id} ({item.source_url}) after cleaning")
         return item

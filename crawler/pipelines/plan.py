@@ -45,6 +45,7 @@ from crawler.ledger import Dropped
 from crawler.paths import Layout, plan_paths
 from crawler.render.profiles import profile_from_settings
 from crawler.qq.pages import BEIJING
+from crawler.stats import PLAN_DROPPED, PLAN_DUPLICATE, PLAN_RENAMED, PLAN_UPDATED, inc
 from crawler.store import ArticleStore, Record, StoreError, content_fingerprint
 from crawler.store.base import WRITTEN, now, parse_time, stamp
 from crawler.store.extension import store_of
@@ -85,11 +86,10 @@ class PlanPipeline:
     def from_crawler(cls, crawler: Crawler) -> PlanPipeline:
         return cls(crawler)
 
-    def _drop(self, reason: str, item: Article, detail: str, level: int = logging.WARNING) -> Dropped:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"plan/{reason}")
+    def _drop(self, counted: str, reason: str, item: Article, detail: str, level: int = logging.WARNING) -> Dropped:
+        inc(self.crawler, counted, reason=reason)
         logger.log(level, "Dropped %s (%s): %s", item.id, item.source_url, detail)
-        return Dropped(reason.rsplit("/", 1)[-1], detail)
+        return Dropped(reason, detail)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
@@ -101,8 +101,8 @@ class PlanPipeline:
                 item.paths = self._plan(store, item, fingerprint)
         except (StoreError, OSError) as exc:
             if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
-                raise self._drop("dropped/output_lost", item, str(exc), logging.DEBUG) from exc
-            raise self._drop("dropped/store", item, str(exc), logging.ERROR) from exc
+                raise self._drop(PLAN_DROPPED, "output_lost", item, str(exc), logging.DEBUG) from exc
+            raise self._drop(PLAN_DROPPED, "store", item, str(exc), logging.ERROR) from exc
         return item
 
     def _plan(self, store: ArticleStore, item: Article, fingerprint: str) -> Paths:
@@ -113,7 +113,7 @@ class PlanPipeline:
             # failed write): either way that id is fetched again until it is written, so the content
             # is not lost by dropping this copy.
             if duplicate is not None and duplicate.id != item.id:
-                raise self._drop("duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
+                raise self._drop(PLAN_DUPLICATE, "duplicate", item, f"same content as {duplicate.id} in {duplicate.path}", logging.INFO)
         held: list[str] = []  # the path another article holds, when the planned one is taken
 
         def taken(path: str) -> bool:
@@ -125,10 +125,9 @@ class PlanPipeline:
         try:
             paths = plan_paths(item, self.layout, (record.path if record else "") or None, taken)
         except ValueError as exc:
-            raise self._drop("dropped/bad_path", item, str(exc), logging.ERROR) from exc
+            raise self._drop(PLAN_DROPPED, "bad_path", item, str(exc), logging.ERROR) from exc
         if held:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("plan/renamed")
+            inc(self.crawler, PLAN_RENAMED)
             logger.info("Another article has %s's name: writing it to %s", item.id, paths.markdown)
         item.modified = self._modified(record, item, fingerprint)
         fetched = item.updated or datetime.now(BEIJING)
@@ -155,8 +154,7 @@ class PlanPipeline:
         )  # fmt: skip
         if not corrected:
             return parse_time(record.modified)
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("plan/updated")
+        inc(self.crawler, PLAN_UPDATED)
         modified = item.updated or datetime.now(BEIJING)
         logger.info("Corrected %s (%s): its text changed; rewriting %s with lastmod %s", item.id, item.title, record.path, modified)
         return modified

@@ -104,12 +104,30 @@ from crawler.faults import DownloadStopped, too_big
 from crawler.items import Article, ImagePath
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.pipelines.write import write_atomic
+from crawler.stats import (
+    THUMBNAILS_BODY_DOWNLOADED,
+    THUMBNAILS_BODY_FAILED,
+    THUMBNAILS_BODY_UPTODATE,
+    THUMBNAILS_DOWNLOADED,
+    THUMBNAILS_DROPPED_STOPPED,
+    THUMBNAILS_FAILED,
+    THUMBNAILS_NONE,
+    THUMBNAILS_REFUSED,
+    THUMBNAILS_UPTODATE,
+    inc,
+)
 from crawler.urls import Verdict, vet_url
 
 logger = logging.getLogger(__name__)
 
 # Pillow format -> file extension: the formats a web page can show.
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# An image's role -> what it counts as (downloaded, up to date, failed with a reason).
+ROLE_STATS = {
+    "thumbnail": (THUMBNAILS_DOWNLOADED, THUMBNAILS_UPTODATE, THUMBNAILS_FAILED),
+    "body": (THUMBNAILS_BODY_DOWNLOADED, THUMBNAILS_BODY_UPTODATE, THUMBNAILS_BODY_FAILED),
+}
+REFUSED = "refused/"  # an ImageRejected reason's start when the URL policy refused it: counted as refused
 
 
 class ImageRejected(IgnoreRequest):
@@ -195,7 +213,7 @@ def failure_reason(failure: Failure) -> ImageRejected:
     if isinstance(value, ImageRejected):
         return value
     if isinstance(value, UrlRefused):  # the URL policy refused it, or a redirect of it
-        return ImageRejected(f"refused/{value.reason}", str(value))
+        return ImageRejected(f"{REFUSED}{value.reason}", str(value))
     detail = f"{type(value).__name__}: {value}"
     if isinstance(value, DownloadTimeoutError | TwistedTimeoutError):
         return ImageRejected("timeout", detail)
@@ -282,10 +300,6 @@ class ThumbnailsPipeline(FilesPipeline):
         super().open_spider()
         self.spiderinfo.downloaded = RecentResults(self.RESULTS_KEPT)
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     def _request(self, url: str, article: Article, role: str, image: ImagePath) -> Request:
         meta = {
             "qq_image_role": role,
@@ -326,7 +340,7 @@ class ThumbnailsPipeline(FilesPipeline):
             if verdict.ok:
                 requests.append(self._request(verdict.url, item, role, image))
                 continue
-            self._inc(f"thumbnails/refused/{verdict.reason}")
+            inc(self.crawler, THUMBNAILS_REFUSED, why=verdict.reason)
             logger.warning(
                 "Image refused (%s): %r in %s; the %s of %s gets no local copy",
                 verdict.reason, url[:200], item.source_url, role, item.id,
@@ -401,11 +415,11 @@ class ThumbnailsPipeline(FilesPipeline):
         if not isinstance(item, Article):
             return item
         if not item.thumbnail:
-            self._inc("thumbnails/none")
+            inc(self.crawler, THUMBNAILS_NONE)
         stopped = False
         # Results come in the order of the requests (MediaPipeline gathers them in order).
         for (url, role, image), (ok, value) in zip(self.wanted(item), results, strict=True):
-            stats = "thumbnails" if role == "thumbnail" else "thumbnails/body"
+            downloaded, uptodate, failed = ROLE_STATS[role]
             if ok:
                 assert isinstance(value, dict)
                 try:
@@ -422,13 +436,16 @@ class ThumbnailsPipeline(FilesPipeline):
                     item.thumbnail_path = link
                 if self.body_images and url in item.images:
                     item.image_paths[url] = link
-                self._inc(f"{stats}/{'uptodate' if value['status'] == 'uptodate' else 'downloaded'}")
+                inc(self.crawler, uptodate if value["status"] == "uptodate" else downloaded)
                 continue
             assert isinstance(value, Failure)
             cause = value.value if isinstance(value.value, ImageRejected) else value.value.__cause__
             rejected = cause if isinstance(cause, ImageRejected) else ImageRejected("error", str(value.value))
-            refused = rejected.reason.startswith("refused/")
-            self._inc(f"thumbnails/{rejected.reason}" if refused else f"{stats}/failed/{rejected.reason}")
+            refused = rejected.reason.startswith(REFUSED)
+            if refused:
+                inc(self.crawler, THUMBNAILS_REFUSED, why=rejected.reason.removeprefix(REFUSED))
+            else:
+                inc(self.crawler, failed, reason=rejected.reason)
             if rejected.reason == "stopped":
                 stopped = True
                 continue
@@ -438,7 +455,7 @@ class ThumbnailsPipeline(FilesPipeline):
             )  # fmt: skip
         if stopped:
             # Written without it, the article would keep the remote URL for good: the next run writes it whole.
-            self._inc("thumbnails/dropped/stopped")
+            inc(self.crawler, THUMBNAILS_DROPPED_STOPPED)
             logger.info("Not written, the crawl is stopping: %s (%s), its images were cancelled", item.id, item.source_url)
             raise DropItem("stopped: its images were cancelled", log_level="DEBUG")
         return item

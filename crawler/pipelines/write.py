@@ -39,6 +39,13 @@ from crawler import ledger
 from crawler.items import Article
 from crawler.ledger import Dropped
 from crawler.render import RenderOptions, render_article
+from crawler.stats import (
+    WRITE_DROPPED,
+    WRITE_REWRITTEN,
+    WRITE_UNCHANGED,
+    WRITE_WRITTEN,
+    inc,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +116,6 @@ class WritePipeline:
     def from_crawler(cls, crawler: Crawler) -> WritePipeline:
         return cls(crawler)
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
@@ -131,14 +134,14 @@ class WritePipeline:
                 raise self._drop("output_lost", item, f"{item.paths.markdown}: {exc}", logging.DEBUG) from exc
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc
         if outcome == UNCHANGED:
-            self._inc("write/unchanged")
+            inc(self.crawler, WRITE_UNCHANGED)
             ledger.settle(self.crawler, ledger.UNCHANGED)
             logger.info("Unchanged %s (%s): %s", item.id, item.title, target)
             return item
-        self._inc("write/written")
+        inc(self.crawler, WRITE_WRITTEN)
         ledger.settle(self.crawler, ledger.WRITTEN, "rewritten" if outcome == REWRITTEN else "new")
         if outcome == REWRITTEN:
-            self._inc("write/rewritten")
+            inc(self.crawler, WRITE_REWRITTEN)
         kind = "changed" if outcome == REWRITTEN else "new"
         change = Change(kind, item.id, item.paths.markdown, tuple(item.image_files))
         self.crawler.signals.send_catch_log(file_changed, change=change)
@@ -160,7 +163,7 @@ class WritePipeline:
         return (REWRITTEN if existed else WRITTEN), target
 
     def _drop(self, reason: str, item: Article, detail: str, level: int = logging.ERROR) -> Dropped:
-        self._inc(f"write/dropped/{reason}")
+        inc(self.crawler, WRITE_DROPPED, reason=reason)
         logger.log(level, "Dropped %s (%s): %s", item.id, item.source_url, detail)
         assert item.paths is not None
         if not (self.root / item.paths.markdown).exists():

@@ -49,6 +49,7 @@ from crawler.qq.changes import answer_time, listing_digest
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
 from crawler.qq.pages import BEIJING, parse_time
+from crawler.stats import QQ_FEED_BAD, QQ_SITEMAP_BAD, parent
 
 CHANNEL_PREFIX = "news_news_"
 # The channels qq.com's feed serves, by short name (channel id news_news_<name>): the channel list of
@@ -157,7 +158,7 @@ def feed_request(
         callback=callback,
         errback=errback,
         cb_kwargs={"channel": channel, "page": page},
-        meta={"qq_source_stats": "qq/feed/bad"},
+        meta={"qq_source_stats": parent(QQ_FEED_BAD)},
         dont_filter=True,
         priority=DISCOVERY_PRIORITY,
     )
@@ -292,7 +293,7 @@ def sitemap_request(
     ``from_page``: the URL is a ``<loc>`` of a sitemap index, page text like any other, so it goes
     through the URL policy (``crawler.middlewares.urlpolicy``: public http(s) only).
     """
-    meta = {"qq_source_stats": "qq/sitemap/bad", "urlpolicy": from_page}
+    meta = {"qq_source_stats": parent(QQ_SITEMAP_BAD), "urlpolicy": from_page}
     return Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True, priority=DISCOVERY_PRIORITY)
 
 

@@ -57,18 +57,7 @@ Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the argumen
 request has its own ``download_maxsize``: ``SIZES_SITEMAP_MAXSIZE``),
 ``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``,
 ``UPDATE_REFETCH_BUDGET``.
-Stats: ``qq/requested``, ``qq/bad_input``, ``qq/bad_input/<form>`` (a known non-article URL form:
-``crawler.qq.ids.NOT_ARTICLE_FORMS``), ``qq/deleted``, ``qq/dropped/<reason>``,
-``qq/extraction/{data,dom,meta,url}`` (pages read from the template's data, or falling back to the DOM,
-the meta tags or the URL's date: ``Article.extraction``; the template drift monitor reads them), ``qq/fallback``
-(a given URL gone, the canonical one tried), ``qq/charset_mismatch``, ``qq/articles``,
-``qq/skipped/{old,video,paid,type_<n>}``, ``qq/feed/pages``, ``qq/feed/bad/<reason>``,
-``qq/feed/busy/count`` and ``qq/feed/busy/max_reached`` (retries of busy answers),
-``qq/sitemap/urlsets``, ``qq/sitemap/bad/<reason>``, ``qq/sitemap/skipped_old``, ``qq/sitemap/repeated``
-(a sitemap already read or queued: read once per crawl), ``qq/bad_arguments``,
-``qq/feed/bad/update_time``, ``qq/recheck``, ``qq/seen/in_memory`` (``crawler.qq.seen``),
-``qq/feed/stamp/<kind>``, ``qq/sitemap/stamp/<kind>``, ``qq/stamp/{backwards,distrusted}``,
-``qq/refetch/queued``, ``qq/refetch``, ``qq/refetch/held``.
+Stats: the ``qq/…`` names of ``crawler.stats`` (what each means: docs/stats.md).
 """
 
 from __future__ import annotations
@@ -103,6 +92,38 @@ from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
 from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
 from crawler.store.extension import Verdict, store_of
+from crawler.stats import (
+    QQ_ARTICLES,
+    QQ_BAD_ARGUMENTS,
+    QQ_BAD_INPUT,
+    QQ_BAD_INPUT_FORM,
+    QQ_CHARSET_MISMATCH,
+    QQ_DELETED,
+    QQ_DROPPED,
+    QQ_EXTRACTION,
+    QQ_FALLBACK,
+    QQ_FEED_BAD,
+    QQ_FEED_BAD_UPDATE_TIME,
+    QQ_FEED_BUSY_COUNT,
+    QQ_FEED_PAGES,
+    QQ_FEED_STAMP,
+    QQ_RECHECK,
+    QQ_REFETCH,
+    QQ_REFETCH_HELD,
+    QQ_REFETCH_QUEUED,
+    QQ_REQUESTED,
+    QQ_SEEN_IN_MEMORY,
+    QQ_SITEMAP_BAD,
+    QQ_SITEMAP_REPEATED,
+    QQ_SITEMAP_SKIPPED_OLD,
+    QQ_SITEMAP_STAMP,
+    QQ_SITEMAP_URLSETS,
+    QQ_SKIPPED,
+    QQ_STAMP,
+    inc,
+    parent,
+)
+from crawler.stats import value as stat_value
 from crawler.store.outcomes import Outcome, send_outcome
 
 logger = logging.getLogger(__name__)
@@ -125,6 +146,14 @@ def ignored_reason(error: BaseException) -> str:
     return "ignored"
 
 DELETED_MARKER = "babygohome"
+
+# What a request's fault is counted under: its source's (``meta["qq_source_stats"]``, the base key
+# crawler.qq.feeds sets on feed and sitemap requests), else an article page's.
+FAULT_STATS = {parent(template): template for template in (QQ_DROPPED, QQ_FEED_BAD, QQ_SITEMAP_BAD)}
+
+
+def fault_stat(request: scrapy.Request) -> str:
+    return FAULT_STATS.get(request.meta.get("qq_source_stats", ""), QQ_DROPPED)
 
 
 def carry_change_evidence(article: Article, meta: dict[str, Any]) -> None:
@@ -173,7 +202,7 @@ class QqSpider(scrapy.Spider):
         spider: QqSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         config = spider.config = config_of(crawler)
-        spider.seen = SeenIds(on_fallback=lambda: spider._stat("qq/seen/in_memory"))
+        spider.seen = SeenIds(on_fallback=lambda: inc(crawler, QQ_SEEN_IN_MEMORY))
         spider.args, spider.argument_errors = parse_arguments(spider.given, config)
         spider.refresh = spider.args.refresh
         spider.feed_url = config.qq_feed_url
@@ -199,17 +228,13 @@ class QqSpider(scrapy.Spider):
         """On spider_opened: CloseSpider (handled by Scrapy before start() runs) on any bad argument."""
         if not self.argument_errors:
             return
-        self._stat("qq/bad_arguments", len(self.argument_errors))
+        inc(self.crawler, QQ_BAD_ARGUMENTS, len(self.argument_errors))
         logger.error(
             "Bad spider arguments, nothing crawled: %s (accepted: %s)",
             "; ".join(self.argument_errors),
             ", ".join(ARGUMENTS),
         )
         raise CloseSpider("bad_arguments")
-
-    def _stat(self, key: str, count: int = 1) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key, count)
 
     def already_written(self, ident: str, updated: datetime | None = None, listing: str = "") -> bool:
         """Whether the crawl's article store has nothing to fetch for the article as things stand
@@ -253,7 +278,7 @@ class QqSpider(scrapy.Spider):
         logger.info("Rechecking %s recent articles (UPDATE_WINDOW %s)", len(due), self.settings["UPDATE_WINDOW"])
         for record in due:
             if self.seen.add(record.id):
-                self._stat("qq/recheck")
+                inc(self.crawler, QQ_RECHECK)
                 yield self.article_request(record.id, recheck=True)
 
     # -- articles ---------------------------------------------------------------------------------
@@ -272,13 +297,13 @@ class QqSpider(scrapy.Spider):
         for raw in inputs:
             found = article_input(raw, self.fetch_template)
             if found is None:
-                self._stat("qq/bad_input")
+                inc(self.crawler, QQ_BAD_INPUT)
                 ledger.bad_input(self.crawler, raw)
                 form = not_article_form(raw)
                 if form is None:
                     logger.error("Not a qq.com article URL or id, skipped: %r", raw)
                 else:
-                    self._stat(f"qq/bad_input/{form}")
+                    inc(self.crawler, QQ_BAD_INPUT_FORM, form=form)
                     logger.error("Not a qq.com article URL or id, skipped: %r is %s", raw, NOT_ARTICLE_FORMS[form])
                 continue
             ident, url = found
@@ -291,7 +316,7 @@ class QqSpider(scrapy.Spider):
         """The request for an article: at the URL given (a source's link), else at ``QQ_FETCH_URL``;
         ``updated``: when its source says it last changed; ``recheck``: an ``UPDATE_WINDOW`` one;
         ``listing``: the digest of its feed listing (``crawler.qq.changes``)."""
-        self._stat("qq/requested")
+        inc(self.crawler, QQ_REQUESTED)
         ledger.take_on(self.crawler)
         url = url or fetch_url(ident, self.fetch_template)
         meta: dict[str, Any] = {}
@@ -324,7 +349,7 @@ class QqSpider(scrapy.Spider):
         url = request.meta.get("qq_fallback")
         if not url:
             return None
-        self._stat("qq/fallback")
+        inc(self.crawler, QQ_FALLBACK)
         given = request.meta.get("redirect_urls", [request.url])[0]
         logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
         # The retry keeps what was decided about the request (qq_* keys, its slot), not its URL's fallback.
@@ -335,7 +360,7 @@ class QqSpider(scrapy.Spider):
         """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
         retry = self.at_canonical_url(ident, request, "redirected to the deleted-article page")
         if retry is None:
-            self._stat("qq/deleted")
+            inc(self.crawler, QQ_DELETED)
             logger.info("Deleted article %s: redirected to %s", ident, request.url)
             self.outcome(ident, DELETED)
             ledger.settle(self.crawler, ledger.DELETED)
@@ -368,17 +393,17 @@ class QqSpider(scrapy.Spider):
             return None
         skip = skip_reason(entry, self.args.since, self.args.videos)
         if skip is not None:
-            self._stat(f"qq/skipped/{skip}")
+            inc(self.crawler, QQ_SKIPPED, reason=skip)
             ledger.take_on(self.crawler)
             ledger.settle(self.crawler, ledger.SKIPPED, skip)
             logger.debug("Skipped %s from %s: %s", entry.id, source, skip)
             return None
         verdict = self.judged(entry.id, entry.updated, entry.listing)
         if verdict is not None and verdict.note:
-            self._stat(f"qq/stamp/{verdict.note}")
+            inc(self.crawler, QQ_STAMP, note=verdict.note)
             logger.info("%s from %s: its stamp %s is %s; taken as unchanged", entry.id, source, entry.updated, verdict.note)
         if verdict is not None and verdict.why in ("updated", "listing"):
-            self._stat("qq/refetch/queued")
+            inc(self.crawler, QQ_REFETCH_QUEUED)
             self.refetches.offer(entry, verdict.seen)
             return None
         return self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
@@ -396,10 +421,9 @@ class QqSpider(scrapy.Spider):
         """The changed articles held by ``follow``, at most ``UPDATE_REFETCH_BUDGET`` a run, the
         least recently seen first; the rest wait for a later run (``qq/refetch/held``)."""
         entries = self.refetches.take()
-        assert self.crawler.stats is not None
-        held = self.refetches.held - self.crawler.stats.get_value("qq/refetch/held", 0)
+        held = self.refetches.held - stat_value(self.crawler, QQ_REFETCH_HELD)
         if held:
-            self._stat("qq/refetch/held", held)
+            inc(self.crawler, QQ_REFETCH_HELD, held)
             ledger.take_on(self.crawler, held)  # found changed, fetched on a later run
             ledger.settle(self.crawler, ledger.SKIPPED, "held_back", held)
         if entries:
@@ -408,7 +432,7 @@ class QqSpider(scrapy.Spider):
                 "UPDATE_REFETCH_BUDGET = %s this run)", len(entries), self.refetches.held, self.refetches.budget,
             )  # fmt: skip
         for entry in entries:
-            self._stat("qq/refetch")
+            inc(self.crawler, QQ_REFETCH)
             yield self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
@@ -419,26 +443,26 @@ class QqSpider(scrapy.Spider):
                 yield retry
             return
         if not isinstance(response, TextResponse):
-            self._stat("qq/dropped/not_html")
+            inc(self.crawler, QQ_DROPPED, reason="not_html")
             logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
             self.outcome(ident, DROPPED, "not_html")
             ledger.settle(self.crawler, ledger.DROPPED, "not_html")
             return
         response, mismatch = true_charset(response)
         if mismatch:
-            self._stat("qq/charset_mismatch")
+            inc(self.crawler, QQ_CHARSET_MISMATCH)
             logger.warning("Charset of %s (%s): %s; read as its bytes", ident, response.url, mismatch)
         try:
             article = parse_article(response, self.link_template)
         except PageError as error:
-            self._stat(f"qq/dropped/{error.reason}")
+            inc(self.crawler, QQ_DROPPED, reason=error.reason)
             logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
             self.outcome(ident, DROPPED, error.reason)
             ledger.settle(self.crawler, ledger.DROPPED, error.reason)
             return
-        self._stat(f"qq/extraction/{article.extraction}")
+        inc(self.crawler, QQ_EXTRACTION, how=article.extraction)
         if not same_article(ident, article.id):
-            self._stat("qq/dropped/id_mismatch")
+            inc(self.crawler, QQ_DROPPED, reason="id_mismatch")
             logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
             self.outcome(ident, DROPPED, "id_mismatch")
             ledger.settle(self.crawler, ledger.DROPPED, "id_mismatch")
@@ -447,12 +471,12 @@ class QqSpider(scrapy.Spider):
         # article named by the arguments is fetched whatever its date, and a listed one was judged.
         skip = skip_reason(page_entry(ident, article), None, self.args.videos)
         if skip is not None:
-            self._stat(f"qq/skipped/{skip}")
+            inc(self.crawler, QQ_SKIPPED, reason=skip)
             logger.info("Skipped %s (%s): %s", ident, response.url, skip)
             self.outcome(ident, *((skip, "") if skip in (PAID, VIDEO) else (DROPPED, skip)))
             ledger.settle(self.crawler, ledger.SKIPPED, skip)
             return
-        self._stat("qq/articles")
+        inc(self.crawler, QQ_ARTICLES)
         updated = response.meta.get("qq_updated")
         article.updated = datetime.fromisoformat(updated) if updated else None
         carry_change_evidence(article, response.meta)
@@ -472,14 +496,14 @@ class QqSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        prefix = request.meta.get("qq_source_stats", "qq/dropped")
+        counted = fault_stat(request)
         article = request.meta.get("qq_id")
         if failure.check(ledger.Settled):  # a middleware's decision (dedup, a 304), counted by it
             if article:
                 ledger.settle(self.crawler, *failure.value.outcome)
             return
         if failure.check(UrlRefused):
-            self._stat(f"{prefix}/refused")
+            inc(self.crawler, counted, reason="refused")
             asked = request.meta.get("redirect_urls", [request.url])[0]
             via = f" (redirected to {request.url[:300]})" if asked != request.url else ""
             logger.warning("Not fetched (%s): %s%s", failure.value.reason, asked[:300], via)
@@ -502,12 +526,12 @@ class QqSpider(scrapy.Spider):
             what = f"feed {request.cb_kwargs['channel']} page {request.cb_kwargs.get('page', 0)} ({request.url})"
         response = getattr(failure.value, "response", None)
         if response is not None:
-            self._stat(f"{prefix}/http_{response.status}")
+            inc(self.crawler, counted, reason=f"http_{response.status}")
             logger.warning("Dropped %s: HTTP %s", what, response.status)
             if article:
                 ledger.settle(self.crawler, ledger.DROPPED, f"http_{response.status}")
         else:
-            self._stat(f"{prefix}/network")
+            inc(self.crawler, counted, reason="network")
             logger.warning("Dropped %s: %s", what, why(failure.value))
             if article:
                 ledger.settle(self.crawler, ledger.NOT_FETCHED, "network")
@@ -519,7 +543,7 @@ class QqSpider(scrapy.Spider):
         if fault == "stopped":
             return
         request = failure.request  # type: ignore[attr-defined]
-        self._stat(f"{request.meta.get('qq_source_stats', 'qq/dropped')}/{fault}")
+        inc(self.crawler, fault_stat(request), reason=fault)
         asked = request.meta.get("redirect_urls", [request.url])[0]
         what = request.meta.get("qq_id") or request.cb_kwargs.get("channel") or "sitemap"
         logger.warning("Dropped %s (%s): %s: %s", what, asked[:300], fault, why(failure.value)[:300])
@@ -538,7 +562,7 @@ class QqSpider(scrapy.Spider):
             try:
                 channel = channel_id(name)
             except ValueError as error:
-                self._stat("qq/bad_input")
+                inc(self.crawler, QQ_BAD_INPUT)
                 ledger.bad_input(self.crawler, name)
                 logger.error("Not a channel, skipped: %s", error)
                 continue
@@ -553,18 +577,18 @@ class QqSpider(scrapy.Spider):
                 if retry is not None:
                     yield retry
                     return
-            self._stat(f"qq/feed/bad/{error.reason}")
+            inc(self.crawler, QQ_FEED_BAD, reason=error.reason)
             logger.warning("Bad feed answer for %s page %s (%s): %s", channel, page, response.url, error)
             return
-        self._stat("qq/feed/pages")
+        inc(self.crawler, QQ_FEED_PAGES)
         self._verdicts.clear()
-        feed.entries = self.own_stamps(feed.entries, feed.answered, "qq/feed/stamp")
+        feed.entries = self.own_stamps(feed.entries, feed.answered, QQ_FEED_STAMP)
         for bad in feed.bad_items:
-            self._stat("qq/feed/bad/item")
+            inc(self.crawler, QQ_FEED_BAD, reason="item")
             logger.warning("Bad feed item in %s page %s (%s): %s", channel, page, response.url, bad)
         for entry in feed.entries:
             if entry.bad_update:
-                self._stat("qq/feed/bad/update_time")
+                inc(self.crawler, QQ_FEED_BAD_UPDATE_TIME)
                 logger.info("Feed %s page %s: %s's update_time is %s; taken as unchanged", channel, page, entry.id, entry.bad_update)
             request = self.follow(entry, f"{channel} page {page}")
             if request is not None:
@@ -579,12 +603,13 @@ class QqSpider(scrapy.Spider):
             yield self.feed_request(channel, page + 1)
 
     def own_stamps(
-        self, entries: list[Entry], answered: datetime | None, prefix: str, *, publish_known: bool = True
+        self, entries: list[Entry], answered: datetime | None, counted: str, *, publish_known: bool = True
     ) -> list[Entry]:
-        """The entries with every stamp that is no change signal cleared (``crawler.qq.changes``), counted."""
+        """The entries with every stamp that is no change signal cleared (``crawler.qq.changes``),
+        counted under ``counted`` (a template with a ``kind``)."""
         kept, odd = own_stamps(entries, answered, publish_known=publish_known)
         for kind, count in odd.items():
-            self._stat(f"{prefix}/{kind}", count)
+            inc(self.crawler, counted, count, kind=kind)
         return kept
 
     def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
@@ -600,7 +625,8 @@ class QqSpider(scrapy.Spider):
         meta = {k: v for k, v in response.request.meta.items() if k not in DOWNLOADER_META}
         request = response.request.replace(meta={**meta, "retry_times": busy})
         retry = get_retry_request(
-            request, spider=self, reason="busy", max_retry_times=self.busy_retries, stats_base_key="qq/feed/busy"
+            request, spider=self, reason="busy", max_retry_times=self.busy_retries,
+            stats_base_key=parent(QQ_FEED_BUSY_COUNT),
         )
         if retry is not None:
             retry.meta.pop("retry_times", None)
@@ -628,23 +654,23 @@ class QqSpider(scrapy.Spider):
         try:
             links, entries = parse_sitemap(response.body, meta.get("download_maxsize", self.max_size))
         except SourceError as error:
-            self._stat(f"qq/sitemap/bad/{error.reason}")
+            inc(self.crawler, QQ_SITEMAP_BAD, reason=error.reason)
             logger.warning("Bad sitemap %s: %s", response.url, error)
             return
         since = self.args.since
         for link in links:
             if since is not None and link.lastmod is not None and link.lastmod < since:
-                self._stat("qq/sitemap/skipped_old")
+                inc(self.crawler, QQ_SITEMAP_SKIPPED_OLD)
                 continue
             if not self.first_read(link.url):
-                self._stat("qq/sitemap/repeated")
+                inc(self.crawler, QQ_SITEMAP_REPEATED)
                 logger.warning("Sitemap %s lists %s, already read or queued in this crawl: not read again", response.url, link.url)
                 continue
             yield self.sitemap_request(link.url, from_page=True)
         if not links:
-            self._stat("qq/sitemap/urlsets")
+            inc(self.crawler, QQ_SITEMAP_URLSETS)
         self._verdicts.clear()
-        entries = self.own_stamps(entries, None, "qq/sitemap/stamp", publish_known=False)
+        entries = self.own_stamps(entries, None, QQ_SITEMAP_STAMP, publish_known=False)
         for entry in entries:
             request = self.follow(entry, response.url)
             if request is not None:

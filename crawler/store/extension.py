@@ -42,6 +42,16 @@ from twisted.internet import task
 from crawler.items import Article
 from crawler.store import ArticleStore, StoreError, StoreUnreachable, open_store, store_exists
 from crawler.config import config_of
+from crawler.stats import (
+    OUTPUT_LOST,
+    REDIS_ERRORS,
+    STORE_BAD_OUTPUT_ROOT,
+    STORE_BAD_STORE,
+    STORE_ERRORS,
+    STORE_UNREACHABLE,
+    inc,
+)
+from crawler.stats import value as stat_value
 from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, parse_time
 
 logger = logging.getLogger(__name__)
@@ -108,14 +118,10 @@ class StoreExtension:
             self._store = open_store(self.crawler.settings)
         return self._store
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     def spider_opened(self) -> None:
         problem = root_problem(self.root)
         if problem is not None:
-            self._inc("store/bad_output_root")
+            inc(self.crawler, STORE_BAD_OUTPUT_ROOT)
             where = str(self.root) if self.root.is_absolute() else f"{self.root} (in {Path.cwd()})"
             logger.error(
                 "OUTPUT_ROOT %s %s: nothing crawled. Create it, or set OUTPUT_ROOT (-s, or Scrapyd's "
@@ -127,13 +133,12 @@ class StoreExtension:
             if store_exists(self.crawler.settings):
                 self._store = open_store(self.crawler.settings)
         except StoreUnreachable as exc:
-            self._inc("store/unreachable")
-            assert self.crawler.stats is not None
-            if not self.crawler.stats.get_value("redis/errors"):  # the shared scheduler said it already
+            inc(self.crawler, STORE_UNREACHABLE)
+            if not stat_value(self.crawler, REDIS_ERRORS):  # the shared scheduler said it already
                 logger.error("%s: nothing crawled", exc)
             raise CloseSpider("redis_unreachable") from exc
         except StoreError as exc:
-            self._inc("store/bad_store")
+            inc(self.crawler, STORE_BAD_STORE)
             logger.error("%s: nothing crawled", exc)
             raise CloseSpider("bad_store") from exc
         self._opened = True
@@ -148,7 +153,7 @@ class StoreExtension:
         try:
             self._store.keep_alive()
         except StoreError as exc:
-            self._inc("store/errors")
+            inc(self.crawler, STORE_ERRORS)
             logger.warning("%s", exc)
 
     def item_done(self, item: Any) -> None:
@@ -162,8 +167,8 @@ class StoreExtension:
         try:
             self._store.release(article_id)
         except StoreError as exc:
-            self._inc("store/errors")
-            lost = self.crawler.stats is not None and self.crawler.stats.get_value("output/lost")
+            inc(self.crawler, STORE_ERRORS)
+            lost = self.crawler.stats is not None and stat_value(self.crawler, OUTPUT_LOST)
             logger.log(logging.DEBUG if lost else logging.WARNING, "%s", exc)
 
     def spider_closed(self) -> None:

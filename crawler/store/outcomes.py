@@ -42,6 +42,15 @@ from crawler.extensions.output import output_lost
 from crawler.paths import Layout, image_patterns
 from crawler.pipelines.write import Change, file_changed, inside, write_atomic
 from crawler.render.profiles import Profile, profile_from_settings
+from crawler.stats import (
+    OUTCOMES_DELETED_DRAFTED,
+    OUTCOMES_DELETED_KEPT,
+    OUTCOMES_DELETED_REMOVED,
+    OUTCOMES_ERRORS,
+    OUTCOMES_OUTPUT_LOST,
+    OUTCOMES_STATE,
+    inc,
+)
 from crawler.store.base import DELETED, DROPPED, PAID, STATES, VIDEO, Record, StoreError, now
 from crawler.store.extension import store_of
 
@@ -94,10 +103,6 @@ class OutcomeRecorder:
         crawler.signals.connect(recorder.record, signal=article_outcome)
         return recorder
 
-    def _inc(self, key: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
-
     def record(self, outcome: Outcome) -> None:
         assert outcome.state in STATES, outcome
         extension = store_of(self.crawler)
@@ -106,14 +111,14 @@ class OutcomeRecorder:
                 old = extension.store.get(outcome.id)
                 record = self._next(old, outcome)
                 extension.store.put(record)
-            self._inc(f"outcomes/{record.state}")
+            inc(self.crawler, OUTCOMES_STATE, state=record.state)
             if old is not None and old.written and outcome.state == DELETED and old.path:
                 self._deleted(old)
         except (StoreError, OSError, ValueError) as exc:
             if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
-                self._inc("outcomes/output_lost")
+                inc(self.crawler, OUTCOMES_OUTPUT_LOST)
                 return
-            self._inc("outcomes/errors")
+            inc(self.crawler, OUTCOMES_ERRORS)
             logger.error("Could not record that %s is %s: %s", outcome.id, outcome.state, exc)
         finally:
             extension.release(outcome.id)
@@ -133,14 +138,14 @@ class OutcomeRecorder:
     def _deleted(self, record: Record) -> None:
         target = inside(self.root, record.path)
         if self.mode == "keep" or not target.exists():
-            self._inc("outcomes/deleted/kept")
+            inc(self.crawler, OUTCOMES_DELETED_KEPT)
             logger.warning("Deleted article %s: its file %s is kept (DELETED_FILES = keep)", record.id, record.path)
         elif self.mode == "draft":
             text = draft_text(target.read_text(encoding="utf-8"), self.profile)
             if text is not None:
                 write_atomic(target, text)
                 self._changed(Change("drafted", record.id, record.path))
-            self._inc("outcomes/deleted/drafted")
+            inc(self.crawler, OUTCOMES_DELETED_DRAFTED)
             logger.warning("Deleted article %s: %s marked as a draft (DELETED_FILES = draft)", record.id, record.path)
         else:
             removed = [record.path]
@@ -155,5 +160,5 @@ class OutcomeRecorder:
                 except OSError:
                     pass
             self._changed(Change("removed", record.id, record.path, tuple(removed[1:])))
-            self._inc("outcomes/deleted/removed")
+            inc(self.crawler, OUTCOMES_DELETED_REMOVED)
             logger.warning("Deleted article %s: removed %s (DELETED_FILES = remove)", record.id, ", ".join(removed))
