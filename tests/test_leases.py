@@ -28,6 +28,7 @@ from tests.support.distributed import SHORT_LEASES, finish, push
 from tests.support.freeze import POINTS, freeze_settings
 
 LEASE = 4.0  # REDIS_LEASE_SECONDS of SHORT_LEASES
+CLAIM_LEASE = 2.0  # STORE_REDIS_CLAIM_LEASE of SHORT_LEASES
 IDLE_PERIOD = 5.0  # Scrapy's engine heartbeat: how often an idle crawler looks for work
 
 
@@ -104,6 +105,7 @@ def test_a_killed_crawler_loses_nothing_at_any_point(site, redis_server, tmp_pat
     wait_for(lambda: registered(redis_server, len(POINTS)), 90, "every crawler to start")
     push(redis_server, ids)
     wait_for(lambda: all(m.exists() for m in markers.values()), 60, "every crawler to reach its point")
+    first_frozen = min(m.stat().st_mtime for m in markers.values())
     for running in frozen.values():
         running.process.kill()  # kill -9
         running.process.communicate()
@@ -113,7 +115,11 @@ def test_a_killed_crawler_loses_nothing_at_any_point(site, redis_server, tmp_pat
     # What the killed crawlers left: the written articles' files are on disk (and never rewritten).
     done_before = {ident: path.stat().st_mtime_ns for ident, path in by_id(output).items()}
     assert at["written"] in done_before and at["acknowledged"] in done_before
-    assert at["recorded"] not in done_before and at["leased"] not in done_before
+    # A frozen crawler's claims lapse after STORE_REDIS_CLAIM_LEASE (2 s): on a loaded machine the
+    # last crawlers may reach their points later than that, and then one still running rightly takes
+    # and writes the frozen one's article. The state at each point is only that state before then.
+    if time.time() - first_frozen < CLAIM_LEASE:
+        assert at["recorded"] not in done_before and at["leased"] not in done_before
 
     survivor = finish(crawler(url, output, redis_server, "-s", "CONCURRENT_REQUESTS=4"), timeout=120)
     files = by_id(output)
