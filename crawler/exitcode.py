@@ -34,8 +34,6 @@ OK, OTHER, USAGE, BAD_INPUT, BAD_PLACE, UNREACHABLE, MONITORS = 0, 1, 2, 3, 4, 5
 # Finish reasons -> exit code ("finished" and Scrapy's closespider_* limits are OK).
 REASON_CODES = {
     "bad_arguments": BAD_INPUT,
-    "bad_settings": BAD_INPUT,  # a crawl that never opened (crawler.commands.crawl)
-    "bad_lease": BAD_INPUT,  # checked with the settings at start (crawler.config); kept for safety
     "bad_spider": BAD_INPUT,  # a spider that cannot take work from Redis
     "bad_output_root": BAD_PLACE,
     "bad_store": BAD_PLACE,
@@ -48,9 +46,9 @@ REASON_CODES = {
 
 # A crawl closed with one of these never started: it was refused when it opened, before any
 # request. Its monitors are not run (crawler.monitors.extension): there is nothing to judge, and a
-# pass would read as a good crawl. (bad_settings: the crawl never even opens.)
+# pass would read as a good crawl. (A bad setting: the crawl never even opens, crawler.commands.crawl.)
 REFUSED_AT_START = frozenset(
-    {"bad_arguments", "bad_settings", "bad_lease", "bad_spider", "bad_output_root", "bad_store", "redis_unreachable"}
+    {"bad_arguments", "bad_spider", "bad_output_root", "bad_store", "redis_unreachable"}
 )
 # Crawls the monitors do not judge: those refused at start, and one whose output root was lost
 # mid-crawl (crawler.extensions.output: its report could not be written either).

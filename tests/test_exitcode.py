@@ -63,7 +63,8 @@ def nothing_done(site: Mirror, output: Path) -> None:
         ({"finish_reason": "closespider_itemcount", "write/written": 5}, 0),
         ({"finish_reason": "shutdown"}, 1),
         ({"finish_reason": "bad_arguments"}, 3),
-        ({"finish_reason": "bad_settings"}, 3),
+        ({"finish_reason": "bad_spider"}, 3),
+        ({"finish_reason": "output_lost"}, 4),
         ({"finish_reason": "bad_output_root"}, 4),
         ({"finish_reason": "bad_store"}, 4),
         ({"finish_reason": "redis_unreachable"}, 4),
@@ -81,6 +82,32 @@ def nothing_done(site: Mirror, output: Path) -> None:
 )
 def test_exit_code_table(stats: dict[str, object], code: int) -> None:
     assert exit_code(stats)[0] == code
+
+
+# Where the crawl's code closes it, and with what reason (a string at the call).
+CLOSINGS = (
+    r'CloseSpider\(\s*"(\w+)"',  # an extension or component refusing at open
+    r'close_spider(?:_async)?\([^)]*reason="(\w+)"',  # closing mid-crawl
+    r'^REASON = "(\w+)"',  # crawler.extensions.output's
+    r'return "(redis_\w+)"',  # crawler.distributed.connection's outage
+    r'problem: str \| None = "(\w+)"',  # the Redis scheduler's refusal at open
+)
+
+
+def test_every_finish_reason_the_code_can_produce_has_its_exit_code() -> None:
+    """The verdict's table holds exactly the reasons the crawler's code closes a crawl with."""
+    from crawler.exitcode import NOT_JUDGED, REASON_CODES, REFUSED_AT_START
+
+    produced = set()
+    for path in (ROOT / "crawler").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in CLOSINGS:
+            produced |= set(re.findall(pattern, text, re.M))
+    assert produced == set(REASON_CODES), (sorted(produced), sorted(REASON_CODES))
+    assert REFUSED_AT_START <= NOT_JUDGED <= produced
+    for reason in produced:
+        assert exit_code({"finish_reason": reason})[0] == REASON_CODES[reason] != 0
+    assert exit_code({"finish_reason": "finished"})[0] == 0 and exit_code({"finish_reason": "shutdown"})[0] == 1
 
 
 def test_summary_in_words() -> None:

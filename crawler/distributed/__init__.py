@@ -43,7 +43,7 @@ How it works, the settings, and what Redis persistence keeps: ``docs/distributed
 
 Stats: ``redis/fed``, ``redis/acked``, ``redis/returned``, ``redis/lapsed``, ``redis/errors``,
 ``redis/unqueued`` (requests not queued because Redis was away; logged with their URL),
-``redis/bad_lease``, ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``,
+``scheduler/enqueued/redis``, ``scheduler/dequeued/redis``,
 ``dupefilter/filtered``.
 """
 
