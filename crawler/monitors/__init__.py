@@ -11,7 +11,7 @@ the spider closes, Spidermon runs ``CrawlMonitors`` (``suite.py``) over the craw
   validation pipeline's per-field counts) is above its ``MONITORS_COVERAGE_MISSING_MAX`` (judged on
   crawls that wrote at least ``MONITORS_COVERAGE_MIN_ARTICLES``);
 * item validation: a written article whose id, url, title, date or body breaks the schema
-  (``schema.py``; validated by ``crawler.pipelines.validate``);
+  (``schema.py``; validated by ``crawler.monitors.validate``);
 * nothing written: articles were fetched to be written (not skipped by rule, deleted or already
   written) and none was;
 * errors: more than ``MONITORS_MAX_ERRORS`` ERROR lines;

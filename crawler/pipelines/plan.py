@@ -34,21 +34,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from crawler.extensions.output import output_lost
+from crawler.files import output_root
 from crawler.items import Article, Paths
 from crawler.ledger import Dropped
 from crawler.paths import Layout, plan_paths
 from crawler.render.profiles import profile_from_settings
-from crawler.qq.pages import BEIJING
 from crawler.stats import PLAN_DROPPED, PLAN_DUPLICATE, PLAN_RENAMED, PLAN_UPDATED, inc
 from crawler.store import ArticleStore, Record, StoreError, content_fingerprint
 from crawler.store.base import WRITTEN, now, parse_time, stamp
 from crawler.store.extension import store_of
+from crawler.times import BEIJING
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class PlanPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, profile_from_settings(crawler.settings))
 
     @classmethod

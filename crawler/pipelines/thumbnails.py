@@ -101,9 +101,9 @@ from twisted.python.failure import Failure
 
 from crawler.extensions.output import output_lost
 from crawler.faults import DownloadStopped, too_big
+from crawler.files import output_root, write_atomic
 from crawler.items import Article, ImagePath
 from crawler.middlewares.urlpolicy import UrlRefused
-from crawler.pipelines.write import write_atomic
 from crawler.stats import (
     THUMBNAILS_BODY_DOWNLOADED,
     THUMBNAILS_BODY_FAILED,
@@ -294,7 +294,7 @@ class ThumbnailsPipeline(FilesPipeline):
         if not settings.getbool("THUMBNAILS_ENABLED"):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
         # Files are stored at the paths planned for each article (crawler.paths), under the root.
-        return cls(str(Path(settings["OUTPUT_ROOT"]).expanduser().resolve()), crawler=crawler)
+        return cls(str(output_root(settings).resolve()), crawler=crawler)
 
     def open_spider(self) -> None:
         super().open_spider()

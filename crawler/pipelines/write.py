@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler import ledger
+from crawler.files import Change, file_changed, inside, output_root, write_atomic
 from crawler.items import Article
 from crawler.ledger import Dropped
 from crawler.render import RenderOptions, render_article
@@ -51,65 +49,13 @@ logger = logging.getLogger(__name__)
 
 WRITTEN, REWRITTEN, UNCHANGED = "written", "rewritten", "unchanged"
 
-# Sent (``send_catch_log(file_changed, change=...)``) for each file this crawl wrote, rewrote,
-# drafted or removed: by the writer and by ``crawler.store.outcomes`` (deleted articles).
-file_changed = object()
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # "new", "changed" (rewritten), "drafted" or "removed"
-    id: str  # the article id
-    path: str  # its Markdown file, relative to the output root
-    images: tuple[str, ...] = ()  # its image files (stored, or removed), relative to the output root
-
-
-def inside(root: Path, relative: str) -> Path:
-    """``root / relative`` resolved, or ValueError if it leaves ``root``."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()) or target == root.resolve():
-        raise ValueError(f"path {relative!r} leaves the output root {root}")
-    return target
-
-
-def _file_mode() -> int:
-    """The mode ``open()`` gives a new file: 0o666 less the process umask (read once, as os.umask
-    can only be read by setting it; mkstemp makes 0o600 files, which a site's web server, another
-    user, could not read)."""
-    global _FILE_MODE
-    if _FILE_MODE is None:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        _FILE_MODE = 0o666 & ~umask
-    return _FILE_MODE
-
-
-_FILE_MODE: int | None = None
-
-
-def write_atomic(target: Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) to ``target`` through a temporary file and a rename; the
-    file's mode follows the umask like any file the user writes."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, _file_mode())
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
 
 class WritePipeline:
     """Renders each Article and writes it to ``paths.markdown`` under the output root."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.options = RenderOptions.from_settings(crawler.settings)
 
     @classmethod

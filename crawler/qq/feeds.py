@@ -48,8 +48,8 @@ from twisted.python.failure import Failure
 from crawler.qq.changes import answer_time, listing_digest
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
-from crawler.qq.pages import BEIJING, parse_time
 from crawler.stats import QQ_FEED_BAD, QQ_SITEMAP_BAD, parent
+from crawler.times import BEIJING, parse_time
 
 CHANNEL_PREFIX = "news_news_"
 # The channels qq.com's feed serves, by short name (channel id news_news_<name>): the channel list of

@@ -33,7 +33,6 @@ import codecs
 import html
 import json
 import re
-from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,8 +46,8 @@ from crawler.items import Article, Block
 from crawler.qq import blocks as html_blocks
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, canonical_url
+from crawler.times import parse_time
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 TITLE_SUFFIXES = ("_腾讯新闻", "_腾讯网")
 _DATA_RE = re.compile(r"window\.DATA\s*=\s*")
 _ARTICLE_INFO_RE = re.compile(r"ARTICLE_INFO\s*=\s*(?:window\.ARTICLE_INFO\s*\|\|\s*)?\{")
@@ -253,26 +252,6 @@ def _strip_suffix(title: str) -> str:
         if title.endswith(suffix):
             return title[: -len(suffix)]
     return re.sub(r"_[^_]{1,6}_腾讯网$", "", title)
-
-
-_TIME_RES = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2025-02-07 21:54:12
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2016年10月14日07:17
-)
-
-
-def parse_time(value: str) -> datetime | None:
-    """Beijing time from the forms qq.com pages use, or None."""
-    value = value.strip()
-    for pattern in _TIME_RES:
-        match = pattern.match(value)
-        if match:
-            parts = [int(p) if p else 0 for p in match.groups()]
-            try:
-                return datetime(*parts, tzinfo=BEIJING)  # type: ignore[misc]
-            except ValueError:
-                return None
-    return None
 
 
 def _keywords(value: str, title: str = "") -> list[str]:

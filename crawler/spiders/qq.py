@@ -40,7 +40,7 @@ With ``UPDATE_WINDOW`` set, the crawl also rechecks up to ``UPDATE_BUDGET`` writ
 published within the window and not seen for ``UPDATE_RECHECK_AFTER`` (``qq/recheck``;
 ``meta["qq_recheck"]``), through their own download slot (``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
 video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
-(``crawler.store.outcomes``): the spider itself does no store I/O.
+(``crawler.extensions.outcomes``): the spider itself does no store I/O.
 
 Faults below the page (docs/limits.md): a body past its size limit and a redirect loop drop what
 was asked for with the reason (``<source>/too_big``, ``<source>/redirect_loop``, ``transport_failed``);
@@ -78,6 +78,7 @@ from twisted.python.failure import Failure
 
 from crawler import ledger
 from crawler.config import config_of
+from crawler.extensions.outcomes import Outcome, send_outcome
 from crawler.faults import transport_fault, why
 from crawler.items import Article
 from crawler.middlewares.urlpolicy import UrlRefused
@@ -90,8 +91,6 @@ from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.qq.refetch import Refetches
 from crawler.qq.rules import page_entry, skip_reason
 from crawler.qq.seen import SeenIds
-from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
-from crawler.store.extension import Verdict, store_of
 from crawler.stats import (
     QQ_ARTICLES,
     QQ_BAD_ARGUMENTS,
@@ -124,7 +123,8 @@ from crawler.stats import (
     parent,
 )
 from crawler.stats import value as stat_value
-from crawler.store.outcomes import Outcome, send_outcome
+from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
+from crawler.store.extension import Verdict, store_of
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class QqSpider(scrapy.Spider):
         return self._verdicts[key]
 
     def outcome(self, ident: str, state: str, reason: str = "") -> None:
-        """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""
+        """Tell the article store what fetching the article found (``crawler.extensions.outcomes``)."""
         send_outcome(self.crawler, Outcome(ident, state, reason))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import tomli_w
 import yaml
@@ -39,8 +38,9 @@ from scrapy.crawler import Crawler
 
 from crawler.config import config_of
 from crawler.extensions.output import output_lost
+from crawler.files import Change, file_changed, inside, output_root, write_atomic
 from crawler.paths import Layout, image_patterns
-from crawler.pipelines.write import Change, file_changed, inside, write_atomic
+from crawler.render.frontmatter import FENCES, fenced
 from crawler.render.profiles import Profile, profile_from_settings
 from crawler.stats import (
     OUTCOMES_DELETED_DRAFTED,
@@ -77,11 +77,11 @@ def send_outcome(crawler: Crawler, outcome: Outcome) -> None:
 def draft_text(text: str, profile: Profile) -> str | None:
     """The file's text with the profile's draft keys first in its front matter; None when it has
     them already (or has no front matter we know)."""
-    fence = text[:3]
-    if fence not in ("---", "+++") or not text.startswith(fence + "\n") or not profile.draft:
+    parts = fenced(text)
+    if parts is None or not profile.draft:
         return None
-    lines = tomli_w.dumps(profile.draft) if fence == "+++" else yaml.safe_dump(profile.draft, sort_keys=False)
-    front = text[4:].split(f"\n{fence}\n", 1)[0] + "\n"
+    fence, front, _ = parts
+    lines = tomli_w.dumps(profile.draft) if FENCES[fence] == "toml" else yaml.safe_dump(profile.draft, sort_keys=False)
     if all(line in front.splitlines() for line in lines.splitlines()):
         return None
     return f"{fence}\n{lines}{text[4:]}"
@@ -93,7 +93,7 @@ class OutcomeRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.mode = config_of(crawler).deleted_files
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.profile = profile_from_settings(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, self.profile)
 
