@@ -72,35 +72,35 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import ledger
 from crawler.config import config_of
-from crawler.extensions.outcomes import Outcome, send_outcome
+from crawler.extensions.outcomes import DROPPED, PAID, VIDEO, Outcome, send_outcome
 from crawler.faults import transport_fault, why
 from crawler.items import Article
 from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
 from crawler.qq.changes import own_stamps
+from crawler.qq.fallback import is_deleted_page
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
-from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form, same_article
-from crawler.qq.pages import PageError, parse_article, true_charset
+from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form
+from crawler.qq.judge import judge_page
 from crawler.qq.refetch import Refetches
-from crawler.qq.rules import page_entry, skip_reason
+from crawler.qq.rules import skip_reason
 from crawler.qq.seen import SeenIds
+from crawler.spiders.fallback import Fallback
 from crawler.stats import (
     QQ_ARTICLES,
     QQ_BAD_ARGUMENTS,
     QQ_BAD_INPUT,
     QQ_BAD_INPUT_FORM,
     QQ_CHARSET_MISMATCH,
-    QQ_DELETED,
     QQ_DROPPED,
     QQ_EXTRACTION,
-    QQ_FALLBACK,
     QQ_FEED_BAD,
     QQ_FEED_BAD_UPDATE_TIME,
     QQ_FEED_BUSY_COUNT,
@@ -123,7 +123,6 @@ from crawler.stats import (
     parent,
 )
 from crawler.stats import value as stat_value
-from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
 from crawler.store.extension import Verdict, store_of
 
 logger = logging.getLogger(__name__)
@@ -145,8 +144,6 @@ def ignored_reason(error: BaseException) -> str:
         return "network"
     return "ignored"
 
-DELETED_MARKER = "babygohome"
-
 # What a request's fault is counted under: its source's (``meta["qq_source_stats"]``, the base key
 # crawler.qq.feeds sets on feed and sitemap requests), else an article page's.
 FAULT_STATS = {parent(template): template for template in (QQ_DROPPED, QQ_FEED_BAD, QQ_SITEMAP_BAD)}
@@ -154,14 +151,6 @@ FAULT_STATS = {parent(template): template for template in (QQ_DROPPED, QQ_FEED_B
 
 def fault_stat(request: scrapy.Request) -> str:
     return FAULT_STATS.get(request.meta.get("qq_source_stats", ""), QQ_DROPPED)
-
-
-def carry_change_evidence(article: Article, meta: dict[str, Any]) -> None:
-    """What the plan pipeline records to judge the next change (docs/updates.md): the listing
-    digest, why it was fetched again, the page's validators (``crawler.middlewares.conditional``)."""
-    article.listing = meta.get("qq_listing", "")
-    article.refetch = meta.get("qq_refetch", "")
-    article.etag, article.last_modified = meta.get("qq_validators", ("", ""))
 
 
 class QqSpider(scrapy.Spider):
@@ -181,6 +170,7 @@ class QqSpider(scrapy.Spider):
     update_budget: int
     recheck_after: float
     update_slot: str
+    fallback: Fallback  # an article whose given URL is gone (crawler.spiders.fallback)
     seen: SeenIds  # the articles this run has requested (crawler.qq.seen)
     refetches: Refetches[Entry]  # listed articles their source says changed, until the crawl is idle
     _verdicts: dict[tuple[str, datetime | None, str], Verdict | None]  # judged() of the page being read
@@ -219,7 +209,8 @@ class QqSpider(scrapy.Spider):
         spider.refetches = Refetches(config.update_refetch_budget)
         spider._verdicts = {}
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
-        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        spider.fallback = Fallback(crawler, spider._article_get)
+        crawler.signals.connect(spider.fallback.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.refetch_due, signal=signals.spider_idle)
         return spider
@@ -344,40 +335,6 @@ class QqSpider(scrapy.Spider):
             dont_filter=retry,
         )
 
-    def at_canonical_url(self, ident: str, request: scrapy.Request, why: str) -> scrapy.Request | None:
-        """The one retry of an article whose given URL is gone, at its canonical current URL."""
-        url = request.meta.get("qq_fallback")
-        if not url:
-            return None
-        inc(self.crawler, QQ_FALLBACK)
-        given = request.meta.get("redirect_urls", [request.url])[0]
-        logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
-        # The retry keeps what was decided about the request (qq_* keys, its slot), not its URL's fallback.
-        kept = {k: v for k, v in request.meta.items() if (k.startswith("qq_") or k == "download_slot") and k not in ("qq_id", "qq_fallback")}
-        return self._article_get(ident, url, None, kept, retry=True)
-
-    def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
-        """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
-        retry = self.at_canonical_url(ident, request, "redirected to the deleted-article page")
-        if retry is None:
-            inc(self.crawler, QQ_DELETED)
-            logger.info("Deleted article %s: redirected to %s", ident, request.url)
-            self.outcome(ident, DELETED)
-            ledger.settle(self.crawler, ledger.DELETED)
-        return retry
-
-    def dropped(self, request: scrapy.Request) -> None:
-        """On request_dropped: every deleted article redirects to the same page, so a dupefilter that
-        keeps article requests (distributed mode's shared one) drops that redirect after the first
-        one of a run, and no callback would ever see it."""
-        ident = request.meta.get("qq_id")
-        if ident and DELETED_MARKER in request.url:
-            retry = self.deleted(ident, request)
-            if retry is not None and self.crawler.engine is not None:
-                self.crawler.engine.crawl(retry)
-        elif ident:  # a shared dupefilter's: another crawl of the same Redis asked for it this run
-            ledger.settle(self.crawler, ledger.SKIPPED, "requested_elsewhere")
-
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written (and not changed since, by the rule of
         ``docs/updates.md``): such a page of a feed ends the paging; a page listing a change goes on
@@ -436,58 +393,39 @@ class QqSpider(scrapy.Spider):
             yield self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
-        if DELETED_MARKER in response.url:
+        if is_deleted_page(response.url):
             assert response.request is not None
-            retry = self.deleted(ident, response.request)
+            retry = self.fallback.deleted(ident, response.request)
             if retry is not None:
                 yield retry
             return
-        if not isinstance(response, TextResponse):
-            inc(self.crawler, QQ_DROPPED, reason="not_html")
-            logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
-            self.outcome(ident, DROPPED, "not_html")
-            ledger.settle(self.crawler, ledger.DROPPED, "not_html")
-            return
-        response, mismatch = true_charset(response)
-        if mismatch:
+        page = judge_page(response, ident, self.link_template, self.args.videos)
+        if page.charset_mismatch:
             inc(self.crawler, QQ_CHARSET_MISMATCH)
-            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, response.url, mismatch)
-        try:
-            article = parse_article(response, self.link_template)
-        except PageError as error:
-            inc(self.crawler, QQ_DROPPED, reason=error.reason)
-            logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
-            self.outcome(ident, DROPPED, error.reason)
-            ledger.settle(self.crawler, ledger.DROPPED, error.reason)
-            return
-        inc(self.crawler, QQ_EXTRACTION, how=article.extraction)
-        if not same_article(ident, article.id):
-            inc(self.crawler, QQ_DROPPED, reason="id_mismatch")
-            logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
-            self.outcome(ident, DROPPED, "id_mismatch")
-            ledger.settle(self.crawler, ledger.DROPPED, "id_mismatch")
-            return
-        # The rule feeds and sitemaps are judged by, on what the page says; without since: an
-        # article named by the arguments is fetched whatever its date, and a listed one was judged.
-        skip = skip_reason(page_entry(ident, article), None, self.args.videos)
-        if skip is not None:
+            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, page.response.url, page.charset_mismatch)
+        if page.extraction:
+            inc(self.crawler, QQ_EXTRACTION, how=page.extraction)
+        if page.dropped:
+            inc(self.crawler, QQ_DROPPED, reason=page.dropped)
+            logger.warning("Dropped %s%s", ident, page.why)
+            self.outcome(ident, DROPPED, page.dropped)
+            ledger.settle(self.crawler, ledger.DROPPED, page.dropped)
+        elif page.skipped:
+            skip = page.skipped
             inc(self.crawler, QQ_SKIPPED, reason=skip)
-            logger.info("Skipped %s (%s): %s", ident, response.url, skip)
+            logger.info("Skipped %s (%s): %s", ident, page.response.url, skip)
             self.outcome(ident, *((skip, "") if skip in (PAID, VIDEO) else (DROPPED, skip)))
             ledger.settle(self.crawler, ledger.SKIPPED, skip)
-            return
-        inc(self.crawler, QQ_ARTICLES)
-        updated = response.meta.get("qq_updated")
-        article.updated = datetime.fromisoformat(updated) if updated else None
-        carry_change_evidence(article, response.meta)
-        yield article
+        elif page.article is not None:
+            inc(self.crawler, QQ_ARTICLES)
+            yield page.article
 
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """An article request failed: a given URL that is gone (404/410) is tried at the canonical one."""
         response = getattr(failure.value, "response", None)
         if response is not None and response.status in (404, 410):
             request = failure.request  # type: ignore[attr-defined]
-            retry = self.at_canonical_url(request.meta["qq_id"], request, f"HTTP {response.status}")
+            retry = self.fallback.at_canonical_url(request.meta["qq_id"], request, f"HTTP {response.status}")
             if retry is not None:
                 yield retry
                 return
