@@ -1,30 +1,6 @@
-"""What a fetch found instead of an article, recorded in the article store; deletions reach the site.
-
-The spider learns on a page (or on its redirect) that an article is deleted, paid, a video it
-skips, or gives no article (``PageError``, HTTP 404/410), but it does no store I/O: it sends the
-signal ``article_outcome`` with an ``Outcome`` (``send_outcome``), and ``OutcomeRecorder`` (an
-extension in ``EXTENSIONS``) records it. A signal rather than an item because an outcome is not an
-article: as an item it would pass every pipeline, be exported by ``FEEDS`` and end counted as a
-dropped item; a signal reaches the one component that records states at once, in the order the
-spider learnt them, and the spider stays free of the store.
-
-Recording, under the store's plan lock (so it never interleaves with the plan of the same article
-in another crawl) and then letting the article's claim go:
-
-* ``deleted``: the state becomes ``deleted`` (never fetched again, ``crawler.middlewares.dedup``);
-  the record keeps the path of a file written earlier. That file gets what ``DELETED_FILES``
-  says: ``keep`` it as it is (default), ``draft`` (the profile's ``draft`` keys added to its front
-  matter, e.g. Hugo's ``draft: true``, so the builder stops publishing it), or ``remove`` it and
-  the images stored for it (``crawler.paths.image_patterns``). Each is logged and counted; a file
-  drafted or removed is announced with ``crawler.pipelines.write.file_changed``.
-* ``paid``, ``video``, ``dropped`` (with its reason): the state, for an article not written; an
-  article already written keeps its file and its ``written`` state (a page that fails once, e.g.
-  a refusal page without ``window.DATA``, must not unpublish or refetch it), only ``seen`` moves.
-
-Settings: ``DELETED_FILES`` (``keep``/``draft``/``remove``), the profile (``OUTPUT_PROFILE``) and
-the ``THUMBNAILS_*`` paths. Stats: ``outcomes/<state>`` (recorded), ``outcomes/deleted/kept``,
-``outcomes/deleted/drafted``, ``outcomes/deleted/removed`` (written articles found deleted),
-``outcomes/errors`` (the store or a file failed: logged; the next run learns it again).
+"""What a fetch found instead of an article (deleted, paid, a skipped video, dropped), sent by the
+spider as the signal ``article_outcome`` and recorded in the article store; ``DELETED_FILES`` applied
+to a deleted article's file. Docs: docs/updates.md ("How outcomes are recorded").
 """
 
 from __future__ import annotations

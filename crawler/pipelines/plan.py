@@ -1,33 +1,5 @@
-"""Planning: where each article's files go, decided once, before any of them is written.
-
-Under the store's lock (so parallel crawls agree), for each article:
-
-1. an article the store has no record of, whose content (``content_fingerprint``: title and block
-   text) is already written under another id, is a duplicate: dropped (``plan/duplicate``), no file;
-2. ``crawler.paths.plan_paths`` plans the Markdown file and every image from the article, the
-   layout (``OUTPUT_PROFILE``, ``OUTPUT_PATH``, ``THUMBNAILS_*``) and the store's record: an
-   article already recorded keeps its path (even after a title change); a path another article
-   holds (in the store, or a file on disk that is not this article's) gets ``-<id>``
-   (``plan/renamed``);
-3. the record is put in the store (state ``written``, path, fingerprint, the update time it is
-   written from, its publish time, ``seen``), which reserves the path; the article counts as
-   written once its file is on disk (the writer's job).
-
-The record also keeps what judges the article's next change (``change_evidence()``: its listing
-digest, the stamp it was fetched on, stamp-driven fetches that found nothing, its validators).
-
-Updates: an article already written whose text changed (its fingerprint is not the recorded one)
-is a correction: ``Article.modified`` becomes its source's update time (``Article.updated``, else
-now), which the renderer writes as the profile's ``lastmod`` key, and the record keeps it
-(``plan/updated``). Text unchanged: the recorded ``modified`` stays (none for an article never
-corrected), so the file renders to the same bytes and the writer leaves it untouched. The recorded
-update time is the source's (else the fetch time), never moved back.
-
-A path that would leave the output root is dropped (``plan/dropped/bad_path``); a store that fails
-(e.g. its lock timed out) drops the article (``plan/dropped/store``): nothing was recorded, so the
-next run fetches it again; an output root lost mid-crawl (read-only, removed) closes the crawl
-(``crawler.extensions.output``) and drops the article quietly (``plan/dropped/output_lost``). Sets ``Article.paths`` and ``Article.modified``. Stats: ``plan/duplicate``,
-``plan/renamed``, ``plan/updated``, ``plan/dropped/<reason>``.
+"""Planning: where each article's files go, decided once under the store's lock, before any of them
+is written; duplicates dropped, the store record put. How: docs/store.md ("Planning").
 """
 
 from __future__ import annotations

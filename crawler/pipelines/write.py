@@ -1,25 +1,6 @@
-"""Writing: the Markdown file of each article, at the path planned for it, atomically.
-
-The path comes from ``Article.paths`` (``crawler.pipelines.plan`` plans it; nothing here decides
-where a file goes). The article is rendered for the ``OUTPUT_PROFILE`` (``crawler.render``) and
-written to a temporary file in the target directory, then renamed over the target, so a crash
-leaves either the old file or the new one, never a partial one. A file whose bytes would not change
-is not touched (its mtime stays). A path that resolves outside the output root (a symlink on the
-way) is refused. The file work (compare, write, ``fsync``, rename) runs in a thread
-(``scrapy.utils.asyncio.run_in_thread``), so the reactor does not wait for the disk.
-
-When the file cannot be written, the article is dropped and the images stored for it this run are
-removed, unless an earlier version of the article is on disk and links them. When the output
-root itself is lost (read-only, removed), the crawl closes (``crawler.extensions.output``) and the
-article is dropped quietly (``write/dropped/output_lost``).
-
-Each file written is announced with the signal ``file_changed`` (a ``Change``; unchanged files are
-not), which ``crawler.extensions.sitehook`` collects to tell the site what changed.
-
-Settings: ``OUTPUT_ROOT`` and the rendering settings (``OUTPUT_PROFILE``, ``MARKDOWN_*``,
-``THUMBNAILS_FRONT_MATTER``, ``THUMBNAILS_BODY_IMAGES``). Stats: ``write/written`` (every file
-written), ``write/rewritten`` (of those, replacing an earlier version), ``write/unchanged``,
-``write/dropped/bad_path``, ``write/dropped/error``, ``write/dropped/output_lost``.
+"""Writing: the Markdown file of each article, rendered for the profile, at the path planned for it,
+atomically (``crawler.files.write_atomic``), announced with ``file_changed``. Docs: docs/profiles.md
+("Writing").
 """
 
 from __future__ import annotations
