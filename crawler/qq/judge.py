@@ -15,7 +15,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.items import Article
 from crawler.qq.ids import same_article
-from crawler.qq.pages import PageError, parse_article, true_charset
+from crawler.qq.pages import PageError, parse_article, read_page
 from crawler.qq.rules import page_entry, skip_reason
 
 
@@ -36,9 +36,10 @@ def judge_page(response: Response, ident: str, link_template: str, videos: str) 
     arguments is fetched whatever its date, and a listed one was judged already."""
     if not isinstance(response, TextResponse):
         return PageJudgement(response, dropped="not_html", why=f": {response.url} is not an HTML page")
-    response, mismatch = true_charset(response)
+    read = read_page(response)  # decoded once, for the charset check and the parse
+    response, mismatch = read[0], read[1]
     try:
-        article = parse_article(response, link_template)
+        article = parse_article(response, link_template, read=read)
     except PageError as error:
         return PageJudgement(response, charset_mismatch=mismatch or "", dropped=error.reason,
                              why=f" ({response.url}): {error.detail}")  # fmt: skip

@@ -119,9 +119,15 @@ class PageError(ValueError):
         self.detail = detail
 
 
-def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
-    """Extract the article of a qq.com page of any template generation, or raise PageError."""
-    response, _, utf8 = _read(response)
+Read = tuple[TextResponse, str, "str | None"]  # read_page(): the response as read, the mismatch, its UTF-8 text
+
+
+def parse_article(
+    response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}", *, read: Read | None = None
+) -> Article:
+    """Extract the article of a qq.com page of any template generation, or raise PageError.
+    ``read``: what ``read_page(response)`` gave, when the caller has it (the page is decoded once)."""
+    response, _, utf8 = read if read is not None else _read(response)
     text = response.text if utf8 is None else utf8
     root = _parse(response, text, utf8 is not None)
     if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
@@ -168,7 +174,12 @@ def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
     return response, mismatch
 
 
-def _read(response: TextResponse) -> tuple[TextResponse, str, str | None]:
+def read_page(response: TextResponse) -> Read:
+    """``true_charset``, and the page's text when it is UTF-8: for ``parse_article(read=...)``."""
+    return _read(response)
+
+
+def _read(response: TextResponse) -> Read:
     """``true_charset``, and the text of the response it returns when that is its body decoded as
     UTF-8 (as ``response.text`` decodes it: a body read as UTF-8 without a byte order mark), else None."""
     body = response.body
