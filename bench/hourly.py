@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RELAXED_NOTE, machine, run_crawl, table
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 from tests.mirror.synthetic import SyntheticSite, article_ident, cover_url, index_of
 
 CHANNELS = ("top", "tech", "finance", "world")

@@ -47,7 +47,7 @@ from bench.common import (
     run_crawl,
     table,
 )
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 from tests.mirror.synthetic import SyntheticSite, article_ident, cover_url, index_of
 
 TARGET_TIME_SHARE = 0.05

@@ -14,6 +14,7 @@ import string
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -340,6 +341,11 @@ class Config:
     sitehook_timeout: float = spec(number(above=True))
     sitehook_retries: int = spec(integer())
     sitehook_retry_delay: float = spec(number())
+
+    @property
+    def output_root_path(self) -> Path:
+        """``OUTPUT_ROOT`` as a Path, ``~`` expanded (``crawler.files.output_root``)."""
+        return Path(self.output_root).expanduser()
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:

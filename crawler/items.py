@@ -97,7 +97,7 @@ class Article:
     extraction: str = "data"
     # The source's update time of what was fetched (a feed's update_time), when it says one.
     updated: datetime | None = None
-    # What the store keeps to judge the next change (crawler.spiders.qq.carry_change_evidence):
+    # What the store keeps to judge the next change (crawler.qq.judge.carry_change_evidence):
     # the feed listing's digest, why it was fetched again ("updated", "listing", "recheck" or ""),
     # the page's ETag and Last-Modified.
     listing: str = ""

@@ -51,14 +51,14 @@ ITEM_PIPELINES = {
     "crawler.pipelines.plan.PlanPipeline": 200,
     "crawler.pipelines.thumbnails.ThumbnailsPipeline": 300,
     "crawler.pipelines.write.WritePipeline": 800,
-    # Spidermon's item validation of what was written (crawler.pipelines.validate, crawler.monitors).
-    "crawler.pipelines.validate.ValidationPipeline": 900,
+    # Spidermon's item validation of what was written (crawler.monitors.validate).
+    "crawler.monitors.validate.ValidationPipeline": 900,
 }
 EXTENSIONS = {
     # The output root and the article store, opened once per crawl (crawler.store.extension).
     "crawler.store.extension.StoreExtension": 100,
-    # What a fetch found instead of an article (deleted, paid, ...), into the store (crawler.store.outcomes).
-    "crawler.store.outcomes.OutcomeRecorder": 110,
+    # What a fetch found instead of an article (deleted, paid, ...), into the store (crawler.extensions.outcomes).
+    "crawler.extensions.outcomes.OutcomeRecorder": 110,
     # The ledger: what the pipelines dropped settles its article (crawler.ledger).
     "crawler.ledger.LedgerExtension": 120,
     # The output root lost mid-crawl (read-only, removed): the crawl closes, exit 4 (crawler.extensions.output).

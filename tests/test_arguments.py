@@ -11,7 +11,7 @@ from scrapy.settings import Settings
 from crawler import settings as project_settings
 from crawler.config import Config, ConfigError
 from crawler.qq.arguments import ARGUMENTS, Arguments, parse_arguments, parse_since
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 
 ID = "20250207A090J800"
 DEFAULT_CHANNELS = ("news_news_top", "news_news_tech", "news_news_finance", "news_news_world")

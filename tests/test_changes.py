@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crawler.qq.changes import answer_time, listing_digest, own_stamps
 from crawler.qq.feeds import Entry, feed_entry, parse_feed
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "feeds" / "2026_getPCList_news_news_fx.SUBSET.json"
 LOCAL_SAMPLE = Path(__file__).resolve().parents[1] / "bench" / "fixtures" / "getPCList-item.json"

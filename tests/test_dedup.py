@@ -179,7 +179,7 @@ def test_stamps_backwards_or_crying_wolf_are_no_change(root: Path) -> None:
         extension.store.put(replace(record, updated="2026-08-12T10:00:00+08:00", announced="2026-08-12T10:00:00+08:00"))  # type: ignore[arg-type]
         from datetime import datetime
 
-        from crawler.qq.pages import BEIJING
+        from crawler.times import BEIJING
 
         newer, older = datetime(2026, 8, 12, 12, tzinfo=BEIJING), datetime(2026, 8, 12, 9, tzinfo=BEIJING)
         assert extension.judge(WRITTEN, older).note == "backwards"

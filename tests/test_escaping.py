@@ -23,9 +23,9 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from crawler import settings as project_settings
 from crawler.items import Article, Block, Span
 from crawler.pipelines.clean import clean_text
-from crawler.qq.pages import BEIJING
 from crawler.render.frontmatter import article_fields
 from crawler.render.markdown import escape, inline, render_block, render_body, summary
+from crawler.times import BEIJING
 
 GOLDMARK_LIKE = (
     MarkdownIt("commonmark", {"linkify": True, "typographer": True})

@@ -26,8 +26,8 @@ from crawler.qq.feeds import (
     parse_sitemap,
     sitemap_request,
 )
-from crawler.qq.pages import BEIJING
 from crawler.qq.rules import page_entry, skip_reason
+from crawler.times import BEIJING
 
 SAMPLE = Path(__file__).parent / "fixtures" / "feeds" / "2026_getPCList_news_news_fx.SUBSET.json"
 SITEMAPS = Path(__file__).parent / "mirror" / "sitemap"

@@ -27,7 +27,7 @@ from scrapy.settings import Settings
 
 from crawler.config import settings_errors
 from crawler.extensions.sitehook import body_of, payload, signature
-from crawler.pipelines.write import Change
+from crawler.files import Change
 from tests.mirror.updates import CHANGED, DELETED, ChangingFeed
 from tests.support.builders import IDS, tool
 from tests.support.components import project_settings_with

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler import files
 from crawler.items import Block, Span
-from crawler.pipelines import write
 from crawler.pipelines.clean import FORBIDDEN, clean_block, clean_text
 from crawler.qq.blocks import blocks_from_html
 from crawler.qq.flags import flag
@@ -98,10 +98,10 @@ def test_players_fallback_text_is_not_article_text() -> None:
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
 def test_written_files_follow_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int, mode: int) -> None:
-    monkeypatch.setattr(write, "_FILE_MODE", None)
+    monkeypatch.setattr(files, "_FILE_MODE", None)
     old = os.umask(umask)
     try:
-        write.write_atomic(tmp_path / "a" / "file.md", "text\n")
+        files.write_atomic(tmp_path / "a" / "file.md", "text\n")
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a" / "file.md").stat().st_mode) == mode

@@ -25,7 +25,7 @@ import yaml
 from crawler.pipelines.clean import clean_article
 from crawler.qq.pages import PageError, parse_article, true_charset
 from crawler.render import RenderOptions, render_article
-from tests.conftest import EXPECTED, FIXTURES, all_cases, page_response
+from tests.conftest import EXPECTED, FIXTURES, all_cases, case_id, page_response
 from tests.support.articles import article_data
 
 SPEC = FIXTURES / "spec" / "seed-article.md"
@@ -193,3 +193,20 @@ def test_article_info_strings_are_read_as_javascript_reads_them() -> None:
     assert article.title == '《AI》 A\'s "brain" a\\b http://qq.com {not} [an] 续行 😀'
     assert article.channel == 'te"ch}'
     assert article.published.isoformat() == "2016-10-14T07:17:00+08:00"  # fields after them still read
+
+
+@pytest.mark.parametrize("case", ["current-rich-20260810A0BO7100", "charset-gbk-label-20250207A0CS0100", "old-gbk-20161014006270"])
+def test_a_page_is_decoded_once_when_judged(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.qq import pages
+    from crawler.qq.judge import judge_page
+
+    reads = []
+    real = pages._read
+    monkeypatch.setattr(pages, "_read", lambda response: reads.append(response.url) or real(response))
+    from scrapy import Request
+
+    response = page_response(case)
+    response = response.replace(request=Request(response.url))
+    judged = judge_page(response, case_id(case), "https://new.qq.com/rain/a/{id}", "skip")
+    assert judged.article is not None and judged.article.id == case_id(case)
+    assert len(reads) == 1

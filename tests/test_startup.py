@@ -14,8 +14,9 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
+from crawler.files import root_problem
 from crawler.spiders.qq import QqSpider
-from crawler.store.extension import root_problem, store_of
+from crawler.store.extension import store_of
 from tests.support.components import project_crawler
 
 

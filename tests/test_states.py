@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.extensions.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.items import Block, Span
 from crawler.middlewares.dedup import DedupMiddleware
 from crawler.qq.feeds import feed_entry, parse_sitemap
-from crawler.qq.pages import BEIJING
 from crawler.render import RenderOptions, render_article
 from crawler.render.profiles import PROFILES
 from crawler.settings import STORE_LOCK_TIMEOUT
@@ -28,8 +28,8 @@ from crawler.spiders.qq import QqSpider
 from crawler.store import Record, StoreError
 from crawler.store.base import duration, now, stamp
 from crawler.store.extension import store_of
-from crawler.store.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.store.sqlite import COLUMNS, DEFAULT_NAME, SqliteStore
+from crawler.times import BEIJING
 from tests.support.articles import article
 from tests.support.components import Writer, opened_store, project_crawler
 

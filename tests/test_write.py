@@ -11,9 +11,9 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from crawler import settings as project_settings
+from crawler.files import inside, write_atomic
 from crawler.items import Block, Span
 from crawler.paths import article_slug, markdown_path
-from crawler.pipelines.write import inside, write_atomic
 from tests.support.articles import article
 from tests.support.components import Writer
 

@@ -1,7 +1,7 @@
 """The output root lost mid-crawl (turned read-only, removed, unmounted): the crawl ends cleanly.
 
 A component whose disk work fails with an ``OSError`` asks ``output_lost(crawler, error)``. When
-the output root itself can no longer take a file (``crawler.store.extension.root_problem``: it is
+the output root itself can no longer take a file (``crawler.files.root_problem``: it is
 gone, not a directory, or a file cannot be created in it), the crawl closes with the reason
 ``output_lost`` (exit code 4, ``crawler.exitcode``) and one ERROR line; the article at hand and
 every later one are dropped without a line of their own (``<component>/dropped/output_lost``), nothing half-written
@@ -14,12 +14,12 @@ Docs: docs/limits.md. Stats: ``output/lost`` (1 when the crawl closed for it).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.faults import why
+from crawler.files import output_root, root_problem
 from crawler.stats import OUTPUT_LOST, set_value
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ REASON = "output_lost"
 class OutputGuard:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.problem: str | None = None  # why the root was lost, once it was
 
     @classmethod
@@ -40,8 +40,6 @@ class OutputGuard:
     def lost(self, error: BaseException) -> bool:
         """Whether ``error`` is the output root lost; the first time, the crawl is closed."""
         if self.problem is None:
-            from crawler.store.extension import root_problem  # noqa: PLC0415 (the store imports the pipelines)
-
             problem = root_problem(self.root)
             if problem is None:
                 return False

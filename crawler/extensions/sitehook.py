@@ -37,7 +37,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred, succeed
 
 from crawler.config import config_of
-from crawler.pipelines.write import Change, file_changed, write_atomic
+from crawler.files import Change, file_changed, job_name, write_atomic
 from crawler.stats import (
     SITEHOOK_ATTEMPTS,
     SITEHOOK_CHANGES,
@@ -172,7 +172,7 @@ class SiteHook:
         self.timeout = config.sitehook_timeout
         self.retries = config.sitehook_retries
         self.delay = config.sitehook_retry_delay
-        self.root = Path(config.output_root).expanduser()
+        self.root = config.output_root_path
         self.changes: list[Change] = []
         self.done = False
         self.waiting: list[Deferred[None]] = []
@@ -211,7 +211,6 @@ class SiteHook:
 
     async def _tell(self, reason: str) -> None:
         from crawler.exitcode import REFUSED_AT_START  # noqa: PLC0415
-        from crawler.monitors.actions import job_name  # noqa: PLC0415 (the report's job name)
 
         if reason in REFUSED_AT_START:
             return  # nothing was written; what is owed waits for a crawl that runs

@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.sitehook import settled
-from crawler.pipelines.write import write_atomic
+from crawler.files import write_atomic
 from crawler.stats import FINISH_REASON
 
 

@@ -1,46 +1,6 @@
 """Dedup: an article is fetched once, across runs and across crawls running side by side, and
-again only when there is a reason: it changed, or it is due for a recheck or a retry.
-
-A downloader middleware, so it sees every request whatever path it came by (start requests, the
-spider's callbacks, distributed mode's Redis feed, retries and redirects). A request is an article
-request when ``meta["qq_id"]`` holds its canonical id. Before it is downloaded, the middleware asks
-the crawl's article store (``crawler.store.extension``):
-
-1. ``claim(id)``: another live crawl process is fetching it -> dropped (``dedup/claimed``);
-2. what the store remembers of it (the one answer, ``StoreExtension.settled``, which the spider's
-   feed paging asks too), and the claim let go when dropped:
-
-   * written, its file on disk: dropped (``dedup/skipped/written``), unless the request's source
-     says it changed since (``meta["qq_updated"]``, the feed's ``update_time``, newer than the
-     update time the file was written from, else than the file's mtime for a record made before
-     update times were kept: ``dedup/updated``), or its feed listing changed (``meta["qq_listing"]``,
-     the digest of its title, abstract and image, differs from the remembered one:
-     ``dedup/listing``), or it is an ``UPDATE_WINDOW`` recheck (``meta["qq_recheck"]``:
-     ``dedup/recheck``); a request let through for one of these is marked ``meta["qq_refetch"]``;
-   * deleted, paid: dropped (``dedup/skipped/deleted``, ``dedup/skipped/paid``), for good;
-   * a video skipped on its page: dropped while ``QQ_VIDEOS`` is ``skip`` (``dedup/skipped/video``);
-   * dropped for a reason (no article on its page, HTTP 404): dropped until ``DEDUP_RETRY_DROPPED``
-     has passed since it was last tried (``dedup/skipped/dropped``), then fetched again;
-   * unknown, or written but its file gone: fetched.
-
-3. A request that goes on holds the claim until the article leaves the pipelines, or its outcome is
-   recorded (or the crawl ends), so two overlapping crawls fetch each article once between them.
-
-Claiming first and asking the store second leaves no gap: the other process records the article
-before it lets its claim go. A dropped request raises ``crawler.ledger.Settled`` (an
-``IgnoreRequest``), which the spider's errback settles in the ledger. A request let through is marked (``meta["qq_dedup_passed"]``): its redirects and retries,
-which copy its meta, go on without a second decision (and without counting twice), under the claim
-this process already holds.
-
-Settings: ``DEDUP_ENABLED``; ``DEDUP_REFRESH`` (or the spider argument ``refresh=1``): fetch and
-rewrite every article whatever its state (claims still apply); ``DEDUP_RETRY_DROPPED``;
-``QQ_VIDEOS``. Meta keys: ``qq_id``, ``qq_updated`` (ISO 8601), ``qq_recheck``, ``dont_dedup``
-(never dropped). Stats: ``dedup/skipped`` (every request dropped for the article's state) and
-``dedup/skipped/<state>`` by state, ``dedup/skipped/other_layout`` (of those written, the ones
-whose file is not in this crawl's layout: a profile switched on a root that holds articles, said
-once as a WARNING), ``dedup/updated``, ``dedup/recheck``, ``dedup/retried`` (a
-dropped article tried again), ``dedup/claimed``, ``dedup/store_error`` (the store could not answer:
-not fetched this run, logged).
+again only when there is a reason (it changed, or it is due for a recheck or a retry). How it
+decides: docs/store.md ("The dedup middleware"); the change signals: docs/updates.md.
 """
 
 from __future__ import annotations

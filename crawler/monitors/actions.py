@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import urllib.request
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from typing import Any
 from spidermon.core.actions import Action
 
 from crawler.exitcode import REFUSED_AT_START, exit_code
-from crawler.pipelines.write import write_atomic
+from crawler.files import job_name, output_root, write_atomic
 from crawler.stats import (
     FINISH_REASON,
     MONITORS_FAILED,
@@ -26,15 +25,6 @@ from crawler.stats import (
 logger = logging.getLogger(__name__)
 
 INDEX = "index.json"
-
-
-def job_name(spider: Any) -> str:
-    """Scrapyd's job id, else the UTC time and the process id; safe as a file name. The same for
-    the whole crawl (the report and the site hook name one job)."""
-    if not getattr(spider, "_qq_job_name", ""):
-        job = getattr(spider, "_job", "") or f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
-        spider._qq_job_name = re.sub(r"[^\w.-]", "_", str(job))
-    return str(spider._qq_job_name)
 
 
 def reason_of(error: Any) -> str:
@@ -66,7 +56,7 @@ class ReportAction(Action):
     def from_crawler_kwargs(cls, crawler: Any) -> dict[str, Any]:
         settings = crawler.settings
         return {
-            "folder": Path(settings["OUTPUT_ROOT"]).expanduser() / settings["MONITORS_REPORTS_DIR"],
+            "folder": output_root(settings) / settings["MONITORS_REPORTS_DIR"],
             "keep": settings.getint("MONITORS_REPORTS_KEEP"),
         }
 

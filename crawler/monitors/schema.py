@@ -1,5 +1,5 @@
 """The JSON Schema a written article is validated against (Spidermon's validation pipeline,
-``crawler.pipelines.validate``), and the JSON view of an Article it is checked on.
+``crawler.monitors.validate``), and the JSON view of an Article it is checked on.
 
 Two kinds of fields:
 

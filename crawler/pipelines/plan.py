@@ -1,54 +1,26 @@
-"""Planning: where each article's files go, decided once, before any of them is written.
-
-Under the store's lock (so parallel crawls agree), for each article:
-
-1. an article the store has no record of, whose content (``content_fingerprint``: title and block
-   text) is already written under another id, is a duplicate: dropped (``plan/duplicate``), no file;
-2. ``crawler.paths.plan_paths`` plans the Markdown file and every image from the article, the
-   layout (``OUTPUT_PROFILE``, ``OUTPUT_PATH``, ``THUMBNAILS_*``) and the store's record: an
-   article already recorded keeps its path (even after a title change); a path another article
-   holds (in the store, or a file on disk that is not this article's) gets ``-<id>``
-   (``plan/renamed``);
-3. the record is put in the store (state ``written``, path, fingerprint, the update time it is
-   written from, its publish time, ``seen``), which reserves the path; the article counts as
-   written once its file is on disk (the writer's job).
-
-The record also keeps what judges the article's next change (``change_evidence()``: its listing
-digest, the stamp it was fetched on, stamp-driven fetches that found nothing, its validators).
-
-Updates: an article already written whose text changed (its fingerprint is not the recorded one)
-is a correction: ``Article.modified`` becomes its source's update time (``Article.updated``, else
-now), which the renderer writes as the profile's ``lastmod`` key, and the record keeps it
-(``plan/updated``). Text unchanged: the recorded ``modified`` stays (none for an article never
-corrected), so the file renders to the same bytes and the writer leaves it untouched. The recorded
-update time is the source's (else the fetch time), never moved back.
-
-A path that would leave the output root is dropped (``plan/dropped/bad_path``); a store that fails
-(e.g. its lock timed out) drops the article (``plan/dropped/store``): nothing was recorded, so the
-next run fetches it again; an output root lost mid-crawl (read-only, removed) closes the crawl
-(``crawler.extensions.output``) and drops the article quietly (``plan/dropped/output_lost``). Sets ``Article.paths`` and ``Article.modified``. Stats: ``plan/duplicate``,
-``plan/renamed``, ``plan/updated``, ``plan/dropped/<reason>``.
+"""Planning: where each article's files go, decided once under the store's lock, before any of them
+is written; duplicates dropped, the store record put. How: docs/store.md ("Planning").
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from crawler.extensions.output import output_lost
+from crawler.files import output_root
 from crawler.items import Article, Paths
 from crawler.ledger import Dropped
 from crawler.paths import Layout, plan_paths
 from crawler.render.profiles import profile_from_settings
-from crawler.qq.pages import BEIJING
 from crawler.stats import PLAN_DROPPED, PLAN_DUPLICATE, PLAN_RENAMED, PLAN_UPDATED, inc
 from crawler.store import ArticleStore, Record, StoreError, content_fingerprint
 from crawler.store.base import WRITTEN, now, parse_time, stamp
 from crawler.store.extension import store_of
+from crawler.times import BEIJING
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +51,7 @@ class PlanPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, profile_from_settings(crawler.settings))
 
     @classmethod

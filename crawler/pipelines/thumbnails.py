@@ -1,63 +1,6 @@
-"""Thumbnails (and, optionally, body images): downloaded to the paths planned for the article.
-
-``ThumbnailsPipeline`` is Scrapy's ``FilesPipeline`` with only its overridable hooks replaced
-(``get_media_requests``, ``media_to_download``, ``media_downloaded``, ``media_failed``,
-``file_path``, ``item_completed``) and an atomic variant of its filesystem store. Scrapy does the
-downloading: the requests go through the downloader middlewares (robots.txt, retries, the mirror),
-in their own download slot (``THUMBNAILS_DOWNLOAD_SLOT``, tuned in ``DOWNLOAD_SLOTS``), so the image
-host is throttled apart from the article pages.
-
-What is fetched: the article's thumbnail (``Article.thumbnail``: the share image, ``og:image`` or
-``shareImg``, else the first body image) and, with ``THUMBNAILS_BODY_IMAGES``, every body image.
-Every request carries the article page as ``Referer`` and ``download_maxsize`` =
-``THUMBNAILS_MAXSIZE``.
-
-Where: the file and link planned for each image in ``Article.paths`` (``crawler.paths``: by
-default ``output/static/images/qq/<id>.jpg`` linked as ``/images/qq/<id>.jpg``; beside the article
-for ``hugo-bundle``), plus the extension of the format Pillow reads from the bytes (``jpg``,
-``png``, ``gif``, ``webp``), never the URL's: gtimg URLs such as ``…_640360/0`` carry none.
-An image shared by several articles of one run is fetched once (Scrapy caches media results per
-URL) and copied to each article's own name. Scrapy's cache keeps every result of the run, and
-nearly every thumbnail URL is unique, so it only grew (~0.5 KB per article, docs/BENCHMARKS.md):
-here it keeps the last ``RESULTS_KEPT`` results only, enough for the articles of the same feed
-pages, which are the ones that share images; an image shared further apart is fetched again.
-
-The original bytes are kept (``FilesPipeline``, not ``ImagesPipeline``): ``ImagesPipeline``
-re-encodes everything to JPEG, which loses GIF animation and PNG/WebP transparency, costs quality
-on already-compressed JPEGs and usually makes WebP files larger. Pillow is used to *check* the
-bytes instead: the format must be one of the four above, ``verify()`` must pass, the image must
-decode completely (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off, so a truncated JPEG fails), and
-Pillow's decompression-bomb guard is on (its warning is an error here), so a PNG that claims
-gigapixel dimensions is refused before it is decoded. Body images (not thumbnails) smaller than
-``THUMBNAILS_MIN_WIDTH`` x ``THUMBNAILS_MIN_HEIGHT`` are refused too (icons, spacers, trackers).
-The check identifies and verifies in the reactor thread and decodes in a thread
-(``scrapy.utils.asyncio.run_in_thread``; Pillow releases the GIL while it decodes), JPEGs at their
-smallest DCT scale (``Image.draft``: every byte is read, 1/64 of the pixels are made), bounded by
-``THUMBNAILS_MAXSIZE``.
-
-An image already on disk under its name, younger than ``FILES_EXPIRES`` days, is not fetched
-again. Files are written to a temporary file and renamed: nothing half-written stays on disk.
-
-A failed image never stops the article: it is written with the remote URL, the failure is logged
-with the image URL and the article URL, and counted. Reasons: ``http_<status>``, ``timeout``,
-``too_large``, ``network``, ``ignored``, ``empty``, ``not_image``, ``unsupported``, ``truncated``,
-``broken``, ``bomb``, ``too_small``, ``store`` (the file could not be written), ``error``
-(anything else, e.g. a bug).
-
-Settings: ``THUMBNAILS_ENABLED``, ``THUMBNAILS_BODY_IMAGES``, ``THUMBNAILS_MAXSIZE``,
-``THUMBNAILS_MIN_WIDTH``, ``THUMBNAILS_MIN_HEIGHT``, ``THUMBNAILS_DOWNLOAD_SLOT``, ``FILES_EXPIRES``,
-``OUTPUT_ROOT`` (the path settings are read by ``crawler.paths``, ``THUMBNAILS_FRONT_MATTER`` by the
-renderer). Item fields set: ``thumbnail_path``, ``image_paths`` (links), ``image_files``.
-Meta keys: ``qq_image_role`` (``thumbnail`` or ``body``), ``qq_image_stem``, ``qq_image_ext``.
-URLs go through the URL policy (``crawler.urls``): resolved against the article's page, only
-public http(s) is requested; a refused URL is logged once with the article and counted
-``thumbnails/refused/<reason>`` (refused here, or later by ``crawler.middlewares.urlpolicy`` once
-its host is resolved or it redirects), and the article is written without a local copy.
-Stats: ``thumbnails/refused/<reason>``, ``thumbnails/downloaded``, ``thumbnails/uptodate``,
-``thumbnails/none``, ``thumbnails/failed/<reason>``, ``thumbnails/body/downloaded``,
-``thumbnails/body/uptodate``, ``thumbnails/body/failed/<reason>`` (per article), besides Scrapy's
-``file_count`` and
-``file_status_count/<status>``.
+"""Thumbnails (and, optionally, body images): downloaded through Scrapy's ``FilesPipeline`` to the
+paths planned for the article, their bytes checked by Pillow and kept as they are. What is fetched,
+where it goes and why an image is refused: docs/profiles.md ("How images are fetched").
 """
 
 from __future__ import annotations
@@ -101,9 +44,9 @@ from twisted.python.failure import Failure
 
 from crawler.extensions.output import output_lost
 from crawler.faults import DownloadStopped, too_big
+from crawler.files import output_root, write_atomic
 from crawler.items import Article, ImagePath
 from crawler.middlewares.urlpolicy import UrlRefused
-from crawler.pipelines.write import write_atomic
 from crawler.stats import (
     THUMBNAILS_BODY_DOWNLOADED,
     THUMBNAILS_BODY_FAILED,
@@ -294,7 +237,7 @@ class ThumbnailsPipeline(FilesPipeline):
         if not settings.getbool("THUMBNAILS_ENABLED"):
             raise NotConfigured("THUMBNAILS_ENABLED is off")
         # Files are stored at the paths planned for each article (crawler.paths), under the root.
-        return cls(str(Path(settings["OUTPUT_ROOT"]).expanduser().resolve()), crawler=crawler)
+        return cls(str(output_root(settings).resolve()), crawler=crawler)
 
     def open_spider(self) -> None:
         super().open_spider()

@@ -30,11 +30,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-
-from crawler.config import Config
 from crawler.qq.feeds import channel_id
-from crawler.qq.pages import BEIJING, parse_time
+from crawler.times import BEIJING, parse_time
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 ARGUMENTS = ("urls", "ids", "url_file", "channels", "pages", "since", "sitemap", "refresh")
 # Arguments Scrapyd adds to every job it launches.

@@ -21,8 +21,8 @@ from itertools import accumulate
 from operator import sub
 from urllib.parse import quote
 
-from lxml import html as lxml_html
 from lxml import etree
+from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from crawler.items import Block, Span

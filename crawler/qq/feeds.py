@@ -40,7 +40,8 @@ from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from lxml.etree import XMLSyntaxError
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import JsonRequest
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -48,8 +49,8 @@ from twisted.python.failure import Failure
 from crawler.qq.changes import answer_time, listing_digest
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, clean_url, is_video_id
-from crawler.qq.pages import BEIJING, parse_time
-from crawler.stats import QQ_FEED_BAD, QQ_SITEMAP_BAD, parent
+from crawler.stats import QQ_FEED_BAD, QQ_FEED_BUSY_COUNT, QQ_SITEMAP_BAD, parent
+from crawler.times import BEIJING, parse_time
 
 CHANNEL_PREFIX = "news_news_"
 # The channels qq.com's feed serves, by short name (channel id news_news_<name>): the channel list of
@@ -368,3 +369,32 @@ def id_date(ident: str) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3])) if match else None
     except ValueError:
         return None
+
+
+# Meta keys Scrapy's downloader and its middlewares set on a request (MetaCopyDetectionMiddleware's list).
+DOWNLOADER_META = frozenset(
+    ["download_latency", "redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls", "retry_times",
+     "_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp"]
+)  # fmt: skip
+
+
+def busy_retry(request: Request, busy: int, spider: Spider, retries: int, delay: float) -> Request | None:
+    """Scrapy's retry of a busy answer (stats, give-up log), or None after ``retries``.
+
+    The retry waits ``delay * 2**busy`` seconds (the feed says busy when asked too
+    fast) in the downloader, through ``meta["qq_retry_delay"]`` (``crawler.middlewares.delay``).
+    The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
+    request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
+    """
+    # What the downloader wrote into the answered request's meta (Scrapy's internal keys) is not copied.
+    meta = {k: v for k, v in request.meta.items() if k not in DOWNLOADER_META}
+    request = request.replace(meta={**meta, "retry_times": busy})
+    retry = get_retry_request(
+        request, spider=spider, reason="busy", max_retry_times=retries,
+        stats_base_key=parent(QQ_FEED_BUSY_COUNT),
+    )
+    if retry is not None:
+        retry.meta.pop("retry_times", None)
+        retry.meta["qq_retry_delay"] = delay * 2**busy
+        retry.cb_kwargs["busy"] = busy + 1
+    return retry

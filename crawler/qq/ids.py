@@ -1,54 +1,6 @@
-"""qq.com URL forms -> one canonical article id -> the canonical link; what to fetch for an input.
-
-Every id form Tencent has used maps to one canonical id, so the crawler fetches an article once per
-run, dedups, stores and names its file by that id, and links back to it the same way whatever host
-served it. The forms (sources: ``../shared/qq/SITE.md`` §1c, §2 and the fixtures):
-
-==========================  ==========================  ====================  =========================
-form                        example                     where seen            canonical id
-==========================  ==========================  ====================  =========================
-current (16 characters)     ``20250207A090J800``        every page, feed and  itself
-  ``YYYYMMDD`` + ``A``/``V``                            sitemap since 2019
-  + 5 alphanumerics + ``00``                            (pacaio ``app_id``
-                                                        2019, kv_srv 2021,
-                                                        ``article_id`` 2024+)
-short (14 characters)       ``20201130A0G1JJ``          ``article_id`` of     + ``00``:
-  ``YYYYMMDD`` + ``A``/``V``  ``20171129V077OD``        2020 pages (whose     ``20201130A0G1JJ00``
-  + 5 alphanumerics                                     ``cms_id`` is the id
-                                                        + ``00``); 2017 app
-                                                        API video ids
-numeric (14 digits)         ``20210426003469``          ``article_id`` of     itself
-  ``YYYYMMDD`` + 6 digits                               2019-2021 pages;
-                                                        ``ARTICLE_INFO.id``
-                                                        of old CMS pages
-TWF cms id                  ``TWF2021042600346900``     ``cms_id`` of pages   the 14 digits:
-  ``TWF`` + numeric + ``00``                            with numeric ids      ``20210426003469``
-old CMS path                ``/a/20161014/006270.htm``  ``<site>.qq.com``     date + number:
-                                                        until 2018            ``20161014006270``
-==========================  ==========================  ====================  =========================
-
-Why these canonical forms: the 16-character id is what every current page, feed item, sitemap and
-the article store already use, and it is the ``cms_id`` of the 2020 page whose own ``article_id`` is
-the 14-character form (one article, SITE.md §1c); the numeric id is the page's own ``article_id``
-(and the old pages' ``ARTICLE_INFO.id``), which its TWF ``cms_id`` only wraps. The ``A``/``V`` letter
-is the only one any source shows (article/video), so no other letter is taken for an id.
-
-URL paths that carry an id, on any ``*.qq.com`` host: ``/rain/a/<id>``, ``/omn/<8 chars>/<id>.html``
-(the 8 chars are the date, or the first 8 of a TWF id: ``/omn/TWF20200/TWF2020041300303000.html``),
-``/omn/<id>``, ``/a/<id>`` (``view.inews.qq.com``), ``/cmsid/<id>`` (``xw.qq.com``),
-``/cmsn/YYYYMMDD/<id>.html`` (2019-2020 channel pages, numeric ids) and ``/a/YYYYMMDD/NNNNNN.htm``.
-
-qq.com URLs that are known not to be articles (``not_article_form``) are refused by name, never
-fetched: ``new.qq.com/omv/video/<vid>`` (a video page: its vid is v.qq.com's, not an article id),
-``new.qq.com/zt/template/?id=...`` (a topic page), ``new.qq.com/omn/rose.htm?id=...`` and
-``new.qq.com/omn/author/<id>`` (an author's page), all linked from 2019-2020 channel pages.
-
-What is fetched (``article_input``): a URL is fetched as given, normalised only (``https``, no
-fragment, no query: every known form carries its id in the path, and the queries seen, ``suid``,
-``media_id``, ``uid``, ``chlid``, ``pgv_ref``, only track the share); a bare id is fetched at
-``QQ_FETCH_URL`` as written. When that answers 404/410 or the deleted-article page, the canonical
-current URL (``fallback_url``) is tried once. A page is the requested article when its own id is
-the requested id in any of its forms (``same_article``).
+"""qq.com URL forms -> one canonical article id -> the canonical link; what to fetch for an input
+(pure). The id forms, the URL paths that carry one and the refused non-article URLs:
+docs/arguments.md ("Article id forms").
 """
 
 from __future__ import annotations

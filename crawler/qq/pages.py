@@ -33,7 +33,6 @@ import codecs
 import html
 import json
 import re
-from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,8 +46,8 @@ from crawler.items import Article, Block
 from crawler.qq import blocks as html_blocks
 from crawler.qq.flags import flag
 from crawler.qq.ids import article_id, canonical_url
+from crawler.times import parse_time
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 TITLE_SUFFIXES = ("_腾讯新闻", "_腾讯网")
 _DATA_RE = re.compile(r"window\.DATA\s*=\s*")
 _ARTICLE_INFO_RE = re.compile(r"ARTICLE_INFO\s*=\s*(?:window\.ARTICLE_INFO\s*\|\|\s*)?\{")
@@ -120,9 +119,15 @@ class PageError(ValueError):
         self.detail = detail
 
 
-def parse_article(response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}") -> Article:
-    """Extract the article of a qq.com page of any template generation, or raise PageError."""
-    response, _, utf8 = _read(response)
+Read = tuple[TextResponse, str, "str | None"]  # read_page(): the response as read, the mismatch, its UTF-8 text
+
+
+def parse_article(
+    response: TextResponse, link_template: str = "https://new.qq.com/rain/a/{id}", *, read: Read | None = None
+) -> Article:
+    """Extract the article of a qq.com page of any template generation, or raise PageError.
+    ``read``: what ``read_page(response)`` gave, when the caller has it (the page is decoded once)."""
+    response, _, utf8 = read if read is not None else _read(response)
     text = response.text if utf8 is None else utf8
     root = _parse(response, text, utf8 is not None)
     if _OLD_BODY(root) or _ARTICLE_INFO_RE.search(text):
@@ -169,7 +174,12 @@ def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
     return response, mismatch
 
 
-def _read(response: TextResponse) -> tuple[TextResponse, str, str | None]:
+def read_page(response: TextResponse) -> Read:
+    """``true_charset``, and the page's text when it is UTF-8: for ``parse_article(read=...)``."""
+    return _read(response)
+
+
+def _read(response: TextResponse) -> Read:
     """``true_charset``, and the text of the response it returns when that is its body decoded as
     UTF-8 (as ``response.text`` decodes it: a body read as UTF-8 without a byte order mark), else None."""
     body = response.body
@@ -253,26 +263,6 @@ def _strip_suffix(title: str) -> str:
         if title.endswith(suffix):
             return title[: -len(suffix)]
     return re.sub(r"_[^_]{1,6}_腾讯网$", "", title)
-
-
-_TIME_RES = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2025-02-07 21:54:12
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$"),  # 2016年10月14日07:17
-)
-
-
-def parse_time(value: str) -> datetime | None:
-    """Beijing time from the forms qq.com pages use, or None."""
-    value = value.strip()
-    for pattern in _TIME_RES:
-        match = pattern.match(value)
-        if match:
-            parts = [int(p) if p else 0 for p in match.groups()]
-            try:
-                return datetime(*parts, tzinfo=BEIJING)  # type: ignore[misc]
-            except ValueError:
-                return None
-    return None
 
 
 def _keywords(value: str, title: str = "") -> list[str]:

@@ -16,7 +16,6 @@ from crawler.items import Article
 from crawler.qq.feeds import Entry, entry_kind
 
 
-
 def skip_reason(entry: Entry, since: datetime | None, videos: str) -> str | None:
     """Why ``entry`` is not fetched or written, or None when it is."""
     if since is not None and entry.older_than(since):

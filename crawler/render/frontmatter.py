@@ -11,6 +11,7 @@ back by ``tomllib`` in the tests; nested template dicts become YAML maps or TOML
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -23,6 +24,34 @@ from crawler.items import Article
 from crawler.render.markdown import escape_url, is_web_url, summary
 
 _FIELD_RE = re.compile(r"^\{(\w+)\}$")
+
+# The front-matter fences the profiles write (``crawler.render.profiles``): YAML and TOML.
+FENCES = {"---": "yaml", "+++": "toml"}
+
+
+def fenced(text: str) -> tuple[str, str, str] | None:
+    """A written file's fence, front matter text and body; None when it has no front matter
+    between ``---`` or ``+++`` fences."""
+    fence = text[:3]
+    if fence not in FENCES or not text.startswith(fence + "\n"):
+        return None
+    front, found, body = text[4:].partition(f"\n{fence}\n")
+    return (fence, front, body) if found else None
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """A written file's front matter values and body; ValueError if none or it does not parse."""
+    parts = fenced(text)
+    if parts is None:
+        raise ValueError("no front matter between --- or +++ fences")
+    fence, front, body = parts
+    try:
+        values = yaml.safe_load(front) if FENCES[fence] == "yaml" else tomllib.loads(front)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"front matter does not parse: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ValueError("front matter is not a map")
+    return values, body
 
 
 def article_fields(

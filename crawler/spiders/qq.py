@@ -1,63 +1,8 @@
-"""The ``qq`` spider: reads what the crawl was asked for, discovers articles (named ones, channel
-feeds, sitemaps) and hands their pages to ``crawler.qq.pages``.
-
-It is thin on purpose; each decision has its own module:
-
-* arguments: ``crawler.qq.arguments`` (``parse_arguments()`` -> ``Arguments`` and errors; the
-  accepted arguments and what each means are listed there);
-* feed and sitemap requests and their parsing, the channel table: ``crawler.qq.feeds``;
-* what is skipped (old, video, paid, other article types), for feed entries, sitemap entries and
-  pages alike: ``crawler.qq.rules.skip_reason()``;
-* extraction: ``crawler.qq.pages``; cleaning and writing: the pipelines.
-
-A bad argument closes the crawl when it opens, before any request, with the reason
-``bad_arguments``, the stat ``qq/bad_arguments`` (the number of errors) and one ERROR line naming
-every bad value and the accepted arguments.
-
-Every input is reduced to its canonical id first, so an article is fetched once per run whatever
-forms and sources gave it (the ids requested: ``crawler.qq.seen``, off the Python heap); it is
-fetched at the URL given (``crawler.qq.ids.article_input``), and once more at its canonical current
-URL if that one is gone (404/410, the deleted-article page). A page whose own id is not the
-requested article's is dropped (``qq/dropped/id_mismatch``); a page whose declared charset is not
-what its bytes are is read as its bytes (``qq/charset_mismatch``). A channel's paging stops at
-``pages``, at an empty page, or at a page whose every entry is older than ``since`` or already written (``already_written()``: the crawl's
-article store says so; never with ``refresh``). Whether an article is fetched at all is the dedup
-middleware's decision (``crawler.middlewares.dedup``): article requests carry their id in
-``meta["qq_id"]`` for it.
-``since`` filters what feeds and sitemaps list; an article named by ``urls``/``ids``/``url_file``
-is fetched whatever its date (its page is judged by the same rule without ``since``).
-
-Updates (``docs/updates.md``): the stamps of each feed answer or urlset are judged first
-(``crawler.qq.changes``: a stamp most of the page shares, a future one, ... is no signal, counted
-``qq/feed/stamp/<kind>``); an entry's own update time travels in ``meta["qq_updated"]`` and its
-listing digest in ``meta["qq_listing"]`` to the dedup middleware (which fetches a written article
-again when either says it changed) and onto the article (``carry_change_evidence``). A listed
-article the store says changed is held (``follow``) and fetched when the crawl is idle, at most
-``UPDATE_REFETCH_BUDGET`` a run, the least recently seen first (``crawler.qq.refetch``;
-``qq/refetch``, ``qq/refetch/held``). A feed item whose ``update_time`` is missing, malformed or
-older than its ``publish_time`` reads as unchanged and is counted (``qq/feed/bad/update_time``).
-With ``UPDATE_WINDOW`` set, the crawl also rechecks up to ``UPDATE_BUDGET`` written articles
-published within the window and not seen for ``UPDATE_RECHECK_AFTER`` (``qq/recheck``;
-``meta["qq_recheck"]``), through their own download slot (``UPDATE_DOWNLOAD_SLOT``). What a fetch finds instead of an article (deleted, paid, a skipped
-video, no article on the page, HTTP 404/410) is sent to the article store as an outcome
-(``crawler.store.outcomes``): the spider itself does no store I/O.
-
-Faults below the page (docs/limits.md): a body past its size limit and a redirect loop drop what
-was asked for with the reason (``<source>/too_big``, ``<source>/redirect_loop``, ``transport_failed``);
-a download a stop cancelled is passed over, nothing recorded.
-
-A feed answering ``{"code":1,"message":"busy"}`` is asked again through Scrapy's
-``get_retry_request`` (at most ``QQ_FEED_BUSY_RETRIES`` times) after ``QQ_FEED_BUSY_DELAY`` seconds,
-doubled on each further busy answer: the wait is ``meta["qq_retry_delay"]``, served by
-``crawler.middlewares.delay`` in the downloader, so no callback sleeps.
-
-Settings: ``QQ_CHANNELS``, ``QQ_FEED_PAGES``, ``QQ_VIDEOS`` (through the arguments),
-``QQ_FEED_URL``, ``QQ_FEED_BUSY_RETRIES``, ``QQ_FEED_BUSY_DELAY``, ``QQ_SITEMAP_URL``,
-``QQ_FETCH_URL``, ``QQ_ARTICLE_URL``, ``DOWNLOAD_MAXSIZE`` (of a gunzipped sitemap, unless its
-request has its own ``download_maxsize``: ``SIZES_SITEMAP_MAXSIZE``),
-``UPDATE_WINDOW``, ``UPDATE_BUDGET``, ``UPDATE_RECHECK_AFTER``, ``UPDATE_DOWNLOAD_SLOT``,
-``UPDATE_REFETCH_BUDGET``.
-Stats: the ``qq/…`` names of ``crawler.stats`` (what each means: docs/stats.md).
+"""The ``qq`` spider: reads what the crawl was asked for (``crawler.qq.arguments``), discovers articles
+(named ones, channel feeds, sitemaps: ``crawler.qq.feeds``) and hands each page to
+``crawler.qq.judge``; a gone URL's retry is ``crawler.spiders.fallback``'s, a failed request
+``crawler.spiders.failures``'. What is fetched and skipped: docs/arguments.md; updates and rechecks:
+docs/updates.md; faults: docs/limits.md; settings and stats: docs/settings.md, docs/stats.md.
 """
 
 from __future__ import annotations
@@ -70,41 +15,36 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
-from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import ledger
 from crawler.config import config_of
-from crawler.faults import transport_fault, why
+from crawler.extensions.outcomes import DROPPED, PAID, VIDEO, Outcome, send_outcome
 from crawler.items import Article
-from crawler.middlewares.urlpolicy import UrlRefused
 from crawler.qq import feeds
 from crawler.qq.arguments import ARGUMENTS, SCRAPYD_ARGUMENTS, Arguments, parse_arguments
 from crawler.qq.changes import own_stamps
+from crawler.qq.fallback import is_deleted_page
 from crawler.qq.feeds import Entry, SourceError, channel_id, parse_feed, parse_sitemap
-from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form, same_article
-from crawler.qq.pages import PageError, parse_article, true_charset
+from crawler.qq.ids import NOT_ARTICLE_FORMS, article_input, fallback_url, fetch_url, not_article_form
+from crawler.qq.judge import judge_page
 from crawler.qq.refetch import Refetches
-from crawler.qq.rules import page_entry, skip_reason
+from crawler.qq.rules import skip_reason
 from crawler.qq.seen import SeenIds
-from crawler.store.base import DELETED, DROPPED, PAID, VIDEO
-from crawler.store.extension import Verdict, store_of
+from crawler.spiders.failures import Failures
+from crawler.spiders.fallback import Fallback
 from crawler.stats import (
     QQ_ARTICLES,
     QQ_BAD_ARGUMENTS,
     QQ_BAD_INPUT,
     QQ_BAD_INPUT_FORM,
     QQ_CHARSET_MISMATCH,
-    QQ_DELETED,
     QQ_DROPPED,
     QQ_EXTRACTION,
-    QQ_FALLBACK,
     QQ_FEED_BAD,
     QQ_FEED_BAD_UPDATE_TIME,
-    QQ_FEED_BUSY_COUNT,
     QQ_FEED_PAGES,
     QQ_FEED_STAMP,
     QQ_RECHECK,
@@ -121,47 +61,11 @@ from crawler.stats import (
     QQ_SKIPPED,
     QQ_STAMP,
     inc,
-    parent,
 )
 from crawler.stats import value as stat_value
-from crawler.store.outcomes import Outcome, send_outcome
+from crawler.store.extension import Verdict, store_of
 
 logger = logging.getLogger(__name__)
-
-
-# Meta keys Scrapy's downloader and its middlewares set on a request (MetaCopyDetectionMiddleware's list).
-DOWNLOADER_META = frozenset(
-    ["download_latency", "redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls", "retry_times",
-     "_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp"]
-)  # fmt: skip
-
-
-def ignored_reason(error: BaseException) -> str:
-    """Why a middleware ignored an article request, for the ledger: robots_txt, network or ignored."""
-    text = str(error)
-    if text.startswith("Forbidden by robots.txt"):  # Scrapy's RobotsTxtMiddleware
-        return "robots_txt"
-    if text.startswith("no network"):  # crawler.middlewares.network
-        return "network"
-    return "ignored"
-
-DELETED_MARKER = "babygohome"
-
-# What a request's fault is counted under: its source's (``meta["qq_source_stats"]``, the base key
-# crawler.qq.feeds sets on feed and sitemap requests), else an article page's.
-FAULT_STATS = {parent(template): template for template in (QQ_DROPPED, QQ_FEED_BAD, QQ_SITEMAP_BAD)}
-
-
-def fault_stat(request: scrapy.Request) -> str:
-    return FAULT_STATS.get(request.meta.get("qq_source_stats", ""), QQ_DROPPED)
-
-
-def carry_change_evidence(article: Article, meta: dict[str, Any]) -> None:
-    """What the plan pipeline records to judge the next change (docs/updates.md): the listing
-    digest, why it was fetched again, the page's validators (``crawler.middlewares.conditional``)."""
-    article.listing = meta.get("qq_listing", "")
-    article.refetch = meta.get("qq_refetch", "")
-    article.etag, article.last_modified = meta.get("qq_validators", ("", ""))
 
 
 class QqSpider(scrapy.Spider):
@@ -181,6 +85,8 @@ class QqSpider(scrapy.Spider):
     update_budget: int
     recheck_after: float
     update_slot: str
+    failures: Failures  # what a failed request becomes (crawler.spiders.failures)
+    fallback: Fallback  # an article whose given URL is gone (crawler.spiders.fallback)
     seen: SeenIds  # the articles this run has requested (crawler.qq.seen)
     refetches: Refetches[Entry]  # listed articles their source says changed, until the crawl is idle
     _verdicts: dict[tuple[str, datetime | None, str], Verdict | None]  # judged() of the page being read
@@ -219,7 +125,9 @@ class QqSpider(scrapy.Spider):
         spider.refetches = Refetches(config.update_refetch_budget)
         spider._verdicts = {}
         crawler.signals.connect(spider.check_arguments, signal=signals.spider_opened)
-        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        spider.fallback = Fallback(crawler, spider._article_get)
+        spider.failures = Failures(crawler, spider.fallback)
+        crawler.signals.connect(spider.fallback.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.seen.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.refetch_due, signal=signals.spider_idle)
         return spider
@@ -254,7 +162,7 @@ class QqSpider(scrapy.Spider):
         return self._verdicts[key]
 
     def outcome(self, ident: str, state: str, reason: str = "") -> None:
-        """Tell the article store what fetching the article found (``crawler.store.outcomes``)."""
+        """Tell the article store what fetching the article found (``crawler.extensions.outcomes``)."""
         send_outcome(self.crawler, Outcome(ident, state, reason))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -344,40 +252,6 @@ class QqSpider(scrapy.Spider):
             dont_filter=retry,
         )
 
-    def at_canonical_url(self, ident: str, request: scrapy.Request, why: str) -> scrapy.Request | None:
-        """The one retry of an article whose given URL is gone, at its canonical current URL."""
-        url = request.meta.get("qq_fallback")
-        if not url:
-            return None
-        inc(self.crawler, QQ_FALLBACK)
-        given = request.meta.get("redirect_urls", [request.url])[0]
-        logger.info("Article %s: %s at %s; trying %s", ident, why, given, url)
-        # The retry keeps what was decided about the request (qq_* keys, its slot), not its URL's fallback.
-        kept = {k: v for k, v in request.meta.items() if (k.startswith("qq_") or k == "download_slot") and k not in ("qq_id", "qq_fallback")}
-        return self._article_get(ident, url, None, kept, retry=True)
-
-    def deleted(self, ident: str, request: scrapy.Request) -> scrapy.Request | None:
-        """An article request ended on the deleted-article page: its retry, else it is counted deleted."""
-        retry = self.at_canonical_url(ident, request, "redirected to the deleted-article page")
-        if retry is None:
-            inc(self.crawler, QQ_DELETED)
-            logger.info("Deleted article %s: redirected to %s", ident, request.url)
-            self.outcome(ident, DELETED)
-            ledger.settle(self.crawler, ledger.DELETED)
-        return retry
-
-    def dropped(self, request: scrapy.Request) -> None:
-        """On request_dropped: every deleted article redirects to the same page, so a dupefilter that
-        keeps article requests (distributed mode's shared one) drops that redirect after the first
-        one of a run, and no callback would ever see it."""
-        ident = request.meta.get("qq_id")
-        if ident and DELETED_MARKER in request.url:
-            retry = self.deleted(ident, request)
-            if retry is not None and self.crawler.engine is not None:
-                self.crawler.engine.crawl(retry)
-        elif ident:  # a shared dupefilter's: another crawl of the same Redis asked for it this run
-            ledger.settle(self.crawler, ledger.SKIPPED, "requested_elsewhere")
-
     def stale(self, entry: Entry) -> bool:
         """Older than ``since`` or already written (and not changed since, by the rule of
         ``docs/updates.md``): such a page of a feed ends the paging; a page listing a change goes on
@@ -436,120 +310,40 @@ class QqSpider(scrapy.Spider):
             yield self.article_request(entry.id, entry.url, entry.updated, listing=entry.listing)
 
     def parse_article(self, response: Response, ident: str) -> Iterator[Article | scrapy.Request]:
-        if DELETED_MARKER in response.url:
+        if is_deleted_page(response.url):
             assert response.request is not None
-            retry = self.deleted(ident, response.request)
+            retry = self.fallback.deleted(ident, response.request)
             if retry is not None:
                 yield retry
             return
-        if not isinstance(response, TextResponse):
-            inc(self.crawler, QQ_DROPPED, reason="not_html")
-            logger.warning("Dropped %s: %s is not an HTML page", ident, response.url)
-            self.outcome(ident, DROPPED, "not_html")
-            ledger.settle(self.crawler, ledger.DROPPED, "not_html")
-            return
-        response, mismatch = true_charset(response)
-        if mismatch:
+        page = judge_page(response, ident, self.link_template, self.args.videos)
+        if page.charset_mismatch:
             inc(self.crawler, QQ_CHARSET_MISMATCH)
-            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, response.url, mismatch)
-        try:
-            article = parse_article(response, self.link_template)
-        except PageError as error:
-            inc(self.crawler, QQ_DROPPED, reason=error.reason)
-            logger.warning("Dropped %s (%s): %s", ident, response.url, error.detail)
-            self.outcome(ident, DROPPED, error.reason)
-            ledger.settle(self.crawler, ledger.DROPPED, error.reason)
-            return
-        inc(self.crawler, QQ_EXTRACTION, how=article.extraction)
-        if not same_article(ident, article.id):
-            inc(self.crawler, QQ_DROPPED, reason="id_mismatch")
-            logger.warning("Dropped %s (%s): the page is article %s, not %s", ident, response.url, article.id, ident)
-            self.outcome(ident, DROPPED, "id_mismatch")
-            ledger.settle(self.crawler, ledger.DROPPED, "id_mismatch")
-            return
-        # The rule feeds and sitemaps are judged by, on what the page says; without since: an
-        # article named by the arguments is fetched whatever its date, and a listed one was judged.
-        skip = skip_reason(page_entry(ident, article), None, self.args.videos)
-        if skip is not None:
+            logger.warning("Charset of %s (%s): %s; read as its bytes", ident, page.response.url, page.charset_mismatch)
+        if page.extraction:
+            inc(self.crawler, QQ_EXTRACTION, how=page.extraction)
+        if page.dropped:
+            inc(self.crawler, QQ_DROPPED, reason=page.dropped)
+            logger.warning("Dropped %s%s", ident, page.why)
+            self.outcome(ident, DROPPED, page.dropped)
+            ledger.settle(self.crawler, ledger.DROPPED, page.dropped)
+        elif page.skipped:
+            skip = page.skipped
             inc(self.crawler, QQ_SKIPPED, reason=skip)
-            logger.info("Skipped %s (%s): %s", ident, response.url, skip)
+            logger.info("Skipped %s (%s): %s", ident, page.response.url, skip)
             self.outcome(ident, *((skip, "") if skip in (PAID, VIDEO) else (DROPPED, skip)))
             ledger.settle(self.crawler, ledger.SKIPPED, skip)
-            return
-        inc(self.crawler, QQ_ARTICLES)
-        updated = response.meta.get("qq_updated")
-        article.updated = datetime.fromisoformat(updated) if updated else None
-        carry_change_evidence(article, response.meta)
-        yield article
+        elif page.article is not None:
+            inc(self.crawler, QQ_ARTICLES)
+            yield page.article
 
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """An article request failed: a given URL that is gone (404/410) is tried at the canonical one."""
-        response = getattr(failure.value, "response", None)
-        if response is not None and response.status in (404, 410):
-            request = failure.request  # type: ignore[attr-defined]
-            retry = self.at_canonical_url(request.meta["qq_id"], request, f"HTTP {response.status}")
-            if retry is not None:
-                yield retry
-                return
-            self.outcome(request.meta["qq_id"], DROPPED, f"http_{response.status}")
-        self.failed(failure)
+        """An article request's errback (``crawler.spiders.failures``)."""
+        return self.failures.article_failed(failure)
 
     def failed(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
-        counted = fault_stat(request)
-        article = request.meta.get("qq_id")
-        if failure.check(ledger.Settled):  # a middleware's decision (dedup, a 304), counted by it
-            if article:
-                ledger.settle(self.crawler, *failure.value.outcome)
-            return
-        if failure.check(UrlRefused):
-            inc(self.crawler, counted, reason="refused")
-            asked = request.meta.get("redirect_urls", [request.url])[0]
-            via = f" (redirected to {request.url[:300]})" if asked != request.url else ""
-            logger.warning("Not fetched (%s): %s%s", failure.value.reason, asked[:300], via)
-            if article:
-                self.outcome(article, DROPPED, f"refused_{failure.value.reason}")
-                ledger.settle(self.crawler, ledger.NOT_FETCHED, "refused")
-            return
-        fault = transport_fault(failure.value)
-        if fault is not None:
-            self.transport_failed(failure, fault)
-            return
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            # Another middleware's decision, counted by it: robots.txt, no network, any other.
-            if article:
-                ledger.settle(self.crawler, ledger.NOT_FETCHED, ignored_reason(failure.value))
-            return
-        # Every feed page is a POST to one URL: name its channel and page, not only the URL.
-        what = request.url
-        if "channel" in request.cb_kwargs:
-            what = f"feed {request.cb_kwargs['channel']} page {request.cb_kwargs.get('page', 0)} ({request.url})"
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            inc(self.crawler, counted, reason=f"http_{response.status}")
-            logger.warning("Dropped %s: HTTP %s", what, response.status)
-            if article:
-                ledger.settle(self.crawler, ledger.DROPPED, f"http_{response.status}")
-        else:
-            inc(self.crawler, counted, reason="network")
-            logger.warning("Dropped %s: %s", what, why(failure.value))
-            if article:
-                ledger.settle(self.crawler, ledger.NOT_FETCHED, "network")
-
-    def transport_failed(self, failure: Failure, fault: str) -> None:
-        """A request the answer's fault ended (``too_big``, ``redirect_loop``: counted under its
-        source, an article dropped with the reason), or the stop cancelled (``stopped``: nothing is
-        recorded, the next run fetches it; ``crawler.extensions.stop`` counts them)."""
-        if fault == "stopped":
-            return
-        request = failure.request  # type: ignore[attr-defined]
-        inc(self.crawler, fault_stat(request), reason=fault)
-        asked = request.meta.get("redirect_urls", [request.url])[0]
-        what = request.meta.get("qq_id") or request.cb_kwargs.get("channel") or "sitemap"
-        logger.warning("Dropped %s (%s): %s: %s", what, asked[:300], fault, why(failure.value)[:300])
-        if "qq_id" in request.meta:
-            self.outcome(request.meta["qq_id"], DROPPED, fault)
-            ledger.settle(self.crawler, ledger.DROPPED, fault)
+        """Every other request's errback (``crawler.spiders.failures``)."""
+        self.failures.failed(failure)
 
     # -- channel feeds ----------------------------------------------------------------------------
 
@@ -613,26 +407,9 @@ class QqSpider(scrapy.Spider):
         return kept
 
     def busy_retry(self, response: Response, busy: int) -> scrapy.Request | None:
-        """Scrapy's retry of a busy answer (stats, give-up log), or None after QQ_FEED_BUSY_RETRIES.
-
-        The retry waits ``QQ_FEED_BUSY_DELAY * 2**busy`` seconds (the feed says busy when asked too
-        fast) in the downloader, through ``meta["qq_retry_delay"]`` (``crawler.middlewares.delay``).
-        The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
-        request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
-        """
+        """Scrapy's retry of a busy feed answer, or None after QQ_FEED_BUSY_RETRIES (``crawler.qq.feeds``)."""
         assert response.request is not None
-        # What the downloader wrote into the answered request's meta (Scrapy's internal keys) is not copied.
-        meta = {k: v for k, v in response.request.meta.items() if k not in DOWNLOADER_META}
-        request = response.request.replace(meta={**meta, "retry_times": busy})
-        retry = get_retry_request(
-            request, spider=self, reason="busy", max_retry_times=self.busy_retries,
-            stats_base_key=parent(QQ_FEED_BUSY_COUNT),
-        )
-        if retry is not None:
-            retry.meta.pop("retry_times", None)
-            retry.meta["qq_retry_delay"] = self.busy_delay * 2**busy
-            retry.cb_kwargs["busy"] = busy + 1
-        return retry
+        return feeds.busy_retry(response.request, busy, self, self.busy_retries, self.busy_delay)
 
     # -- sitemaps ---------------------------------------------------------------------------------
 

@@ -22,43 +22,24 @@ import logging
 import re
 import shutil
 import sys
-import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from crawler import settings as project_settings
 from crawler.qq.ids import article_id
-from crawler.qq.pages import BEIJING
+from crawler.render.frontmatter import split_front_matter
 from crawler.render.profiles import PROFILES
 from crawler.store.base import DELETED, WRITTEN, Record, stamp
 from crawler.store.sqlite import DEFAULT_NAME, SqliteStore
+from crawler.times import BEIJING
 
 logger = logging.getLogger(__name__)
 
 _LINK_RE = re.compile(r"\[[^\]\n]*\]\((?P<url>[^)\s]+)\)\s*\Z")
 
 
-# The front-matter fences the profiles write (crawler.render.profiles): YAML and TOML.
-FENCES = {"---": "yaml", "+++": "toml"}
 LASTMOD_KEYS = tuple(dict.fromkeys(profile.lastmod for profile in PROFILES.values() if profile.lastmod))
-
-
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """A written file's front matter values and body; ValueError if none or it does not parse."""
-    fence = text[:3]
-    if fence not in FENCES or not text.startswith(fence + "\n") or f"\n{fence}\n" not in text[3:]:
-        raise ValueError("no front matter between --- or +++ fences")
-    front, body = text[4:].split(f"\n{fence}\n", 1)
-    try:
-        values = yaml.safe_load(front) if FENCES[fence] == "yaml" else tomllib.loads(front)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"front matter does not parse: {exc}") from exc
-    if not isinstance(values, dict):
-        raise ValueError("front matter is not a map")
-    return values, body
 
 
 def _time(value: Any) -> datetime | None:

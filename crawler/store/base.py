@@ -11,7 +11,7 @@ article id, it remembers:
   record is put when the article's paths are planned, before any file is written
   (``crawler.pipelines.plan``), so the path is reserved against other articles and other crawls;
   the article counts as *written* once its file is on disk too (``is_written``). What a fetch found
-  instead is recorded by ``crawler.store.outcomes``: ``deleted`` (the path of a file written
+  instead is recorded by ``crawler.extensions.outcomes``: ``deleted`` (the path of a file written
   earlier is kept), ``paid``, ``video`` (skipped while ``QQ_VIDEOS`` is ``skip``), ``dropped`` with a
   ``reason`` (the page gave no article, HTTP 404). ``seen`` is when a crawl last had an answer for it.
 * a **claim** per article being fetched: ``claim(id)`` succeeds for one crawl process at a time; a

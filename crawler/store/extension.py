@@ -17,7 +17,7 @@ own. So one crawl has one connection, one set of claims, and one answer to "writ
   first crawl) is made on first use, so a crawl refused at start (e.g. ``bad_arguments``) leaves
   nothing behind.
 * Claims of this process are released when its article leaves the pipelines (written or dropped)
-  or its outcome is recorded (``crawler.store.outcomes``), and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
+  or its outcome is recorded (``crawler.extensions.outcomes``), and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
   seconds.
 
 Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``store/bad_store``,
@@ -28,7 +28,6 @@ Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``stor
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -39,9 +38,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from twisted.internet import task
 
-from crawler.items import Article
-from crawler.store import ArticleStore, StoreError, StoreUnreachable, open_store, store_exists
 from crawler.config import config_of
+from crawler.files import root_problem
+from crawler.items import Article
 from crawler.stats import (
     OUTPUT_LOST,
     REDIS_ERRORS,
@@ -52,6 +51,7 @@ from crawler.stats import (
     inc,
 )
 from crawler.stats import value as stat_value
+from crawler.store import ArticleStore, StoreError, StoreUnreachable, open_store, store_exists
 from crawler.store.base import DROPPED, VIDEO, WRITTEN, Record, changed_since_written, parse_time
 
 logger = logging.getLogger(__name__)
@@ -71,27 +71,11 @@ class Verdict:
         return self.record.seen if self.record is not None else ""
 
 
-def root_problem(root: Path) -> str | None:
-    """Why ``root`` cannot take the crawl's files, or None when it is a writable directory."""
-    if not root.exists():
-        return "does not exist"
-    if not root.is_dir():
-        return "is not a directory"
-    try:
-        # Creating a file the way the writer does is the only reliable test (os.access misses
-        # read-only mounts, ACLs and root's privileges).
-        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
-            pass
-    except OSError as exc:
-        return f"is not writable ({exc.strerror or exc})"
-    return None
-
-
 class StoreExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         config = config_of(crawler)
-        self.root = Path(config.output_root).expanduser()
+        self.root = config.output_root_path
         self.interval = config.store_keepalive_interval
         # What "settled" means for a video or a dropped article (see settled()).
         self.videos = config.qq_videos

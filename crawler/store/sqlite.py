@@ -41,6 +41,7 @@ from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
+from crawler.files import output_root
 from crawler.store.base import EXTRA_FIELDS, WRITTEN, Record, StoreError, stamp
 
 DEFAULT_NAME = ".qq-articles.sqlite3"
@@ -67,7 +68,7 @@ def sqlite_path(settings: BaseSettings) -> Path:
     explicit = settings["STORE_SQLITE_PATH"]
     if explicit:
         return Path(explicit).expanduser()
-    return Path(settings["OUTPUT_ROOT"]).expanduser() / DEFAULT_NAME
+    return output_root(settings) / DEFAULT_NAME
 
 
 def rebuild_hint(path: Path, root: Path | None = None) -> str:
@@ -138,7 +139,7 @@ class SqliteStore:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SqliteStore:
-        root = Path(settings["OUTPUT_ROOT"]).expanduser()
+        root = output_root(settings)
         return cls(sqlite_path(settings), settings.getfloat("STORE_LOCK_TIMEOUT"), root)
 
     def _select(self, where: str, args: tuple[str | int, ...]) -> list[Record]:

@@ -24,7 +24,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 from tests.mirror.server import Mirror, Reply
 from tests.mirror.updates import (
     CORRECTED,

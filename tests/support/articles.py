@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.items import Article, Block, Span
-from crawler.qq.pages import BEIJING
+from crawler.times import BEIJING
 
 
 def article(title: str = "标题", blocks: list[Block] | None = None) -> Article:

@@ -1,37 +1,12 @@
-"""What a fetch found instead of an article, recorded in the article store; deletions reach the site.
-
-The spider learns on a page (or on its redirect) that an article is deleted, paid, a video it
-skips, or gives no article (``PageError``, HTTP 404/410), but it does no store I/O: it sends the
-signal ``article_outcome`` with an ``Outcome`` (``send_outcome``), and ``OutcomeRecorder`` (an
-extension in ``EXTENSIONS``) records it. A signal rather than an item because an outcome is not an
-article: as an item it would pass every pipeline, be exported by ``FEEDS`` and end counted as a
-dropped item; a signal reaches the one component that records states at once, in the order the
-spider learnt them, and the spider stays free of the store.
-
-Recording, under the store's plan lock (so it never interleaves with the plan of the same article
-in another crawl) and then letting the article's claim go:
-
-* ``deleted``: the state becomes ``deleted`` (never fetched again, ``crawler.middlewares.dedup``);
-  the record keeps the path of a file written earlier. That file gets what ``DELETED_FILES``
-  says: ``keep`` it as it is (default), ``draft`` (the profile's ``draft`` keys added to its front
-  matter, e.g. Hugo's ``draft: true``, so the builder stops publishing it), or ``remove`` it and
-  the images stored for it (``crawler.paths.image_patterns``). Each is logged and counted; a file
-  drafted or removed is announced with ``crawler.pipelines.write.file_changed``.
-* ``paid``, ``video``, ``dropped`` (with its reason): the state, for an article not written; an
-  article already written keeps its file and its ``written`` state (a page that fails once, e.g.
-  a refusal page without ``window.DATA``, must not unpublish or refetch it), only ``seen`` moves.
-
-Settings: ``DELETED_FILES`` (``keep``/``draft``/``remove``), the profile (``OUTPUT_PROFILE``) and
-the ``THUMBNAILS_*`` paths. Stats: ``outcomes/<state>`` (recorded), ``outcomes/deleted/kept``,
-``outcomes/deleted/drafted``, ``outcomes/deleted/removed`` (written articles found deleted),
-``outcomes/errors`` (the store or a file failed: logged; the next run learns it again).
+"""What a fetch found instead of an article (deleted, paid, a skipped video, dropped), sent by the
+spider as the signal ``article_outcome`` and recorded in the article store; ``DELETED_FILES`` applied
+to a deleted article's file. Docs: docs/updates.md ("How outcomes are recorded").
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import tomli_w
 import yaml
@@ -39,8 +14,9 @@ from scrapy.crawler import Crawler
 
 from crawler.config import config_of
 from crawler.extensions.output import output_lost
+from crawler.files import Change, file_changed, inside, output_root, write_atomic
 from crawler.paths import Layout, image_patterns
-from crawler.pipelines.write import Change, file_changed, inside, write_atomic
+from crawler.render.frontmatter import FENCES, fenced
 from crawler.render.profiles import Profile, profile_from_settings
 from crawler.stats import (
     OUTCOMES_DELETED_DRAFTED,
@@ -77,11 +53,11 @@ def send_outcome(crawler: Crawler, outcome: Outcome) -> None:
 def draft_text(text: str, profile: Profile) -> str | None:
     """The file's text with the profile's draft keys first in its front matter; None when it has
     them already (or has no front matter we know)."""
-    fence = text[:3]
-    if fence not in ("---", "+++") or not text.startswith(fence + "\n") or not profile.draft:
+    parts = fenced(text)
+    if parts is None or not profile.draft:
         return None
-    lines = tomli_w.dumps(profile.draft) if fence == "+++" else yaml.safe_dump(profile.draft, sort_keys=False)
-    front = text[4:].split(f"\n{fence}\n", 1)[0] + "\n"
+    fence, front, _ = parts
+    lines = tomli_w.dumps(profile.draft) if FENCES[fence] == "toml" else yaml.safe_dump(profile.draft, sort_keys=False)
     if all(line in front.splitlines() for line in lines.splitlines()):
         return None
     return f"{fence}\n{lines}{text[4:]}"
@@ -93,7 +69,7 @@ class OutcomeRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.mode = config_of(crawler).deleted_files
-        self.root = Path(crawler.settings["OUTPUT_ROOT"]).expanduser()
+        self.root = output_root(crawler.settings)
         self.profile = profile_from_settings(crawler.settings)
         self.layout = Layout.from_settings(crawler.settings, self.profile)
 
