@@ -6,6 +6,7 @@ import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.exceptions import DropItem
@@ -168,3 +169,31 @@ def test_store_failure_drops_the_item_for_the_next_run(tmp_path: Path) -> None:
     assert writer.stat("plan/dropped/store") == 1
     assert not list(tmp_path.rglob("*.md"))
     assert writer.store.get("20250207A090J800") is None
+
+
+def _open_at_once(path: str, barrier: Any, answers: Any) -> None:
+    barrier.wait()
+    try:
+        SqliteStore(Path(path), STORE_LOCK_TIMEOUT).close()
+        answers.put("ok")
+    except StoreError as error:
+        answers.put(str(error))
+
+
+def test_crawls_opening_a_new_store_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    """Two or three crawls started together on a fresh root: SQLite's deadlock avoidance answers
+    "database is locked" at once to one of them; it must wait like any other lock, not be told the
+    store is corrupt (it was, about one open in fifteen, before)."""
+    context = multiprocessing.get_context("fork")
+    answers: list[str] = []
+    for round_ in range(25):
+        path = tmp_path / f"round-{round_}" / DEFAULT_NAME
+        path.parent.mkdir()
+        barrier, queue = context.Barrier(3), context.Queue()
+        processes = [context.Process(target=_open_at_once, args=(str(path), barrier, queue)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(60)
+        answers += [queue.get(timeout=5) for _ in processes]
+    assert answers == ["ok"] * len(answers), [a for a in answers if a != "ok"][:3]

@@ -98,23 +98,36 @@ class SqliteStore:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the article store {path}: {exc}") from exc
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Safe against a killed process; a power cut may lose the last records, which only
-            # leaves files without records, and the writer rewrites those in place.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            result = self._db.execute("PRAGMA quick_check").fetchone()
-            if result is None or result[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
-            for statement in _SCHEMA:
-                self._db.execute(statement)
-            self._migrate()
-            for statement in _INDEXES:
-                self._db.execute(statement)
+            self._prepare(time.monotonic() + lock_timeout)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(
                 f"the article store {path} is corrupt or unreadable ({exc}); {rebuild_hint(path, root)}"
             ) from exc
+
+    def _prepare(self, deadline: float) -> None:
+        """WAL, the integrity check, the schema and its migration. Two crawls opening a new file at
+        the same moment can meet SQLite's deadlock avoidance, which answers "database is locked" at
+        once instead of waiting its busy timeout: tried again until ``deadline``."""
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # Safe against a killed process; a power cut may lose the last records, which only
+                # leaves files without records, and the writer rewrites those in place.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                result = self._db.execute("PRAGMA quick_check").fetchone()
+                if result is None or result[0] != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                self._migrate()
+                for statement in _INDEXES:
+                    self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _columns(self) -> list[str]:
         return [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]
