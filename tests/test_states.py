@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.config import duration
 from crawler.extensions.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.items import Block, Span
 from crawler.middlewares.dedup import DedupMiddleware
@@ -26,7 +27,7 @@ from crawler.render.profiles import PROFILES
 from crawler.settings import STORE_LOCK_TIMEOUT
 from crawler.spiders.qq import QqSpider
 from crawler.store import Record, StoreError
-from crawler.store.base import duration, now, stamp
+from crawler.store.base import now, stamp
 from crawler.store.extension import store_of
 from crawler.store.sqlite import COLUMNS, DEFAULT_NAME, SqliteStore
 from crawler.times import BEIJING

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import run_in_thread
 
 from crawler import ledger
+from crawler.extensions.output import output_lost
 from crawler.files import Change, file_changed, inside, output_root, write_atomic
 from crawler.items import Article
 from crawler.ledger import Dropped
@@ -55,8 +56,6 @@ class WritePipeline:
         except ValueError as exc:
             raise self._drop("bad_path", item, str(exc)) from exc
         except OSError as exc:
-            from crawler.extensions.output import output_lost  # noqa: PLC0415 (crawler.extensions imports this module)
-
             if output_lost(self.crawler, exc):  # closes the crawl, said in one line there
                 raise self._drop("output_lost", item, f"{item.paths.markdown}: {exc}", logging.DEBUG) from exc
             raise self._drop("error", item, f"{item.paths.markdown}: {exc}") from exc

@@ -34,7 +34,6 @@ from typing import Protocol
 
 from crawler.items import Block
 
-
 WRITTEN, DELETED, PAID, VIDEO, DROPPED = "written", "deleted", "paid", "video", "dropped"
 STATES = (WRITTEN, DELETED, PAID, VIDEO, DROPPED)
 
@@ -72,25 +71,6 @@ class Record:
 EXTRA_FIELDS = (
     "state", "updated", "modified", "published", "reason", "seen", "listing", "announced", "quiet", "etag", "last_modified",
 )  # fmt: skip
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def duration(value: object, name: str = "duration") -> float:
-    """Seconds from a setting such as ``"30m"``, ``"48h"``, ``"7d"``, ``"2w"`` or a number of seconds;
-    ValueError naming the setting otherwise."""
-    text = str(value).strip().lower()
-    try:
-        if text and text[-1] in _UNITS:
-            seconds = float(text[:-1]) * _UNITS[text[-1]]
-        else:
-            seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:
-        raise ValueError(f"{name} = {value!r} is not a duration (e.g. 30m, 48h, 7d, or seconds)")
-    return seconds
 
 
 def stamp(moment: datetime) -> str:
