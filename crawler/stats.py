@@ -22,7 +22,7 @@ PREFIXES = (
     "thumbnails", "write", "store", "outcomes", "redis", "sitehook", "output", "stop", "monitors",
 )  # fmt: skip
 
-# -- the spider (crawler/spiders/qq.py) -------------------------------------------------------------
+# -- the spider (crawler/spiders/) ------------------------------------------------------------------
 QQ_REQUESTED = "qq/requested"
 QQ_ARTICLES = "qq/articles"
 QQ_BAD_INPUT = "qq/bad_input"

@@ -147,7 +147,7 @@ def test_feed_paging_and_dedup_give_one_answer(root: Path, record: Record, dropp
     store.close()
     dedup = middleware(root)
     try:
-        assert dedup.crawler.spider.already_written("X") is dropped
+        assert dedup.crawler.spider.listings.already_written("X") is dropped
         assert passes(dedup, request("X")) is not dropped
     finally:
         store_of(dedup.crawler).spider_closed()

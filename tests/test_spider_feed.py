@@ -34,7 +34,7 @@ def test_a_page_asks_for_its_articles_and_the_next_page() -> None:
 
 def test_already_written_articles_end_the_paging() -> None:
     qq = spider()
-    qq.already_written = lambda ident, updated=None, listing="": True  # type: ignore[method-assign]
+    qq.listings.already_written = lambda ident, updated=None, listing="": True  # type: ignore[method-assign]
     requests = feed_page(qq, SAMPLE.read_bytes())
     # The articles are still asked for (the dedup middleware drops them), but not the next page.
     assert [r for r in requests if isinstance(r, JsonRequest)] == []
@@ -50,11 +50,12 @@ def test_the_last_page_asks_for_no_more() -> None:
 
 def test_busy_is_retried_with_backoff_then_given_up() -> None:
     qq = spider()
-    assert (qq.busy_retries, qq.busy_delay) == (3, 2.0)  # the settings' defaults
-    request = qq.feed_request("news_news_fx", 0)
+    retries, delay = qq.sources.config.qq_feed_busy_retries, qq.sources.config.qq_feed_busy_delay
+    assert (retries, delay) == (3, 2.0)  # the settings' defaults
+    request = qq.sources.feed_request("news_news_fx", 0)
     busy = b'{"code":1,"message":"busy"}'
     delays = []
-    for attempt in range(1, qq.busy_retries + 1):
+    for attempt in range(1, retries + 1):
         request.meta["download_latency"] = 0.1  # set by the downloader on every request it answered
         response = TextResponse(request.url, body=busy, request=request, encoding="utf-8")
         started = time.monotonic()

@@ -361,5 +361,5 @@ def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
     assert [r for r in requests if isinstance(r, JsonRequest)]  # the next page is read
     # The changed article waits for the refetch budget (asked when the crawl is idle), with its own stamp.
     assert "20260810A08QTT00" not in {r.meta.get("qq_id") for r in requests}
-    (refetch,) = qq.refetch_requests()
+    (refetch,) = qq.listings.refetch_requests()
     assert (refetch.meta["qq_id"], refetch.meta.get("qq_updated")) == ("20260810A08QTT00", "2026-08-11T09:00:00+08:00")

@@ -1,6 +1,6 @@
 """The judgement of an article page (pure): the response in; the article, or why there is none, out.
 
-The spider counts, logs and records what this says (``crawler.spiders.qq.QqSpider.parse_article``);
+The spider counts, logs and records what this says (``crawler.spiders.pages``);
 the rules themselves live in ``crawler.qq.pages`` (reading), ``crawler.qq.ids`` (the same article)
 and ``crawler.qq.rules`` (what is skipped).
 """

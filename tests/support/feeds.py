@@ -18,10 +18,11 @@ def spider(**arguments: str) -> QqSpider:
     """The spider of a crawl whose article store (in an empty output root of its own) is open."""
     crawler = project_crawler(Path(tempfile.mkdtemp(prefix="qq-feed-test-")), QqSpider)
     opened_store(crawler)
-    return QqSpider.from_crawler(crawler, **arguments)
+    crawler.spider = QqSpider.from_crawler(crawler, **arguments)
+    return crawler.spider
 
 
 def feed_page(qq: QqSpider, body: bytes, page: int = 0) -> list[Any]:
-    request = qq.feed_request("news_news_fx", page)
+    request = qq.sources.feed_request("news_news_fx", page)
     response = TextResponse(request.url, body=body, request=request, encoding="utf-8")
     return list(qq.parse_feed(response, **request.cb_kwargs))
