@@ -20,6 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 from crawler.config import duration
 from crawler.extensions.outcomes import Outcome, OutcomeRecorder, draft_text
 from crawler.items import Block, Span
+from crawler.ledger import Ledger
 from crawler.middlewares.dedup import DedupMiddleware
 from crawler.qq.feeds import feed_entry, parse_sitemap
 from crawler.render import RenderOptions, render_article
@@ -363,3 +364,12 @@ def test_feed_paging_goes_past_a_page_that_lists_an_update() -> None:
     assert "20260810A08QTT00" not in {r.meta.get("qq_id") for r in requests}
     (refetch,) = qq.listings.refetch_requests()
     assert (refetch.meta["qq_id"], refetch.meta.get("qq_updated")) == ("20260810A08QTT00", "2026-08-11T09:00:00+08:00")
+    # A crawl that closes before every source is read never fetches what it held: held back, accounted.
+    qq = written_spider()
+    feed_page(qq, json.dumps(answer).encode())
+    before = Ledger.of(qq.crawler.stats.get_stats())  # type: ignore[union-attr]
+    qq.listings.closed()  # on spider_closed
+    stats = qq.crawler.stats.get_stats()  # type: ignore[union-attr]
+    after = Ledger.of(stats)
+    assert (after.asked, after.open) == (before.asked + 1, before.open)
+    assert stats["qq/refetch/held"] == stats["ledger/skipped/held_back"] == 1

@@ -39,6 +39,7 @@ class Listings:
         self.refetches: Refetches[Entry] = Refetches(config.update_refetch_budget)
         self._verdicts: dict[tuple[str, datetime | None, str], Verdict | None] = {}
         crawler.signals.connect(self.refetch_due, signal=signals.spider_idle)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     def page(self, entries: list[Entry], answered: datetime | None, counted: str, *, publish_known: bool = True) -> list[Entry]:
         """A new source page's entries, every stamp that is no change signal cleared
@@ -107,11 +108,7 @@ class Listings:
         """The held changes, at most ``UPDATE_REFETCH_BUDGET`` a run, the least recently seen
         first; the rest wait for a later run (``qq/refetch/held``)."""
         entries = self.refetches.take()
-        held = self.refetches.held - stat_value(self.crawler, QQ_REFETCH_HELD)
-        if held:
-            inc(self.crawler, QQ_REFETCH_HELD, held)
-            ledger.take_on(self.crawler, held)  # found changed, fetched on a later run
-            ledger.settle(self.crawler, ledger.SKIPPED, "held_back", held)
+        self._hold(self.refetches.held - stat_value(self.crawler, QQ_REFETCH_HELD))
         if entries:
             logger.info(
                 "Fetching %s articles their sources say changed, the least recently seen first (%s held back by "
@@ -120,3 +117,14 @@ class Listings:
         for entry in entries:
             inc(self.crawler, QQ_REFETCH)
             yield self.articles.request(entry.id, entry.url, entry.updated, listing=entry.listing)
+
+    def closed(self) -> None:
+        """On spider_closed: changes still held when the crawl closed before every source was read
+        are held back too (a later run fetches them), so the ledger accounts for them."""
+        self._hold(len(self.refetches) + self.refetches.held - stat_value(self.crawler, QQ_REFETCH_HELD))
+
+    def _hold(self, count: int) -> None:
+        if count > 0:
+            inc(self.crawler, QQ_REFETCH_HELD, count)
+            ledger.take_on(self.crawler, count)  # found changed, fetched on a later run
+            ledger.settle(self.crawler, ledger.SKIPPED, "held_back", count)
