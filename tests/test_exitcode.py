@@ -330,6 +330,28 @@ def test_failed_connections_in_a_row_are_counted_and_an_answer_resets_them() -> 
     assert not mw.closing
 
 
+def test_a_request_after_the_network_is_given_up_is_settled_not_fetched() -> None:
+    """Once the crawl closes for want of a network, what is still asked for ends with its ledger outcome."""
+    from scrapy import Request
+    from scrapy.exceptions import DownloadConnectionRefusedError
+    from twisted.internet.defer import succeed
+
+    from crawler.ledger import NOT_FETCHED, Settled
+    from crawler.middlewares.network import NetworkMiddleware
+
+    crawler = network_crawler(NETWORK_FAILURES=1)
+    closed: list[str] = []
+    crawler.engine = type("Engine", (), {"close_spider_async": lambda self, reason: succeed(closed.append(reason))})()
+    mw = NetworkMiddleware.from_crawler(crawler)
+    article = Request("https://news.qq.com/rain/a/20260810A0BO7100", meta={"qq_id": "20260810A0BO7100"})
+    for ended in (lambda: mw.process_exception(article, DownloadConnectionRefusedError("refused")),
+                  lambda: mw.process_request(article)):  # fmt: skip
+        with pytest.raises(Settled) as settled:
+            ended()
+        assert settled.value.outcome == (NOT_FETCHED, "network")
+    assert mw.closing and closed == ["network"]
+
+
 def test_network_check_off() -> None:
     from scrapy.exceptions import NotConfigured
 

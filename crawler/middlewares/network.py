@@ -32,9 +32,17 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import ConnectError
 
+from crawler import ledger
 from crawler.stats import NETWORK_DOWN, NETWORK_ERRORS, NETWORK_ROBOTS_FAILED, inc, set_value
 
 logger = logging.getLogger(__name__)
+
+
+class NoNetwork(ledger.Settled):
+    """A request not sent, or given up, because the crawl is closing for want of a network."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why, (ledger.NOT_FETCHED, "network"))
 
 # A connection that could not be made: Scrapy's wrappers of Twisted's DNS and refusal errors, and
 # Twisted's other connect errors (no route, connect timeout) that Scrapy passes on as they are.
@@ -63,7 +71,7 @@ class NetworkMiddleware:
 
     def process_request(self, request: Request) -> None:
         if self.closing:
-            raise IgnoreRequest("no network")
+            raise NoNetwork("no network")
 
     def process_response(self, request: Request, response: Response) -> Response:
         self.failures = 0
@@ -73,7 +81,7 @@ class NetworkMiddleware:
         if not isinstance(exception, NO_CONNECTION):
             return
         if self.closing:
-            raise IgnoreRequest(f"no network ({cause(exception)})")
+            raise NoNetwork(f"no network ({cause(exception)})")
         inc(self.crawler, NETWORK_ERRORS)
         self.failures += 1
         if self.failures < self.limit:
@@ -86,7 +94,7 @@ class NetworkMiddleware:
         )  # fmt: skip
         assert self.crawler.engine is not None
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="network"))
-        raise IgnoreRequest(f"no network ({cause(exception)})")
+        raise NoNetwork(f"no network ({cause(exception)})")
 
 
 class RobotsErrorMiddleware:

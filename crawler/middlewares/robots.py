@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler import ledger
+
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        """Scrapy's judgement; a request it forbids ends with its ledger outcome (not_fetched/robots_txt)."""
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as forbidden:
+            raise ledger.Settled(str(forbidden), (ledger.NOT_FETCHED, "robots_txt")) from forbidden
+
     async def robot_parser(self, request: Request) -> RobotParser | None:
         pending = self._parsers.get(urlparse_cached(request).netloc)
         if not isinstance(pending, Deferred):

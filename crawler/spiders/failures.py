@@ -24,16 +24,6 @@ from crawler.stats import QQ_DROPPED, QQ_FEED_BAD, QQ_SITEMAP_BAD, inc, parent
 logger = logging.getLogger("crawler.spiders.qq")  # the spider's lines, as before
 
 
-def ignored_reason(error: BaseException) -> str:
-    """Why a middleware ignored an article request, for the ledger: robots_txt, network or ignored."""
-    text = str(error)
-    if text.startswith("Forbidden by robots.txt"):  # Scrapy's RobotsTxtMiddleware
-        return "robots_txt"
-    if text.startswith("no network"):  # crawler.middlewares.network
-        return "network"
-    return "ignored"
-
-
 # What a request's fault is counted under: its source's (``meta["qq_source_stats"]``, the base key
 # crawler.qq.feeds sets on feed and sitemap requests), else an article page's.
 FAULT_STATS = {parent(template): template for template in (QQ_DROPPED, QQ_FEED_BAD, QQ_SITEMAP_BAD)}
@@ -67,7 +57,7 @@ class Failures:
         request = failure.request  # type: ignore[attr-defined]
         counted = fault_stat(request)
         article = request.meta.get("qq_id")
-        if failure.check(ledger.Settled):  # a middleware's decision (dedup, a 304), counted by it
+        if failure.check(ledger.Settled):  # a middleware's decision (dedup, a 304, robots.txt, no network), counted by it
             if article:
                 ledger.settle(self.crawler, *failure.value.outcome)
             return
@@ -85,9 +75,9 @@ class Failures:
             self.transport_failed(failure, fault)
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            # Another middleware's decision, counted by it: robots.txt, no network, any other.
+            # Another middleware's decision, counted by it.
             if article:
-                ledger.settle(self.crawler, ledger.NOT_FETCHED, ignored_reason(failure.value))
+                ledger.settle(self.crawler, ledger.NOT_FETCHED, "ignored")
             return
         # Every feed page is a POST to one URL: name its channel and page, not only the URL.
         what = request.url
