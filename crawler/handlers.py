@@ -32,8 +32,12 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.faults import DownloadStopped, ResponseTooBig
+from crawler.middlewares.urlpolicy import UrlRefused
+from crawler.resolver import rebound
+from crawler.stats import URLPOLICY_REFUSED, inc
 
 # Sent by crawler.extensions.stop when a crawl starts closing: no new download but those that
 # finish an article already downloaded (its images, FINISHING_META in their meta) ...
@@ -100,10 +104,21 @@ class StoppableDownloadHandler(HTTP11DownloadHandler):
             # Scrapy cancels a download for its size alone (a timeout is DownloadTimeoutError).
             limit = request.meta.get("download_maxsize", self.maxsize)
             raise ResponseTooBig(f"the body is larger than the download max size ({limit} bytes)") from error
+        except CannotResolveHostError as error:
+            host = urlparse_cached(request).hostname or ""
+            if rebound(host):  # crawler.resolver refused the private address it resolved to when connecting
+                inc(self.crawler, URLPOLICY_REFUSED, why="rebound")
+                raise UrlRefused("rebound", request.url) from error
+            self._say(error)
+            raise
         except Exception as error:
-            if str(error).strip():
-                raise
+            self._say(error)
+            raise
+
+    @staticmethod
+    def _say(error: Exception) -> None:
+        """Raise one of ``error``'s kind that says what it means, when it says nothing."""
+        if not str(error).strip():
             for kind, text in SILENT_ERRORS.items():
                 if isinstance(error, kind):
                     raise kind(text) from error
-            raise

@@ -357,6 +357,9 @@ URLPOLICY_ENABLED = True
 # How host names are resolved for that check: a dotted path to a `host -> list of addresses`
 # function. The system resolver; tests name one of their own, as they name the mirror.
 URLPOLICY_RESOLVER = "crawler.urls.resolve_host"
+# Scrapy's resolver for the connections themselves, holding a name the check let through to it: a
+# name that answers a private address when the crawl connects (DNS rebinding) is refused there.
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 # (The middleware is in DOWNLOADER_MIDDLEWARES above, before RobotsTxtMiddleware.)
 
 # -- Limits and faults below the page (docs/limits.md) -----------------------------------------------

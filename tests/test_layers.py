@@ -47,6 +47,7 @@ FLOORS: dict[str, int] = {
     "crawler.extensions": 5,
     "crawler.distributed": 5,
     "crawler.handlers": 5,
+    "crawler.resolver": 5,
     "crawler.dupefilter": 5,
     "crawler.monitors": 6,
     "crawler.spiders": 7,

@@ -16,6 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet.threads import deferToThread
 
+from crawler.resolver import vetted
 from crawler.stats import URLPOLICY_ALLOWED, URLPOLICY_REFUSED, inc
 from crawler.urls import is_address, vet_addresses, vet_url
 
@@ -62,6 +63,8 @@ class UrlPolicyMiddleware:
         if not reason and not is_address(verdict.host):
             if verdict.host not in self.resolved:
                 self.resolved[verdict.host] = vet_addresses(list(await self.lookup(verdict.host)))
+                if not self.resolved[verdict.host]:
+                    vetted(verdict.host)  # the connection's own lookup must agree (crawler.resolver)
             reason = self.resolved[verdict.host]
             # A name that does not resolve cannot be reached: the crawl's own requests go on, so
             # that the downloader's DNS failure tells "no network" (crawler.middlewares.network).

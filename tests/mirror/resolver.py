@@ -10,6 +10,7 @@ PUBLIC = "183.3.226.35"  # a real public address (never connected to: the mirror
 HOSTS = {
     "internal.example": ["10.0.0.5"],
     "rebind.example": ["93.184.215.14", "127.0.0.1"],
+    "rebinding.example": ["93.184.215.14"],  # public here; loopback when the crawl connects (tests/support/rebind.py)
     "metadata.example": ["169.254.169.254"],
     "v6local.example": ["::1"],
     "public.example": ["93.184.215.14"],
