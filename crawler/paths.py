@@ -1,23 +1,7 @@
 """Where an article's files go: planned once, from the article, the layout and the store's record (pure).
 
-``plan_paths`` is the one place that decides the Markdown file's path and the name and link of
-every image of an article. The plan pipeline (``crawler.pipelines.plan``) calls it before any
-file is written and puts the result on the item (``Article.paths``); the thumbnails pipeline and
-the writer only read it.
-
-* The Markdown file: the profile's path template (``OUTPUT_PATH``; hugo ``content/posts/{date}-{slug}.md``)
-  with ``{date}`` (YYYY-MM-DD), ``{year}``, ``{month}``, ``{day}``, ``{slug}`` and ``{id}``. The slug is
-  python-slugify's transliteration of the title cut at ``OUTPUT_SLUG_MAX_LENGTH``, or the id when
-  that is empty. An article the store already has keeps its recorded path (even after a title
-  change); a new article whose path is taken by another article gets ``-<id>`` at the end of its
-  slug (a bundle's folder is renamed, never its ``index.md``).
-* Images: named by id from ``THUMBNAILS_PATH`` (``images/qq/{id}``) and ``THUMBNAILS_BODY_PATH``
-  (``images/qq/{id}-{n}``, ``n`` the image's place among the article's distinct body images), under
-  ``THUMBNAILS_STORE`` (the profile's: ``static``, Jekyll's ``.``, Hexo's ``source``) and linked as ``THUMBNAILS_URL_PREFIX`` + that name. A profile that
-  keeps images beside the article (``hugo-bundle``) puts them in the article's own folder, named by
-  the template's last part, and links them relatively. The extension is not planned: it comes from
-  the bytes.
-* A path that would leave the output root (``..``, absolute) is a ``ValueError``.
+``plan_paths`` is the one place that decides the Markdown file's path and each image's file and
+link; the plan pipeline puts them on the item, the others only read them. Docs: docs/store.md ("Planning").
 """
 
 from __future__ import annotations
@@ -65,11 +49,9 @@ class Layout:
 
 
 def article_slug(title: str, max_length: int) -> str:
-    """python-slugify's transliteration of the title, words separated at script changes too.
-
-    The transliteration is text-unidecode's (python-slugify's own dependency), named: with its
-    default ("auto") python-slugify would take Unidecode instead wherever another package has
-    installed it (other slugs for the same title), and tries to import it on every call."""
+    """python-slugify's transliteration of the title, words separated at script changes too."""
+    # text-unidecode (python-slugify's own dependency), named: "auto" would take Unidecode wherever
+    # another package installed it (other slugs for the same title), trying to import it on every call.
     return slugify(_SCRIPT_BOUNDARY_RE.sub(" ", title), max_length=max_length, word_boundary=True, backend="text-unidecode")
 
 

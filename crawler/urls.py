@@ -1,37 +1,6 @@
-"""The URL policy for what a page makes the crawler fetch (pure, but for ``resolve_host``).
+"""The URL policy's verdicts: may a URL a page named be fetched? (pure, but for ``resolve_host``).
 
-A page names image URLs (share image, ``og:image``, body images), and the redirects of those
-URLs name more. None of them may make the crawler read a local file or reach a machine that is
-not on the public internet (a Redis on 127.0.0.1:6379, a cloud metadata service on
-169.254.169.254, an intranet host). So a page-derived URL is fetched only if:
-
-* it resolves, against the page's URL, to an absolute ``http`` or ``https`` URL with a host
-  (``file:``, ``data:``, ``javascript:``, ``ftp:``... are refused: ``scheme``);
-* its host is not an address, in any spelling (``127.1``, ``2130706433``, ``0x7f.0.0.1``,
-  ``0177.0.0.1``, ``[::1]``, ``[::ffff:127.0.0.1]``, NAT64 and 6to4 forms), nor a name
-  (``localhost``, ``*.localhost``), that is loopback, private, link-local, multicast, reserved
-  or unspecified (the reason names the class);
-* and every address its name resolves to passes the same test (``vet_addresses``): a public
-  name that resolves to 10.0.0.5 is refused (``private``), one that does not resolve is
-  refused (``unresolvable``).
-
-``vet_url`` checks the first two (no I/O); the downloader middleware
-``crawler.middlewares.urlpolicy`` applies all three to every request the crawl makes and to every
-redirect hop (a name that does not resolve is let through only for the crawl's own requests, so
-that a machine without DNS still reads as "no network").
-
-How names are resolved, and why so: the middleware calls the function named by the setting
-``URLPOLICY_RESOLVER`` (a dotted path, ``host -> list of address strings``, run in a thread), whose
-default is ``resolve_host`` below (the system resolver, ``getaddrinfo``). Production needs no
-configuration and checks what the machine would really connect to. Tests run the real crawl
-against a loopback mirror with no DNS at all, and name a resolver of their own
-(``tests/resolver.py``) on the command line, the way they name the mirror: test code and test
-answers live in the tests and reach the crawler only through a setting, so no test host map, no
-"skip the check when mirrored" switch and no loopback allowance exists in production code. (A
-static host map in the settings was the other choice: it would have made the tests' answers a
-production setting.) The check is made when the request is scheduled; the connection resolves the
-name again, so a name whose answer changes in between (DNS rebinding) is not caught: closing that
-needs a resolver at connection time (``DNS_RESOLVER``), which would also govern the page requests.
+Applied by ``crawler.middlewares.urlpolicy``. Docs: docs/limits.md ("Where the crawler may connect").
 """
 
 from __future__ import annotations
@@ -121,8 +90,8 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
 
 
 def vet_url(raw: str, base: str = "") -> Verdict:
-    """Whether a page-derived URL may be fetched, as far as the URL itself tells (see the module
-    docstring); a host name still has to pass ``vet_addresses`` once resolved."""
+    """Whether a page-derived URL may be fetched, as far as the URL itself tells; a host name
+    still has to pass ``vet_addresses`` once resolved."""
     url = resolve(raw, base)
     try:
         parts = urlsplit(url)

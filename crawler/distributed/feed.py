@@ -1,7 +1,6 @@
 """Idle crawlers take work from a Redis list: article URLs or ids, and ``channel:<name>`` entries.
 
-The feed talks to the spider through ``WorkSpider``, the one interface it needs: requests for a
-list of article inputs, and for the first feed pages of a list of channels.
+The feed asks the spider only through ``WorkSpider``. Docs: docs/distributed.md.
 """
 
 from __future__ import annotations
@@ -43,26 +42,8 @@ class WorkSpider(Protocol):
 
 
 class RedisFeed:
-    """Gives an idle crawler work from the start-URLs list; closes it after an idle time.
-
-    Entries are article URLs or ids (as ``-a urls=``/``ids=``), or ``channel:<name>`` (the first
-    feed page of a channel). Push with ``redis-cli rpush qq:start_urls 20250207A090J800`` (read from
-    the head: first in, first out). A crawler whose shared queue runs dry, or that is idle, leases
-    up to ``CONCURRENT_REQUESTS`` entries (``crawler.distributed.leases``: they leave the list and
-    are recorded as this crawler's, in one step), turns them into requests, queues them in the
-    shared queue, and only then acknowledges them; a crawler killed or a Redis lost in between
-    leaves them leased, and they return to the list by themselves (``REDIS_LEASE_SECONDS``). Two
-    crawlers never take the same entry. A spider that is not a ``WorkSpider`` closes the crawl at
-    start (``bad_spider``).
-
-    A crawler is idle when the list is empty and no crawler holds a lease: work leased by a
-    crawler that dies comes back, and the survivors are still there to do it. It closes after
-    ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds idle (0: never).
-
-    Settings: ``REDIS_URL`` (empty: not enabled), ``REDIS_START_URLS_KEY``,
-    ``MAX_IDLE_TIME_BEFORE_CLOSE``, ``CONCURRENT_REQUESTS`` (entries leased at a time),
-    ``REDIS_LOST_TIMEOUT``. Stats: ``redis/fed`` (entries this crawler queued), ``redis/errors``.
-    """
+    """Gives an idle crawler work from the start-URLs list (leased, queued, then acknowledged);
+    closes it after ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds with nothing to do anywhere."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings

@@ -1,18 +1,7 @@
 """Leases on work taken from Redis: what scrapy-redis pops and forgets, kept until it is done.
 
-A crawler never pops work: one Lua script moves it (a queued request, or a start-URLs entry) into
-this crawler's lease hash ``<spider>:leased:<token>`` and renews the crawler's deadline in the
-sorted set ``<spider>:crawlers`` (token -> deadline, milliseconds of Redis's own clock), in one
-step. The lease is *acknowledged* (removed, and the request's fingerprint with it from the shared
-dupefilter) once the work is done; a crawler renews its deadline every third of
-``REDIS_LEASE_SECONDS``, and any crawler that finds another's deadline passed returns that
-crawler's leases to the queue (and its entries to the start-URLs list) in one script. So a killed
-crawler's work comes back by itself within ``REDIS_LEASE_SECONDS``, whatever else is queued
-meanwhile, and the dupefilter never holds a fingerprint whose work is neither queued nor leased.
-
-Why Lua: the move and the bookkeeping must happen together or not at all (a connection lost
-between a pop and the record of the lease would lose the work); Redis runs a script as one step,
-and its append-only file records it as one.
+Each move (take, acknowledge, renew, return) is one Lua script, so a lost connection never loses
+work. Docs: docs/distributed.md ("Leases, not pops").
 """
 
 from __future__ import annotations
@@ -148,11 +137,8 @@ class Held:
 
 
 class Leases:
-    """This crawler's leases in Redis (the scripts above) and what it holds locally.
-
-    Keys (``name`` is the spider's): ``<name>:crawlers``, ``<name>:leased:<token>``,
-    ``<name>:lease_seq``; with the queue, the start-URLs list and the dupefilter of the scheduler.
-    """
+    """This crawler's leases in Redis (the scripts above) and what it holds locally. Keys: ``<name>:crawlers``,
+    ``<name>:leased:<token>``, ``<name>:lease_seq`` (``name``: the spider's)."""
 
     def __init__(
         self, server: redis.Redis, name: str, *, queue: str, start_urls: str, dupefilter: str, seconds: float

@@ -53,14 +53,8 @@ PEEK = 32
 
 
 def in_progress(engine: ExecutionEngine) -> set[Request]:
-    """The requests the engine took from the scheduler and has not finished with.
-
-    Scrapy sends no signal when a scheduled request is done. Its engine keeps them in one set (a
-    request leaves it once downloaded, its callback's requests queued and its items through the
-    pipelines, or once a downloader middleware replaced it, e.g. a redirect, and the replacement
-    is queued): the one record of "done" whatever the outcome (written, skipped by the dedup
-    middleware, dropped, deleted, failed), so a lease is acknowledged from here alone.
-    """
+    """The requests the engine took from the scheduler and has not finished with: Scrapy sends no
+    signal when a scheduled request is done, so this set is the one record of "done"."""
     slot = engine._slot  # noqa: SLF001 (see above)
     return slot.inprogress if slot is not None else set()
 
@@ -96,32 +90,8 @@ class RedisDupeFilter(RFPDupeFilter):
 
 
 class RedisScheduler(Scheduler):
-    """scrapy-redis's shared scheduler, with leases instead of pops, fair sharing, and a Redis that goes away.
-
-    * **Leases** (``crawler.distributed.leases``): ``next_request`` moves a queued request into this
-      crawler's leases; it is acknowledged (its lease and its fingerprint removed) once the engine
-      is done with it (``in_progress``), whatever the outcome. Every ``REDIS_LEASE_SECONDS / 3``
-      seconds the crawler renews its deadline, returns the leases of crawlers whose deadline has
-      passed, and acknowledges what is done. A crawl that closes returns what it still holds.
-    * **The dupefilter** holds the fingerprints of requests queued or leased, no more: an article
-      whose lease lapsed unwritten is queued again with its fingerprint, and one acknowledged can be
-      queued again at once (the article store, asked by the dedup middleware, says it is written).
-    * **Fair sharing**: a request is taken only when its downloader slot has room now: with a
-      delay, none of ours waiting for it; without, fewer of ours waiting or transferring than its
-      concurrency. Of the first ``PEEK`` queued requests, the first with room is taken; none: the
-      engine asks again later, and other crawlers take them meanwhile.
-
-    Only scrapy-redis's priority queue (a sorted set) is used: the lease script moves a member.
-    Settings: ``REDIS_URL``, ``REDIS_LEASE_SECONDS``, ``SCHEDULER_PERSIST``,
-    ``SCHEDULER_FLUSH_ON_START``, ``SCHEDULER_QUEUE_KEY``, ``SCHEDULER_DUPEFILTER_KEY``,
-    ``DUPEFILTER_CLASS``, ``SCHEDULER_SERIALIZER``, ``REDIS_START_URLS_KEY``, ``REDIS_LOST_TIMEOUT``,
-    ``REDIS_RETRIES``. Stats: ``scheduler/enqueued/redis``, ``scheduler/dequeued/redis`` (leased),
-    ``redis/acked``, ``redis/returned`` (leases of lapsed crawlers this one returned to the queue),
-    ``redis/lapsed`` (this crawler's leases were returned by another: it renewed too late),
-    ``redis/given_back`` (done while Redis was away, so possibly not all their requests queued:
-    given back to be done again),
-    ``redis/unqueued``, ``redis/errors``. (A lease too short for the claims is a bad setting: crawler.config.)
-    """
+    """scrapy-redis's shared scheduler, with leases instead of pops, fair sharing, and a Redis that
+    goes away (docs/distributed.md). Only its priority queue (a sorted set) is used: the lease script moves a member."""
 
     def __init__(self, crawler: Crawler, server: redis.Redis, **kwargs: Any) -> None:
         super().__init__(server, **kwargs)
@@ -357,11 +327,9 @@ class RedisScheduler(Scheduler):
 
 def has_room(slot: Slot | None, waiting: int) -> bool:
     """Whether a downloader slot can start one more request soon, with ``waiting`` of ours still in
-    the downloader middlewares (requests in the slot's own queue wait too).
-
-    With a delay a slot starts one request per delay: one waiting is all it can start soon.
-    Without, it starts up to its concurrency at once. A slot not made yet: one request makes it.
-    """
+    the downloader middlewares (requests in the slot's own queue wait too)."""
+    # With a delay a slot starts one request per delay: one waiting is all it can start soon.
+    # Without, it starts up to its concurrency at once. A slot not made yet: one request makes it.
     if slot is None:
         return waiting == 0
     waiting += len(slot.queue)

@@ -1,7 +1,7 @@
 """Tell the site it changed: a signed webhook and a command, after a crawl that changed files.
 
 Collects what the crawl wrote, rewrote, drafted or removed (the signal
-``crawler.pipelines.write.file_changed``); when the spider closes with any, POSTs one JSON document,
+``crawler.files.file_changed``); when the spider closes with any, POSTs one JSON document,
 signed with HMAC-SHA256 and a timestamp, to ``SITEHOOK_URL`` and/or runs ``SITEHOOK_COMMAND`` with
 it on its standard input. Each call is retried ``SITEHOOK_RETRIES`` times; one that still fails is
 kept under ``<OUTPUT_ROOT>/.sitehook/`` and sent again, with its changes, by the next crawl that

@@ -1,26 +1,5 @@
-"""Conditional requests for articles fetched again, and the count of every article page fetched.
-
-A downloader middleware, next to the downloader (so it sees every answer, redirect hops included):
-
-* An article request let through again by the dedup middleware (``meta["qq_refetch"]``: a source
-  says it changed, or an ``UPDATE_WINDOW`` recheck) whose record holds its page's ``ETag`` or
-  ``Last-Modified`` is sent with ``If-None-Match`` / ``If-Modified-Since`` (``conditional/sent``).
-* A ``304 Not Modified`` to such a request is "unchanged" without parsing: the record takes what the
-  source said (its stamp, its listing digest, ``seen``), so the same signal does not ask again; the
-  request ends there (``crawler.ledger.Settled``: the errback settles it as unchanged) and its claim is let go
-  (``conditional/not_modified``). A ``304`` to a request that sent no validator is left to Scrapy
-  (an HTTP error like any other).
-* A ``200`` article answer's validators travel in ``meta["qq_validators"]`` to the article and are
-  recorded by the plan pipeline; an answer without them leaves the record without them.
-
-Scrapy's ``HttpCacheMiddleware`` also revalidates, but it keeps every page's body and hands the
-cached page back to be parsed; this keeps two short strings per article and parses nothing.
-
-Every answer to an article request is counted (``conditional/article_pages``): the cost of a run in
-article pages, which the summary sets against the new and changed articles it wrote.
-Settings: ``CONDITIONAL_ENABLED`` (validators; the count is kept either way).
-Stats: ``conditional/article_pages``, ``conditional/sent``, ``conditional/not_modified``,
-``conditional/errors`` (the store failed on a 304: logged; the next run asks again).
+"""Conditional requests for articles fetched again (a ``304`` is "unchanged", not parsed), and the
+count of every article page answer. Docs: docs/updates.md ("Conditional requests").
 """
 
 from __future__ import annotations

@@ -1,27 +1,7 @@
-"""Tencent's refusals: back off per host, honour ``Retry-After``, stop when a host blocks the crawl.
+"""Tencent's refusals: back off per download slot, honour ``Retry-After``, close the crawl when a host blocks it.
 
-What Scrapy already does is used as is: ``RetryMiddleware`` retries the refusal statuses (they are
-in ``RETRY_HTTP_CODES``; ``RETRY_TIMES`` bounds it), AutoThrottle adapts each host's delay to its
-latency (and never lowers it on a non-200 answer), ``DOWNLOAD_SLOTS`` gives the image host its own
-slot. What they lack is added here:
-
-* a refusal (``THROTTLE_HTTP_CODES``: 567, Tencent's rate-limit answer; 429; 503; 403 and 501 from
-  its firewall) raises the delay of that host's download slot, so the refused host waits while the
-  other hosts go on: ``THROTTLE_BACKOFF_BASE`` seconds, doubled on each further refusal in a row, or
-  the ``Retry-After`` (seconds or an HTTP date) when that is longer; never more than
-  ``THROTTLE_MAX_DELAY`` (a garbage, past or huge ``Retry-After`` is handled within it);
-* the first answer from the host that is not a refusal restores the delay it had before;
-* a host that refuses for ``THROTTLE_BLOCKED_AFTER`` seconds in a row (no other answer in between)
-  closes the spider with reason ``blocked`` instead of hammering it.
-
-It must sit after ``RetryMiddleware`` (550) on the way in (a higher number), so it sees a refusal
-before the retry is scheduled into the slot it slows down.
-
-Settings: ``THROTTLE_ENABLED``, ``THROTTLE_HTTP_CODES``, ``THROTTLE_BACKOFF_BASE``,
-``THROTTLE_MAX_DELAY``, ``THROTTLE_BLOCKED_AFTER``. Stats: ``throttle/backoff`` (delays
-raised), ``throttle/refused/<status>``, ``throttle/max_delay`` (longest wait, seconds),
-``throttle/blocked``, ``throttle/refused_seconds`` (seconds hosts spent refusing, run by run,
-summed over hosts: the refusals monitor of ``crawler.monitors`` compares it to the crawl's time).
+What Scrapy's retry and AutoThrottle lack, added after ``RetryMiddleware`` (550) on the way in.
+Docs: docs/limits.md ("Being refused").
 """
 
 from __future__ import annotations

@@ -74,11 +74,8 @@ REFUSED = "refused/"  # an ImageRejected reason's start when the URL policy refu
 
 
 class ImageRejected(IgnoreRequest):
-    """An image that is not kept, with a short ``reason`` (the stats key) and a ``detail``.
-
-    It is an ``IgnoreRequest`` so that ``FilesPipeline.media_failed`` treats it as an expected
-    outcome (logged by us once, no traceback) rather than a crash.
-    """
+    """An image that is not kept, with a short ``reason`` (the stats key) and a ``detail``; an
+    ``IgnoreRequest``, so ``FilesPipeline`` takes it as an expected outcome, not a crash."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
@@ -411,11 +408,8 @@ class ThumbnailsPipeline(FilesPipeline):
                 (self.root / f"{stem}.{extension}").unlink(missing_ok=True)
 
     def _own_copy(self, path: str, stem: str, info: MediaPipeline.SpiderInfo) -> str:
-        """``path``, or a copy named ``stem`` when the image was stored for another article.
-
-        Scrapy fetches a URL once per run and hands its result to every item that asks for it;
-        the copy keeps every article's images under its own id (and found on the next run).
-        """
+        """``path``, or a copy named ``stem`` when the image was stored for another article (Scrapy
+        fetches a URL once per run and hands its result to every item that asks for it)."""
         if path.rsplit(".", 1)[0] == stem:
             return path
         own = f"{stem}.{path.rsplit('.', 1)[1]}"

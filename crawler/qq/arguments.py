@@ -1,26 +1,7 @@
-"""The qq spider's arguments (``-a name=value``, Scrapyd's ``-d name=value``) -> ``Arguments``.
+"""The qq spider's arguments (``-a name=value``, Scrapyd's ``-d name=value``) -> ``Arguments`` and every error.
 
-``parse_arguments()`` takes the arguments as given and the few settings they fall back to, and
-returns what the crawl was asked for plus a list of errors: every bad value, each named with what
-is accepted, so the spider can refuse the whole crawl at start in one line instead of crawling
-something else than was meant. It reads nothing but ``url_file``.
-
-Accepted (all optional; ``ARGUMENTS``), plus Scrapyd's own ``_job`` and ``_version``:
-
-* ``urls``, ``ids``: comma-separated article URLs (any qq.com form) or ids;
-* ``url_file``: a file of URLs or ids, one a line (blank lines and ``#`` comments ignored);
-* ``channels``: comma-separated channel names (``crawler.qq.feeds.CHANNELS``) or channel ids
-  (``news_news_<name>``, taken as given), or ``none``. Without it the channels of ``QQ_CHANNELS``
-  are read, unless articles are named or ``REDIS_URL`` is set (distributed crawlers take their work
-  from Redis);
-* ``pages``: feed pages per channel, at least 1 (default ``QQ_FEED_PAGES``);
-* ``since``: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` in Beijing time;
-* ``sitemap``, ``refresh``: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``.
-
-Refused: an unknown argument (a mistyped ``-a`` would otherwise be ignored); a ``urls``, ``ids``,
-``url_file`` or ``channels`` given empty, or a ``url_file`` that names nothing (each would widen the
-crawl to the default channels); an unknown channel name, in ``channels`` or ``QQ_CHANNELS``; a bad
-``pages``, ``since`` or flag.
+Every bad value is named with what is accepted, so the crawl is refused at start in one line
+instead of crawling something else than was meant. Reads nothing but ``url_file``. Docs: docs/arguments.md.
 """
 
 from __future__ import annotations
@@ -61,10 +42,7 @@ class Arguments:
 
 def parse_arguments(given: Mapping[str, str], config: Config) -> tuple[Arguments, list[str]]:
     """The arguments as given -> (Arguments, errors); Arguments are only meant to be used without errors.
-
-    Settings they fall back to (checked already, ``crawler.config``): ``QQ_CHANNELS``,
-    ``QQ_FEED_PAGES``, ``QQ_VIDEOS``, ``REDIS_URL``.
-    """
+    The settings they fall back to are ``config``'s, checked already."""
     errors = [
         f"unknown argument {name}={value!r}"
         for name, value in sorted(given.items())

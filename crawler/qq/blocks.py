@@ -1,15 +1,7 @@
-"""An article body's HTML -> a list of Blocks in page order (pure; no I/O).
+"""An article body's HTML, of any page template, -> a list of Blocks in page order (pure; no I/O).
 
-All three page templates end up here: the current template's ``originContent.text`` (after its
-``<!--IMG_n-->`` placeholders are resolved) or its server-rendered ``#article-content``, the
-2019-2024 ``div.content-article`` and the old ``#Cnt-Main-Article-QQ``.
-
-Why not an HTML-to-Markdown library: the rest of the crawler needs the body as data (the summary
-is the text of the paragraphs only, the thumbnail falls back to the first image, the image pipeline
-rewrites image links, every output profile renders the same blocks), and Tencent's markup needs
-decisions no generic converter makes (WeChat ``<span src=…>`` images that are not images, AI
-keyword cards that must stay plain text, video players declared in ``<script>``). The walk below is
-the small part that is specific; escaping and syntax are left to ``crawler.render``.
+What qq.com's markup needs, and why not an HTML-to-Markdown library: docs/pages.md. Escaping and
+Markdown syntax are ``crawler.render``'s.
 """
 
 from __future__ import annotations
@@ -345,12 +337,10 @@ def _depth(stripped: str) -> int:
 
 
 def is_deep(html: str, limit: int = MAX_DEPTH) -> bool:
-    """``max_depth(html) > limit``, answered at once for the pages with fewer start tags than that.
-
-    Every start tag begins ``<`` and a letter once the raw-text elements are removed: in the page
-    as it is, that ``<`` is followed by the letter or by a removed element's ``<``, so pages with
-    few enough of those need not even be stripped.
-    """
+    """``max_depth(html) > limit``, answered at once for the pages with fewer start tags than that."""
+    # Every start tag begins "<" and a letter once the raw-text elements are removed: in the page as
+    # it is, that "<" is followed by the letter or by a removed element's "<", so pages with few
+    # enough of those need not even be stripped.
     if len(html) <= 256 * limit and len(_START_OR_LT_RE.findall(html)) <= limit:
         return False  # (a longer page has more of them: counting would be a waste)
     stripped = _RAW_RE.sub("", html)

@@ -1,31 +1,7 @@
-"""qq.com discovery sources: the requests that read them, and their answers -> article entries.
+"""qq.com's discovery sources, channel feeds and sitemaps: their requests, and their answers -> article entries.
 
-Pure: request building takes callbacks and returns Scrapy requests; parsing takes bytes and returns
-entries or a ``SourceError``. Nothing here does I/O or reads settings.
-
-* Channel feed: ``POST https://i.news.qq.com/web_feed/getPCList`` with the JSON body of
-  ``feed_body()``. The answer is ``{"code": 0, "data": [...]}``; an item is an article
-  (``articletype "0"``), a video (``"4"``/``"118"`` or a ``V`` id) or a group (``"525"``, e.g.
-  热点精选) whose ``sub_item`` list holds more items. ``{"code": 1, "message": "busy"}`` means
-  "ask again later" (``SourceError("busy")``); the caller retries.
-* Sitemaps: ``news.qq.com/sitemap/index.xml`` (a sitemapindex) -> ``sitemap_<n>.xml`` urlsets,
-  plain or gzip; parsed with Scrapy's ``Sitemap``. An entry's date is its ``<lastmod>``, else the
-  date inside its id; its ``<lastmod>`` is also its update time.
-* A feed item's ``update_time`` (beside ``publish_time``) is the entry's ``updated``; one that is
-  missing, malformed or older than ``publish_time`` is None with the reason in ``bad_update``
-  (``update_time()``), which the caller counts (``qq/feed/bad/update_time``). Whether a stamp is
-  the article's own or the answer's refresh time is judged per answer by ``crawler.qq.changes``,
-  which also digests what an item shows (``Entry.listing``).
-
-Every entry is reduced to its canonical id (``crawler.qq.ids``) and keeps the URL the source gave
-(``link_info.url``, ``<loc>``, normalised by ``clean_url``): that URL is fetched, not one rebuilt
-from the id. Errors carry a ``reason`` that
-names a stats counter: ``not_json``, ``busy``, ``code``, ``no_data`` (feed), ``not_xml``,
-``bad_gzip``, ``too_big`` (sitemap), ``too_deep`` (either: nested past what the parser reads). Feed items without a usable id are returned in
-``FeedPage.bad_items`` so the caller can count them and use the rest of the page.
-
-Channels are named by ``CHANNELS`` (the short names qq.com uses, channel id ``news_news_<name>``);
-``channel_id()`` refuses a name outside it but takes a full channel id as given.
+Pure: requests are built with the callbacks given, answers parsed from bytes into entries or a
+``SourceError``. What each source answers and how it is read: docs/pages.md ("Feeds and sitemaps").
 """
 
 from __future__ import annotations
@@ -85,11 +61,8 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    """An article a source lists: canonical id, the URL to fetch it at, and what the source says.
-
-    ``url`` is the source's own link to the article, normalised; empty when the source gives none
-    (or a link to another article), and the article is then fetched by its id.
-    """
+    """An article a source lists: canonical id, the URL to fetch it at (empty: fetched by its id),
+    and what the source says."""
 
     id: str
     url: str = ""
@@ -147,11 +120,9 @@ DISCOVERY_PRIORITY = -1
 def feed_request(
     url: str, channel: str, page: int, callback: Callable[..., Any], errback: Callable[[Failure], Any]
 ) -> JsonRequest:
-    """The POST for page ``page`` of a channel's feed; the callback gets ``channel`` and ``page``.
-
-    ``dont_filter``: a feed page is news each time it is read, and a dupefilter that persists
-    across runs (distributed mode's) would otherwise read it only once.
-    """
+    """The POST for page ``page`` of a channel's feed; the callback gets ``channel`` and ``page``."""
+    # dont_filter: a feed page is news each time; a dupefilter that persists across runs
+    # (distributed mode's) would otherwise read it only once.
     return JsonRequest(
         url,
         data=feed_body(channel, page),
@@ -256,8 +227,7 @@ def feed_entry(item: dict[str, Any]) -> Entry | None:
 
 def update_time(value: Any, published: datetime | None) -> tuple[datetime | None, str]:
     """A feed item's ``update_time`` (Beijing time, as ``publish_time``), or None and why it is not
-    usable: missing, malformed, or older than ``publish_time``. An unusable one must read as "no
-    change", never as a change, or the article would be fetched on every run."""
+    usable (missing, malformed, older than ``publish_time``): read as "no change"."""
     if value is None or value == "":
         return None, "missing"
     updated = parse_time(str(value))
@@ -290,20 +260,15 @@ def sitemap_request(
     url: str, callback: Callable[..., Any], errback: Callable[[Failure], Any], *, from_page: bool = False
 ) -> Request:
     """The GET of a sitemap index or urlset, read again on every run like a feed page.
-
-    ``from_page``: the URL is a ``<loc>`` of a sitemap index, page text like any other, so it goes
-    through the URL policy (``crawler.middlewares.urlpolicy``: public http(s) only).
-    """
+    ``from_page``: a ``<loc>`` of an index, page text, so the URL policy judges it."""
     meta = {"qq_source_stats": parent(QQ_SITEMAP_BAD), "urlpolicy": from_page}
     return Request(url, callback=callback, errback=errback, meta=meta, dont_filter=True, priority=DISCOVERY_PRIORITY)
 
 
 def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
-    """The XML of a sitemap answer, gunzipped when it is a ``.gz`` (by its magic number).
-
-    Not Scrapy's ``gunzip``: it returns the readable start of a truncated file without a word,
-    and a cut urlset must be reported, not half read.
-    """
+    """The XML of a sitemap answer, gunzipped when it is a ``.gz`` (by its magic number)."""
+    # Not Scrapy's gunzip: it returns the readable start of a truncated file without a word, and a
+    # cut urlset must be reported, not half read.
     if body[:2] != b"\x1f\x8b":
         return body
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -320,10 +285,8 @@ def sitemap_xml(body: bytes, max_size: int = 0) -> bytes:
 
 @depth_bounded
 def parse_sitemap(body: bytes, max_size: int = 0) -> tuple[list[SitemapLink], list[Entry]]:
-    """A sitemap index's links, or a urlset's article entries (the other list is empty).
-
-    ``<loc>``s that are not qq.com article URLs are left out.
-    """
+    """A sitemap index's links, or a urlset's article entries (the other list is empty); ``<loc>``s
+    that are not qq.com article URLs are left out."""
     xml = sitemap_xml(body, max_size)
     try:
         sitemap = Sitemap(xml)
@@ -379,13 +342,10 @@ DOWNLOADER_META = frozenset(
 
 
 def busy_retry(request: Request, busy: int, spider: Spider, retries: int, delay: float) -> Request | None:
-    """Scrapy's retry of a busy answer (stats, give-up log), or None after ``retries``.
-
-    The retry waits ``delay * 2**busy`` seconds (the feed says busy when asked too
-    fast) in the downloader, through ``meta["qq_retry_delay"]`` (``crawler.middlewares.delay``).
-    The count travels in ``cb_kwargs``, not in ``meta["retry_times"]``: a callback yielding a
-    request with that key is taken for a meta copy (MetaCopyDetectionMiddleware).
-    """
+    """Scrapy's retry of a busy answer (stats, give-up log), or None after ``retries``; it waits
+    ``delay * 2**busy`` seconds in the downloader (``meta["qq_retry_delay"]``, ``crawler.middlewares.delay``)."""
+    # The count travels in cb_kwargs["busy"]; meta["retry_times"] is set for get_retry_request only and
+    # popped from the retry: a callback yielding a request with that key is taken for a meta copy.
     # What the downloader wrote into the answered request's meta (Scrapy's internal keys) is not copied.
     meta = {k: v for k, v in request.meta.items() if k not in DOWNLOADER_META}
     request = request.replace(meta={**meta, "retry_times": busy})

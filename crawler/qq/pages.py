@@ -1,30 +1,6 @@
-"""The three qq.com page templates -> Article (pure: a response in, an item or an error out).
+"""A qq.com article page of any template generation -> Article (pure: a response in, an Article or a PageError out).
 
-* ``current`` (mid-2024 on, ``news.qq.com/rain/a/<id>``): ``window.DATA`` JSON; the body is
-  ``originContent.text`` with ``<!--IMG_n-->`` placeholders resolved through ``originAttribute``;
-  the server-rendered ``#article-content`` and the ``og:``/``article:`` meta are the fallbacks.
-* ``omn`` (2019-2024, ``new.qq.com/omn|rain/...``): pretty-printed ``window.DATA`` JSON for the
-  metadata, the body in ``div.content-article`` (``p.one-p``, ``img.content-picture``, videos
-  pushed onto ``videoArr`` by inline scripts).
-* ``old`` (2012-2018, ``<site>.qq.com/a/YYYYMMDD/NNNNNN.htm``, GB2312/GBK bytes): the
-  ``ARTICLE_INFO`` JavaScript object (not JSON: its strings are read as JavaScript reads them,
-  ``js_unescape``) and ``#Cnt-Main-Article-QQ``.
-* ``pre2012`` (the same URLs, before 2012; GBK, CRLF): no data object and no ``<h1>``: the title
-  is ``#ArticleTit`` (else the ``<title>``'s headline), the time is text in ``#ArtFrom`` (else the
-  URL's date, ``extraction="url"``), the body ``#ArticleCnt`` without its ad tables.
-
-The mid-2024 transition pages (``new.qq.com/rain/a/<id>``) are read as ``current``: their
-``originContent`` adds ``<!--SECURE_LINK_BEGIN_n-->...<!--SECURE_LINK_END_n-->`` (kept as a link to
-the ``originAttribute`` target when that is an http(s) URL, else as text), and their DOM puts a
-pop-up's ``<h1>`` before the article's: the DOM fallback only ever reads ``h1#article-title`` or an
-``<h1>`` inside ``.content-article``.
-
-The text is decoded from what the bytes are (``true_charset``): a page whose declared charset
-(header or ``<meta>``) disagrees with its bytes (says GBK, is UTF-8, or the reverse) is read as its
-bytes, never as mojibake; the caller logs and counts the mismatch.
-
-A page that yields no article raises ``PageError`` whose ``reason`` names the stats counter
-(``qq/dropped/<reason>``).
+Decoded as what its bytes are (``true_charset``). The templates and what is read from each: docs/pages.md.
 """
 
 from __future__ import annotations
@@ -141,18 +117,14 @@ def parse_article(
 
 
 def _parse(response: TextResponse, text: str, utf8: bool) -> etree._Element:
-    """The page's tree as parsel parses it (``response.selector.root``), in plain lxml elements
-    (see ``blocks._PARSER``); flattened first when it nests too deep for libxml2.
-
-    ``utf8``: ``text`` is the body decoded as UTF-8. Then, when the body has no NUL and starts and
-    ends with ASCII that is not whitespace once its ASCII whitespace is stripped, the bytes parsel
-    would make of the text (``text.strip().replace("\\x00", "").encode()``) are that stripped
-    body, which is parsed as it is rather than decoded and encoded again.
-    """
+    """The page's tree as parsel parses it (``response.selector.root``), in plain lxml elements;
+    flattened first when it nests too deep for libxml2. ``utf8``: ``text`` is the body as UTF-8."""
     if html_blocks.is_deep(text):
         # libxml2 would stop at its depth limit and lose the rest of the page: read it flattened.
         return create_root_node(html_blocks.flatten(text), etree.HTMLParser)
     if utf8:
+        # The bytes parsel would make of the text (text.strip().replace("\x00", "").encode()) are the
+        # stripped body when it has no NUL and starts and ends with non-space ASCII: parsed as they are.
         body = response.body.strip()
         first, last = body[:1], body[-1:]
         if body and first.isascii() and last.isascii() and not (first.decode().isspace() or last.decode().isspace()):
@@ -162,14 +134,8 @@ def _parse(response: TextResponse, text: str, utf8: bool) -> etree._Element:
 
 
 def true_charset(response: TextResponse) -> tuple[TextResponse, str]:
-    """The response read as what its bytes are, and how the declaration was wrong ("" if it was not).
-
-    Decided with the bytes: bytes that decode as strict UTF-8 (and are not plain ASCII) are UTF-8
-    whatever is declared; bytes declared UTF-8 that are not UTF-8 but decode as strict GB18030 (a
-    superset of GBK and GB2312) are GB18030, unless the UTF-8 only breaks at the very end (a cut
-    download, not another charset). Anything else is read as declared. No detector library: on a
-    site whose pages are either UTF-8 or GBK, two strict decodes decide.
-    """
+    """The response read as what its bytes are (UTF-8 or GB18030: docs/pages.md), and how the
+    declaration was wrong ("" if it was not)."""
     response, mismatch, _ = _read(response)
     return response, mismatch
 
@@ -233,10 +199,8 @@ def _str(data: dict[str, Any] | None, *keys: str) -> str:
 
 
 class _Metas:
-    """The page's ``<meta>`` values: ``metas(name)`` is the ``content`` of the first ``<meta>`` whose
-    ``property`` or ``name`` is ``name``, stripped, as
-    ``//meta[@property='{name}' or @name='{name}']/@content`` finds it. Read on the first question,
-    in one pass; one per page."""
+    """The page's ``<meta>`` values: ``metas(name)`` is the stripped ``content`` of the first
+    ``<meta>`` whose ``property`` or ``name`` is ``name`` (read in one pass, on the first question)."""
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -321,8 +285,7 @@ def _origin_blocks(data: dict[str, Any]) -> list[Block]:
 
 def _secure_links(text: str, attributes: dict[str, Any]) -> str:
     """``<!--SECURE_LINK_BEGIN_n-->words<!--SECURE_LINK_END_n-->`` -> a link to the http(s) URL of
-    ``originAttribute["SECURE_LINK_BEGIN_n"]`` (``url``), else the words alone; an unpaired marker
-    goes. One pass over the markers, however many a page holds."""
+    ``originAttribute["SECURE_LINK_BEGIN_n"]`` (``url``), else the words alone; an unpaired marker goes."""
     if "SECURE_LINK_" not in text:
         return text
     pieces: list[str] = []
@@ -466,12 +429,8 @@ def _parse_omn(response: TextResponse, root: etree._Element, data: dict[str, Any
 
 
 def _article_info(text: str) -> dict[str, str]:
-    """The top-level string fields of ``ARTICLE_INFO = window.ARTICLE_INFO || {...}``.
-
-    A JavaScript object literal, not JSON: keys bare or quoted, strings in either quote with
-    JavaScript escapes. Nested objects and arrays (``topic``, ``tpl``, ``tags``) are skipped whole,
-    brackets inside strings included.
-    """
+    """The top-level string fields of ``ARTICLE_INFO = window.ARTICLE_INFO || {...}``, a JavaScript
+    object literal (nested objects and arrays, such as ``topic``, ``tpl``, ``tags``, skipped whole)."""
     match = _ARTICLE_INFO_RE.search(text)
     if not match:
         return {}
@@ -496,12 +455,8 @@ def _article_info(text: str) -> dict[str, str]:
 
 
 def js_unescape(value: str) -> str:
-    """The text of a JavaScript string literal's body, escapes read as JavaScript reads them.
-
-    ``\\n``-style escapes, ``\\xHH``, ``\\uHHHH`` (surrogate pairs joined), ``\\u{H...}``, line
-    continuations (removed); any other escaped character stands for itself (``\\'``, ``\\"``,
-    ``\\\\``, ``\\/``).
-    """
+    """The text of a JavaScript string literal's body, escapes read as JavaScript reads them
+    (``\\xHH``, ``\\uHHHH`` with surrogate pairs joined, ``\\u{H...}``; line continuations removed)."""
 
     def one(match: re.Match[str]) -> str:
         escape = match.group(1)

@@ -1,11 +1,7 @@
-"""Article -> front matter values -> YAML text (pure).
+"""Article -> front matter values -> YAML or TOML text, and a written file's front matter read back (pure).
 
-The keys, their order and their static values come from one setting (``MARKDOWN_FRONT_MATTER``);
-a value that is exactly ``"{field}"`` is taken from the article (see ``article_fields``), anything
-else is written as given. The YAML is produced by PyYAML with the byte-level conventions of the spec:
-every string double-quoted (UTF-8, never ``\\u`` escapes), booleans bare, list items indented two
-spaces under their key, nothing folded however long. TOML (Zola) is written by tomli-w and read
-back by ``tomllib`` in the tests; nested template dicts become YAML maps or TOML tables.
+Keys and static values come from the profile's template (``MARKDOWN_FRONT_MATTER``). Docs:
+docs/profiles.md ("The file"), docs/settings.md.
 """
 
 from __future__ import annotations
@@ -61,14 +57,10 @@ def article_fields(
     thumbnail: str,
     body_links: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The article values a front matter template may name as ``{field}``.
+    """The article values a front matter template may name as ``{field}`` (docs/settings.md).
 
-    ``{thumbnail}`` is the remote URL, or with ``thumbnail="local"`` the site path of the local
-    copy when there is one (a thumbnail that failed to download keeps its remote URL). A thumbnail
-    that is one of the body's images, which the body links to a local copy (``body_links``: remote
-    URL -> link), is that same link: a template can tell it is already on the page, and show it
-    once. ``{summary}`` is escaped Markdown (Hugo renders it), ``{description}`` the same text
-    plain (themes print it as text).
+    ``{thumbnail}`` with ``thumbnail="local"``: the local copy's link when there is one, the body's
+    own link when it is one of the body's images (``body_links``: remote URL -> link).
     """
     remote = escape_url(article.thumbnail) if is_web_url(article.thumbnail) else ""
     local = ((body_links or {}).get(article.thumbnail) or article.thumbnail_path) if thumbnail == "local" else ""
@@ -165,9 +157,8 @@ _RESOLVER = yaml.resolver.Resolver()
 
 @lru_cache(maxsize=1024)
 def _plain_key(key: object) -> bool:
-    """A key PyYAML writes bare: a word that reads back as a string (not true, null, no...).
-
-    Remembered: keys are the front matter template's (the settings'), never a page's."""
+    """A key PyYAML writes bare: a word that reads back as a string (not true, null, no...)."""
+    # Cached: keys are the front matter template's (the settings'), never a page's.
     return (
         isinstance(key, str)
         and _PLAIN_KEY_RE.fullmatch(key) is not None

@@ -1,33 +1,7 @@
-"""Blocks -> the Markdown body (pure).
+"""Blocks -> the Markdown body and the summary, escaped so that nothing a page wrote becomes markup (pure).
 
-One block per line group, separated by one blank line: paragraphs on one line with ``**bold**``,
-```code``` and ``[links](url)``; bold-only paragraphs therefore come out as ``**sub-heading**``;
-``<h2>``-``<h6>`` as ATX headings; images as ``![图片](url)``; captions as plain paragraphs;
-quotes with ``> ``; lists with ``- `` or ``1. ``; videos as a link to their page (with
-``MARKDOWN_VIDEOS=embed``, the profile's player line above it).
-
-Text is escaped so that nothing the page wrote is read as markup by Markdown, by the extensions
-the site builders turn on, or by their template engines (``escape``):
-
-* CommonMark: emphasis, code, links and images (``\\ ` * _ [ ]``), raw HTML and autolinks (``<``
-  becomes ``&lt;``), entities (``&`` before ``#?\\w+;`` becomes ``&amp;``), block starts at the
-  beginning of a line (headings, quotes, list items, thematic breaks);
-* Goldmark as Hugo runs it, kramdown, markdown-it and marked: strikethrough and ``~~~`` fences
-  (``~``), tables (``|``), definition lists (a line starting ``:``), footnotes and task lists
-  (``[``), linkify (``:`` before ``/``, ``@``, a ``.`` between a word
-  character and a letter), the typographer (quotes ``" '``, ``--``, ``...``, ``<<``/``>>``, ``,,``, ``+-``,
-  ``(c)``), heading attributes (``{``);
-* template engines (Hugo shortcodes, Liquid, Nunjucks, Tera; kramdown's ``{:``): every ``{``
-  becomes ``&#123;``, which every Markdown renderer shows as ``{`` and no template engine reads.
-
-Punctuation is escaped with a backslash (CommonMark lets any ASCII punctuation be escaped, and
-every engine above follows it); ``<``, ``&`` and ``{`` with entities, because a backslash does not
-stop HTML or template engines. The summary (``summary``) is escaped the same way: Hugo renders a
-front matter ``summary`` as Markdown and themes print it on list pages.
-
-Braces in URLs are percent-encoded, and a code span holding a template delimiter is written as
-plain escaped text: template engines run inside code spans too, where an entity would show as
-written.
+What each block becomes and what is escaped, and why: docs/profiles.md ("The file", "Nothing is
+executed or misread").
 """
 
 from __future__ import annotations

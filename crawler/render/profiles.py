@@ -1,37 +1,7 @@
 """Output profiles: one small declarative description per site builder (pure).
 
-A profile says what a builder needs and nothing else: the front matter template (keys in order,
-``"{field}"`` placeholders as in ``MARKDOWN_FRONT_MATTER``; nested dicts become YAML maps or TOML
-tables), its format and fences, the date format, the file path under ``OUTPUT_ROOT``, and, for
-page bundles, where the article's images sit relative to its file. The one renderer
-(``crawler.render.render_article``) and the one writer serve every profile.
-
-Settings: ``OUTPUT_PROFILE`` (default ``hugo``) picks the profile. ``MARKDOWN_FRONT_MATTER``,
-``MARKDOWN_DATE_FORMAT``, ``OUTPUT_PATH`` and ``THUMBNAILS_STORE`` override the profile's value when they are set (not
-empty; empty is their default). The ``hugo`` profile is the spec byte for byte.
-
-Builder facts each profile follows (from their documentation):
-
-* Hugo: YAML between ``---``; without an offset ``date`` is read in the site's ``timeZone``
-  (UTC if unset). A leaf bundle is ``<dir>/index.md`` with its resources beside it.
-* Jekyll: posts are ``_posts/YYYY-MM-DD-<slug>.md``; ``date`` as ``YYYY-MM-DD HH:MM:SS +0800``;
-  Liquid runs on the body (not on front matter values).
-* Zola: TOML between ``+++``; only its own top-level keys are allowed (an unknown key is an
-  error), so the rest goes under ``[extra]``; tags and categories under ``[taxonomies]``;
-  ``date`` a TOML offset datetime. Tera shortcodes (``{{ x() }}``, ``{% x() %}``) run on the body.
-* Hexo: posts in ``source/_posts/``; ``lang`` one string; ``categories``/``tags`` lists; Nunjucks
-  runs on the body unless ``disableNunjucks: true``, which the profile sets as a second guard.
-* The summary goes to ``description`` (Zola, Jekyll's SEO tag, Hexo's ``open_graph``), never to
-  Jekyll's or Hexo's ``excerpt``, which themes print as HTML unescaped; as plain text, which is
-  how themes print ``description`` (escaped as any text). Hugo's ``summary`` is escaped Markdown:
-  Hugo renders it.
-* Images: where the builder publishes a folder at the site's root: Hugo's and Zola's ``static/``,
-  Jekyll's site folder itself, Hexo's ``source/``, Eleventy's passthrough copy (``static/``).
-* Last modified: Hugo ``lastmod`` (its ``.Lastmod``), Jekyll ``last_modified_at`` (jekyll-seo-tag,
-  jekyll-sitemap), Zola and Hexo ``updated``; unpublished: Hugo and Zola ``draft``, Jekyll and Hexo
-  ``published: false``.
-* Eleventy: a string ``date`` must be ISO 8601 (``2025-02-07T21:54:12+08:00``); ``tags`` make
-  collections; Liquid runs on ``.md`` bodies by default.
+``OUTPUT_PROFILE`` picks one; the settings of ``OVERRIDES`` beat its values when set. Each builder's
+rules and how each profile follows them: docs/profiles.md (its ``lastmod`` and draft keys: docs/updates.md).
 """
 
 from __future__ import annotations
@@ -46,35 +16,20 @@ FrontMatterFormat = Literal["yaml", "toml"]
 
 @dataclass(frozen=True)
 class Profile:
-    """How one site builder wants an article: see the module docstring.
-
-    ``date_format`` is a strftime format, ``"iso"`` (``2025-02-07T21:54:12+08:00``) or
-    ``"datetime"`` (a native TOML datetime). ``image_dir`` is ``None`` when images live in the
-    site's static folder, else the folder of the article's images relative to its file
-    (``"."``: beside it, as a Hugo leaf bundle wants). ``image_store`` is that static folder under
-    ``OUTPUT_ROOT``: the one the builder publishes at the site's root (``THUMBNAILS_STORE``).
-
-    ``lastmod`` is the key of the date an article was last corrected, written right after the
-    ``{date}`` key, in the same format, and only in the file of an article whose text changed
-    since it was first written (``docs/updates.md``): an article never updated has no such key.
-    ``draft`` is what marks a file unpublished (``DELETED_FILES = "draft"``), added first in its
-    front matter.
-
-    ``video_embed`` is the line that embeds a video's player (``{vid}``: its v.qq.com id) above its
-    link with ``MARKDOWN_VIDEOS=embed``; empty: the builder gets the link alone.
-    """
+    """How one site builder wants an article (docs/profiles.md)."""
 
     name: str
     front_matter: dict[str, Any]
     path: str
-    date_format: str = "%Y-%m-%d %H:%M:%S"
+    date_format: str = "%Y-%m-%d %H:%M:%S"  # strftime, "iso" (with offset) or "datetime" (native TOML)
     format: FrontMatterFormat = "yaml"
     fence: str = "---"
+    # None: images live in image_store; else their folder relative to the file ("." beside it).
     image_dir: str | None = None
-    image_store: str = "static"
-    lastmod: str = "lastmod"
-    draft: dict[str, Any] = field(default_factory=lambda: {"draft": True})
-    video_embed: str = ""
+    image_store: str = "static"  # under OUTPUT_ROOT: the folder the builder publishes at the site's root
+    lastmod: str = "lastmod"  # key of a corrected article's date, right after the "{date}" key
+    draft: dict[str, Any] = field(default_factory=lambda: {"draft": True})  # DELETED_FILES = "draft"
+    video_embed: str = ""  # the player line above a video's link ("{vid}"); empty: the link alone
 
 
 # The spec's 17 keys (tests/fixtures/spec/seed-article.md), in its order.

@@ -1,25 +1,7 @@
-"""The article store's contract, shared by every backend (SQLite, Redis).
+"""The article store's contract (``ArticleStore``, ``Record``), shared by every backend (SQLite, Redis).
 
-The store is the one answer to "have we got this article already?". Keyed by the canonical
-article id, it remembers:
-
-* a **record** per article: its **state** (``STATES``) and what goes with it. A *written* article
-  has its file path (relative to ``OUTPUT_ROOT``), a fingerprint of the content (title and block
-  text), the source's update time it was written from (``updated``: the feed's ``update_time``,
-  else the time it was fetched), the ``lastmod`` its file carries (``modified``, empty while the
-  text never changed) and its publish time (``published``, for ``UPDATE_WINDOW`` rechecks). The
-  record is put when the article's paths are planned, before any file is written
-  (``crawler.pipelines.plan``), so the path is reserved against other articles and other crawls;
-  the article counts as *written* once its file is on disk too (``is_written``). What a fetch found
-  instead is recorded by ``crawler.extensions.outcomes``: ``deleted`` (the path of a file written
-  earlier is kept), ``paid``, ``video`` (skipped while ``QQ_VIDEOS`` is ``skip``), ``dropped`` with a
-  ``reason`` (the page gave no article, HTTP 404). ``seen`` is when a crawl last had an answer for it.
-* a **claim** per article being fetched: ``claim(id)`` succeeds for one crawl process at a time; a
-  claim dies with its process (SQLite: a ``flock`` the kernel drops when the process dies; Redis:
-  a heartbeat key that expires), so a killed crawl never locks an article out.
-
-Components never open a store themselves: ``crawler.store.extension.StoreExtension`` opens it once
-per crawl and hands it out.
+Records (an article's state, its file's path) and claims (one crawl process fetching an article at
+a time). Components get the crawl's store from ``crawler.store.extension``. Docs: docs/store.md, docs/updates.md.
 """
 
 from __future__ import annotations
@@ -75,11 +57,9 @@ EXTRA_FIELDS = (
 
 def stamp(moment: datetime) -> str:
     """``published`` and ``seen`` as records keep them: UTC, ISO 8601 to the microsecond, always
-    the same length, so that they compare as strings (the stores select ``UPDATE_WINDOW`` rechecks
-    by string order, the longest unseen first). To the microsecond: two crawls within one second
-    (a rerun, a test) still order what each saw. Stamps of whole seconds, as records made before
-    kept them (``...:49+00:00``), compare right with these: ``+`` sorts before ``.``, so such a
-    stamp comes before every later time and after every earlier second."""
+    the same length, so that they compare as strings (the stores select rechecks by string order)."""
+    # Stamps of whole seconds, as records made before kept them ("...:49+00:00"), compare right with
+    # these: "+" sorts before ".", so such a stamp comes before every later time."""
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
@@ -141,11 +121,8 @@ class ArticleStore(Protocol):
 
 
 def content_fingerprint(title: str, blocks: Iterable[Block]) -> str:
-    """The fingerprint of an article's content: its title and the text of its blocks, in order.
-
-    Computed from data, never from a rendered file: two ids with the same title and text get the
-    same fingerprint whatever the output profile, and image URLs or the link back do not count.
-    """
+    """The fingerprint of an article's content: its title and the text of its blocks, in order
+    (from data, never a rendered file: the same whatever the profile, image URLs not counted)."""
     text = "\n".join(block.text for block in blocks if block.kind != "image")
     return hashlib.sha256(f"{title.strip()}\n\n{text.strip()}".encode()).hexdigest()
 

@@ -1,28 +1,7 @@
-"""The crawl's output root and its article store, opened once per crawl and shared by every component.
+"""The crawl's output root and article store, checked and opened once per crawl and shared by every component.
 
-``StoreExtension`` (in ``EXTENSIONS``) checks ``OUTPUT_ROOT`` and opens the store
-(``crawler.store.open_store``) when the spider opens, before any request; components get it with
-``crawler.get_extension(StoreExtension)`` (``store_of(crawler)``) and never open a store of their
-own. So one crawl has one connection, one set of claims, and one answer to "written?".
-
-* The output root must already exist and be a writable directory: it is never created, so a
-  mistyped path, or a relative ``output`` under a Scrapyd whose working directory is unknown, stops
-  the crawl instead of writing somewhere else. If it is not, the crawl closes at once with the
-  reason ``bad_output_root`` and one ERROR line, and nothing is created.
-* A store that cannot be used (corrupt, unreadable) closes the crawl at once with the reason
-  ``bad_store`` and an error naming it and how to mend it; a store server that does not answer
-  (Redis down) with the reason ``redis_unreachable`` and one ERROR line (none of its own when the
-  shared scheduler of distributed mode has already said Redis is unreachable); it is never replaced by
-  an empty one (which would fetch and rewrite every article). A store that does not exist yet (a
-  first crawl) is made on first use, so a crawl refused at start (e.g. ``bad_arguments``) leaves
-  nothing behind.
-* Claims of this process are released when its article leaves the pipelines (written or dropped)
-  or its outcome is recorded (``crawler.extensions.outcomes``), and all at once when the crawl closes; ``keep_alive`` runs every ``STORE_KEEPALIVE_INTERVAL``
-  seconds.
-
-Settings: ``OUTPUT_ROOT``, ``STORE_*``. Stats: ``store/bad_output_root``, ``store/bad_store``,
-``store/unreachable``,
-``store/errors`` (a release or keep-alive that failed; the claim then lapses by itself).
+Components get it with ``store_of(crawler)``, never a store of their own: one connection, one set
+of claims, one answer to "written?". Docs: docs/store.md (failures: docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -167,10 +146,8 @@ class StoreExtension:
         self, article_id: str, updated: datetime | None = None, *, recheck: bool = False, listing: str = ""
     ) -> tuple[str | None, str]:
         """The one answer to "is there anything to fetch for this article?", for the dedup
-        middleware (which acts on it): ``(state, why)`` of ``judge()``. A written article whose
-        record has no listing digest yet (a record of an earlier version, or written from a sitemap)
-        takes ``listing``, so that a later change of its title is seen: the caller holds its claim.
-        """
+        middleware: ``(state, why)`` of ``judge()``. A written record without a listing digest yet
+        takes ``listing`` (the caller holds the article's claim)."""
         verdict = self.judge(article_id, updated, listing, recheck=recheck)
         record = verdict.record
         if verdict.state == WRITTEN and listing and record is not None and not record.listing:
@@ -178,20 +155,10 @@ class StoreExtension:
         return verdict.state, verdict.why
 
     def judge(self, article_id: str, updated: datetime | None = None, listing: str = "", *, recheck: bool = False) -> Verdict:
-        """What the store says of an article a source lists (read only; the spider's feed paging and
-        refetch budget ask it too).
-
-        ``state`` is what makes fetching it pointless, or None: ``written`` (its file on disk, and
-        no change signal: see below), ``deleted``, ``paid``, ``video`` (while ``QQ_VIDEOS`` is
-        ``skip``), ``dropped`` (until ``DEDUP_RETRY_DROPPED`` has passed since it was last tried).
-        ``why`` says why an article the store knows is fetched again: ``recheck`` (an
-        ``UPDATE_WINDOW`` one), ``listing`` (its feed listing, ``listing``, differs from the one
-        remembered), ``updated`` (``updated``, the source's own stamp for it, is newer than what its
-        file was written from), ``retried`` (a dropped one, due), else empty. A stamp older than the
-        one its last fetch was asked with is ``note = "backwards"``; a newer one, after
-        ``UPDATE_STAMP_MISSES`` stamp-driven fetches in a row found its text unchanged, is
-        ``note = "distrusted"``: neither is a change.
-        """
+        """What the store says of an article a source lists (read only). ``state``: what makes
+        fetching it pointless, or None; ``why``: why a known article is fetched again (``recheck``,
+        ``listing``, ``updated``, ``retried``); ``note``: a stamp not taken as a change (``backwards``,
+        ``distrusted``). The rules: docs/store.md ("The dedup middleware"), docs/updates.md."""
         record = self.store.get(article_id)
         if record is None:
             return Verdict(None)

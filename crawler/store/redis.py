@@ -1,28 +1,6 @@
-"""The article store on a Redis server (``STORE_BACKEND = "redis"``), shared by crawl processes.
+"""The article store on a Redis server (``STORE_BACKEND = "redis"``), shared by crawl processes on every host.
 
-Every crawl process on every host that points at the same Redis (``STORE_REDIS_URL``, or
-``REDIS_URL`` when empty) sees the same records and the same locks, so an article is written once
-across all of them. Keys, under ``STORE_REDIS_PREFIX`` (default ``qq:articles``):
-
-* ``<prefix>:id``: hash, article id -> JSON ``{"path": ..., "fingerprint": ..., "state": ...,
-  "updated": ..., "modified": ..., "published": ..., "reason": ..., "seen": ...}`` (the fields of
-  ``Record``; a record written before article states has only the first two and reads as
-  ``written`` with the others empty, so an existing Redis store keeps working unchanged);
-* ``<prefix>:fingerprint``: hash, fingerprint -> article id (written articles);
-* ``<prefix>:path``: hash, file path -> article id;
-* ``<prefix>:published``: sorted set of the written articles, scored by publish time (epoch
-  seconds), for the ``UPDATE_WINDOW`` rechecks;
-* ``<prefix>:claims``: hash, article id -> the token of the crawl process fetching it; a claim is
-  alive while ``<prefix>:owner:<token>`` exists, a key each process renews every few seconds
-  (``keep_alive``) with a lease of ``STORE_REDIS_CLAIM_LEASE`` seconds, so a killed process's
-  claims lapse by themselves;
-* ``<prefix>:lock:<key>``: redis-py's ``Lock`` (a token with a lease, so a crashed holder's lock
-  expires after ``lease`` seconds instead of blocking everyone forever).
-
-The client retries a lost connection a bounded number of times with exponential backoff
-(redis-py's ``Retry``); then every operation raises ``StoreError`` naming the server's URL
-(password hidden). Records live as long as Redis keeps its data: run it with persistence
-(``appendonly yes``) when the store matters.
+Its keys, claims, locks and retries: docs/store.md.
 """
 
 from __future__ import annotations

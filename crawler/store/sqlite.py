@@ -1,28 +1,7 @@
 """The default article store: one SQLite file in the output root, safe for parallel crawls.
 
-File: ``STORE_SQLITE_PATH``, or ``<OUTPUT_ROOT>/.qq-articles.sqlite3`` when empty. SQLite in WAL
-mode lets several crawl processes (Scrapyd runs jobs in parallel) read and write the same file;
-each ``put`` is one transaction, retried by SQLite for ``STORE_LOCK_TIMEOUT`` seconds while another
-process writes. ``lock(key)`` is an advisory ``flock`` on a small file per key in
-``<store file>.locks/``: the kernel releases it when a process dies, even by SIGKILL, so a killed
-crawl never leaves a stale lock; waiting for it is bounded by ``STORE_LOCK_TIMEOUT`` too.
-
-Claims (``claim``/``release``) are rows of the ``claims`` table naming their owner, a token of the
-crawl process. Each process holds an exclusive ``flock`` on ``<store file>.locks/owner-<token>``
-for as long as it has the store open; a claim whose owner's file is no longer locked belongs to a
-dead process and is taken over. Claiming is one ``BEGIN IMMEDIATE`` transaction, so two processes
-never both win.
-
-Schema: ``articles(id, path, fingerprint, state, updated, modified, published, reason, seen,
-listing, announced, quiet, etag, last_modified)`` (see ``Record``). A file written by an earlier
-version (only ``id, path, fingerprint``, or up to ``seen``) is migrated in place when opened: the
-missing columns are added (one transaction, an old row without a state ``written``, the other
-fields empty) and nothing else changes. An older crawler
-refuses the migrated file with a clear error (unexpected columns) rather than misreading it.
-
-A file that is not a readable SQLite store raises ``StoreError`` naming it and the rebuild command;
-it is never silently replaced by an empty store (which would make the crawl fetch and rewrite
-everything).
+WAL mode, ``flock`` locks and claims that die with their process, the schema migrated in place;
+a file that is not a readable store is a ``StoreError``, never replaced. Docs: docs/store.md.
 """
 
 from __future__ import annotations
@@ -81,7 +60,7 @@ def rebuild_hint(path: Path, root: Path | None = None) -> str:
 
 
 class SqliteStore:
-    """``ArticleStore`` on a SQLite file (see the module docstring)."""
+    """``ArticleStore`` on a SQLite file."""
 
     def __init__(self, path: Path, lock_timeout: float, root: Path | None = None) -> None:
         self.path = path
