@@ -25,6 +25,8 @@ from crawler.stats import (
     MONITORS_FAILED_ONE,
     QQ_ARTICLES,
     QQ_DROPPED,
+    QQ_FEED_BAD,
+    QQ_SITEMAP_BAD,
     WRITE_UNCHANGED,
     WRITE_WRITTEN,
     under,
@@ -81,9 +83,15 @@ def ignored(exception: str) -> bool:
         return False
 
 
+def refused_sources(stats: Mapping[str, Any]) -> int:
+    """Feed pages and sitemaps the URL policy refused (the crawl's own sources, e.g. rebound)."""
+    return sum(int(under(stats, template).get("refused", 0)) for template in (QQ_FEED_BAD, QQ_SITEMAP_BAD))
+
+
 def nothing_fetched(stats: Mapping[str, Any]) -> bool:
-    """Fetches were made, every one failed, and nothing was written (exit 5)."""
-    return written(stats) == 0 and answered(stats) == 0 and failed_fetches(stats) > 0
+    """Fetches were made (or a source refused), every one failed, and nothing was written (exit 5)."""
+    tried = failed_fetches(stats) + refused_sources(stats)
+    return written(stats) == 0 and answered(stats) == 0 and tried > 0
 
 
 def attempted(stats: Mapping[str, Any]) -> int:

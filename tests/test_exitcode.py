@@ -74,6 +74,11 @@ def nothing_done(site: Mirror, output: Path) -> None:
         # Asked, nothing written, no answer of 2xx: every fetch failed.
         ({"finish_reason": "finished", "qq/requested": 2, "downloader/response_count": 12, "downloader/response_status_count/500": 12}, 5),
         ({"finish_reason": "finished", "downloader/exception_count": 4, "qq/feed/bad/network": 4}, 5),
+        # The only source refused by the URL policy (never sent): nothing could be read.
+        ({"finish_reason": "finished", "downloader/exception_count": 2, "qq/sitemap/bad/refused": 1,
+          "downloader/exception_type_count/crawler.middlewares.urlpolicy.UrlRefused": 2}, 5),
+        # A refused sitemap <loc> beside a sitemap that was read: the crawl read qq.com.
+        ({"finish_reason": "finished", "qq/sitemap/bad/refused": 1, "downloader/response_status_count/200": 1}, 0),
         # Every request ignored by dedup (already written): nothing failed.
         ({"finish_reason": "finished", "qq/requested": 1, "downloader/exception_count": 1,
           "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 1, "dedup/skipped": 1}, 0),

@@ -120,6 +120,7 @@ def test_a_name_that_rebinds_to_loopback_when_connected_to_is_never_reached(tmp_
     stats = result.stats
     assert stats["urlpolicy/refused/rebound"] >= 1  # the sitemap (and robots.txt, asked for first)
     assert stats["qq/sitemap/bad/refused"] == 1
+    assert result.returncode == 5  # its only source could not be read
     assert "Traceback" not in result.log
     assert sum(1 for line in result.log.splitlines() if "Not fetched (rebound)" in line and "/sitemap.xml" in line) == 1
 
