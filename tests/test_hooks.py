@@ -116,6 +116,12 @@ def on_disk(output: Path) -> dict[str, str]:
     return {ident: path.relative_to(output).as_posix() for ident, path in by_id(output).items()}
 
 
+def summary_block(log: str) -> str:
+    """The crawl's summary, as logged (crawler.extensions.summary): its block of lines."""
+    block = log[log.index("Crawl summary (") :]
+    return block[: re.search(r"\n\d{4}-\d\d-\d\d ", block).start() + 1]  # type: ignore[union-attr]
+
+
 def report(output: Path) -> dict[str, Any]:
     reports = [p for p in (output / ".crawl-reports").glob("*.json") if p.name != "index.json"]
     assert len(reports) == 1, reports
@@ -142,6 +148,7 @@ def test_the_site_is_told_what_changed_and_only_then(site, receiver: Receiver, t
     assert document["job"] == report(output)["job"]
     assert kept(stdin) == [document]  # the command got the same document
     assert stat(first, "sitehook/url/delivered") == stat(first, "sitehook/command/delivered") == 1
+    assert "  site hook: webhook told the site; command told the site\n" in summary_block(first.log)
     assert stat(first, "monitors/failed") == 0
 
     # Run 2: one article corrected, one deleted on qq.com (its file removed): just those two.
@@ -191,6 +198,11 @@ def test_a_failing_hook_loses_no_article_and_is_reported(mirror, tmp_path: Path,
     assert stat(result, f"sitehook/{target}/attempts") == stat(result, f"sitehook/{target}/failed/{failure}") == 2
     assert stat(result, f"sitehook/{target}/gave_up") == 1 and stat(result, f"sitehook/{target}/owed") == 1
     assert stat(result, "monitors/failed/site hook") == 1
+    # The summary waits for the hooks: it says what they did, and the monitors' verdict on it.
+    summary = summary_block(result.log)
+    what = "webhook" if target == "url" else "command"
+    assert f"  site hook: {what} failed every try (owed to the next crawl)\n" in summary, summary
+    assert "  monitors: 7 passed, 1 failed (site hook)\n" in summary, summary
     crawl_report = report(output)
     assert crawl_report["exit_code"] == 6 and crawl_report["stats"][f"sitehook/{target}/gave_up"] == 1
     [verdict] = [m for m in crawl_report["monitors"] if m["reason"]]
@@ -211,6 +223,7 @@ def test_an_owed_call_is_made_by_the_next_crawl(mirror, receiver: Receiver, tmp_
     second = crawl(mirror[1], output, "-a", f"ids={IDS}", *hook(receiver.url))
     assert second.returncode == 0, second.log[-3000:]
     assert "write/written" not in second.stats and stat(second, "sitehook/url/earlier") == 1
+    assert "  site hook: webhook told the site (with 1 owed by earlier crawls)\n" in summary_block(second.log)
     [document] = receiver.documents()
     assert document["new"] == [] and len(document["earlier"]) == 1
     assert {e["id"]: e["path"] for e in document["earlier"][0]["new"]} == on_disk(output)

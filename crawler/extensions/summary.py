@@ -25,6 +25,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawler.exitcode import REFUSED_AT_START
+from crawler.extensions.sitehook import settled
 from crawler.ledger import Ledger
 from crawler.stats import (
     CONDITIONAL_ARTICLE_PAGES,
@@ -38,10 +39,16 @@ from crawler.stats import (
     RESPONSE_RECEIVED_COUNT,
     SCHEDULER_DEQUEUED,
     SCHEDULER_ENQUEUED,
+    SITEHOOK_DELIVERED,
+    SITEHOOK_EARLIER,
+    SITEHOOK_GAVE_UP,
+    SITEHOOK_NOTHING_CHANGED,
+    SITEHOOK_OWED,
     THUMBNAILS_BODY_FAILED,
     THUMBNAILS_FAILED,
     WRITE_REWRITTEN,
     WRITE_WRITTEN,
+    name,
     under,
 )
 
@@ -80,6 +87,24 @@ def cost_line(stats: Mapping[str, Any]) -> str:
     )
 
 
+HOOKS = {"url": "webhook", "command": "command"}  # SITEHOOK_URL, SITEHOOK_COMMAND
+
+
+def hook_line(stats: Mapping[str, Any]) -> str | None:
+    """What the site hooks did (docs/hooks.md); None when no hook is set."""
+    said = []
+    for target, what in HOOKS.items():
+        if _n(stats, name(SITEHOOK_DELIVERED, target=target)):
+            earlier = _n(stats, name(SITEHOOK_EARLIER, target=target))
+            said.append(f"{what} told the site" + (f" (with {earlier} owed by earlier crawls)" if earlier else ""))
+        elif _n(stats, name(SITEHOOK_GAVE_UP, target=target)):
+            kept = "owed to the next crawl" if _n(stats, name(SITEHOOK_OWED, target=target)) else "could not be kept"
+            said.append(f"{what} failed every try ({kept})")
+        elif _n(stats, name(SITEHOOK_NOTHING_CHANGED, target=target)):
+            said.append(f"{what} not called: nothing changed")
+    return f"  site hook: {'; '.join(said)}" if said else None
+
+
 def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
     """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest."""
     closed_early = reason != "finished" and not reason.startswith("closespider_")
@@ -91,6 +116,9 @@ def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
         f"  feed pages read: {_n(stats, QQ_FEED_PAGES)}; pages fetched: {_n(stats, RESPONSE_RECEIVED_COUNT)}",
         cost_line(stats),
     ]
+    hooks = hook_line(stats)
+    if hooks:
+        lines.append(hooks)
     if MONITORS_PASSED in stats or MONITORS_FAILED in stats:
         failed = sorted(under(stats, MONITORS_FAILED_ONE))
         verdict = f"{_n(stats, MONITORS_FAILED)} failed ({', '.join(failed)})" if failed else "all passed"
@@ -125,7 +153,8 @@ class Summary:
             self._task = task.LoopingCall(lambda: logger.info("%s", progress_line(self._stats())))
             self._task.start(self.interval, now=False)
 
-    def spider_closed(self, reason: str) -> None:
+    async def spider_closed(self, reason: str) -> None:
         if self._task is not None and self._task.running:
             self._task.stop()
+        await settled(self.crawler)  # with the site hooks' outcome, and the monitors' verdict after it
         logger.info("%s", "\n".join(summary_lines(self._stats(), reason)))
