@@ -119,8 +119,9 @@ class Ledger:
         path that forgot to settle (a bug the ledger monitor catches)."""
         return self.asked - self.settled
 
-    def lines(self, closed_early: bool) -> list[str]:
-        """The summary's ledger block: one line per outcome, adding up to the articles asked for."""
+    def lines(self, closed_early: bool, distributed: bool = False) -> list[str]:
+        """The summary's ledger block: one line per outcome, adding up to the articles asked for
+        (in distributed mode, this crawler's part: work moves between the crawlers of one Redis)."""
 
         def listing(outcome: str) -> str:
             reasons = self.outcomes.get(outcome, {})
@@ -134,7 +135,11 @@ class Ledger:
                 lines.append(f"    {outcome.replace('_', ' ')}: {total}{listing(outcome)}")
         if self.bad_inputs:
             lines.append("      not articles: " + ", ".join(repr(raw) for raw in self.bad_inputs))
-        if self.open:
+        if distributed and self.open > 0:
+            lines.append(f"    open here: {self.open} (queued in Redis for any crawler: settled by another, or by a later crawl)")
+        elif distributed and self.open < 0:
+            lines.append(f"    settled here for other crawlers: {-self.open} (taken on by another crawler of this Redis)")
+        elif self.open:
             why = "the crawl closed before they were fetched" if closed_early else "no outcome recorded: a bug"
             lines.append(f"    open: {self.open} ({why})")
         return lines

@@ -74,6 +74,7 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
     # Together: every request fetched once, every article written once; each did part of it.
     assert sum(stat(log, "redis/fed") for log in logs) == len(INPUTS)
     assert sum(log.stats.get("ledger/bad_input", 0) for log in logs) == 1  # "not-an-article", by one of them
+    assert not any("a bug" in log.log for log in logs)  # each summary's ledger is its part of the work
     assert sum(stat(log, "scheduler/dequeued/redis") for log in logs) == DEQUEUED
     assert sum(stat(log, "write/written") for log in logs) == len(WRITTEN)
     assert all(stat(log, "scheduler/dequeued/redis") >= 1 for log in logs), [

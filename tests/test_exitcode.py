@@ -147,6 +147,17 @@ def test_summary_in_words() -> None:
     assert "monitors:" not in "\n".join(summary_lines({}, "finished"))  # Spidermon off: no line
 
 
+def test_a_distributed_crawlers_ledger_is_its_part_of_the_work() -> None:
+    """Work moves between the crawlers of one Redis: what one took on another may settle, and neither is a bug."""
+    took_more = {"ledger/asked": 5, "ledger/written/new": 3}
+    settled_more = {"ledger/asked": 1, "ledger/written/new": 3}
+    alone = "\n".join(summary_lines(took_more, "finished"))
+    assert "    open: 2 (no outcome recorded: a bug)\n" in alone
+    for stats, line in [(took_more, "    open here: 2 (queued in Redis"), (settled_more, "    settled here for other crawlers: 2 (")]:
+        text = "\n".join(summary_lines(stats, "finished", distributed=True))
+        assert line in text and "a bug" not in text, text
+
+
 # -- every bad input: one line at start, non-zero, nothing fetched or written -----------------------
 
 

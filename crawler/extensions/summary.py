@@ -105,13 +105,14 @@ def hook_line(stats: Mapping[str, Any]) -> str | None:
     return f"  site hook: {'; '.join(said)}" if said else None
 
 
-def summary_lines(stats: Mapping[str, Any], reason: str) -> list[str]:
-    """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest."""
+def summary_lines(stats: Mapping[str, Any], reason: str, distributed: bool = False) -> list[str]:
+    """The end-of-crawl block, one fact a line: the ledger of every article asked for, then the rest
+    (``distributed``: one of several crawlers sharing a Redis, whose ledger is its part of the work)."""
     closed_early = reason != "finished" and not reason.startswith("closespider_")
     images = sum(_under(stats, THUMBNAILS_FAILED).values()) + sum(_under(stats, THUMBNAILS_BODY_FAILED).values())
     lines = [
         f"Crawl summary ({reason}):",
-        *Ledger.of(stats).lines(closed_early),
+        *Ledger.of(stats).lines(closed_early, distributed),
         f"  images failed: {images}",
         f"  feed pages read: {_n(stats, QQ_FEED_PAGES)}; pages fetched: {_n(stats, RESPONSE_RECEIVED_COUNT)}",
         cost_line(stats),
@@ -157,4 +158,5 @@ class Summary:
         if self._task is not None and self._task.running:
             self._task.stop()
         await settled(self.crawler)  # with the site hooks' outcome, and the monitors' verdict after it
-        logger.info("%s", "\n".join(summary_lines(self._stats(), reason)))
+        distributed = bool(self.crawler.settings.get("REDIS_URL"))
+        logger.info("%s", "\n".join(summary_lines(self._stats(), reason, distributed)))
