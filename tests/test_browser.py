@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -231,3 +233,19 @@ def test_a_link_under_the_sub_path_stays_under_it(site: Site, browser: Any) -> N
         for href in local:
             assert visit.page.goto(urljoin(served.url, href)).status == 200, href
         assert not served.failed(), served.failed()
+
+
+def test_the_server_answers_under_the_prefix_only(tmp_path: Path) -> None:
+    """What makes a link or image that leaves ``/news/`` fail the tests above: the server's 404."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "index.html").write_text("<p>ok</p>", encoding="utf-8")
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever the environment says
+    with serve(tmp_path, "/news/") as served:
+        root = served.url.removesuffix("/news/")
+        with direct.open(f"{served.url}posts/") as answer:
+            assert answer.status == 200
+        for outside in ("/posts/", "/", "/news", "/newsposts/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                direct.open(root + outside)
+            refused.value.close()
+            assert refused.value.code == 404, outside
