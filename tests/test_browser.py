@@ -1,25 +1,30 @@
 """The built sites as a reader sees them: every builder's home page and every article, in Chromium.
 
-For each builder (Hugo, a Hugo page bundle, Jekyll, Eleventy, Hexo; Hugo once more under the
-sub-path ``/news/``) one crawl of the mirror with local images (``tests/support/sites.py``) is
-built with the real builder, served on 127.0.0.1 and opened in Debian's Chromium through
-Playwright. The browser may reach 127.0.0.1 only: every other request is aborted, so an image that
-needs the network counts as not loaded. On every page: every ``<img>`` loaded (the article whose
-images all failed keeps the remote URLs, which are the only ones allowed to stay unloaded), no
-answer of 404, no Markdown or template artefact in the visible text; on the home page every
-article, newest first, with its thumbnail; on each article its title, date, first and last
-paragraphs, and each picture once. Zola: no package here (``tests/test_builders.py``).
+For each builder (Hugo, a Hugo page bundle, Jekyll, Eleventy, Hexo) one crawl of the mirror with
+local images (``tests/support/sites.py``) is built with the real builder twice: for the site's root
+and for the sub-path ``/news/`` by docs/profiles.md's recipe (only Jekyll's needs a crawl of its
+own; the others reuse the builder's crawl). Each is served on 127.0.0.1 (under ``/news/``,
+anything outside it a 404) and opened in Debian's Chromium through Playwright. The browser may
+reach 127.0.0.1 only: every other request is aborted, so an image that needs the network counts as
+not loaded. On every page: every ``<img>`` loaded from under the site's path (the article whose
+images all failed keeps the remote URLs, which are the only ones allowed to stay unloaded), every
+link to the site under its path and answering, no answer of 404, no Markdown or template artefact
+in the visible text; on the home page every article, newest first, with its thumbnail; on each
+article its title, date, first and last paragraphs, and each picture once. Zola: no package here
+(``tests/test_builders.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
@@ -36,8 +41,12 @@ from tests.support.sites import (
     BUILDERS,
     HOSTILE_NAMES,
     NO_TEXT,
+    SUBPATH,
+    Crawled,
     Site,
-    build_site,
+    build,
+    crawl_settings,
+    crawl_site,
     reader_mirror,
     tool_path,
 )
@@ -72,16 +81,31 @@ def browser() -> Iterator[Any]:
         yield running
 
 
-SITES = [*BUILDERS, "hugo-subpath"]
+SITES = [*BUILDERS, *(f"{builder}-subpath" for builder in BUILDERS)]
+
+
+Crawls = dict[tuple[str, ...], Crawled]
+
+
+@pytest.fixture(scope="module")
+def crawls() -> Crawls:
+    """The crawls of this module by their settings: a site under the sub-path reuses its builder's."""
+    return {}
 
 
 @pytest.fixture(scope="module", params=SITES)
-def site(request: pytest.FixtureRequest, mirror_url: str, tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """One crawl per builder, shared by the tests of this module; Hugo's reused for the sub-path."""
+def site(
+    request: pytest.FixtureRequest, mirror_url: str, tmp_path_factory: pytest.TempPathFactory, crawls: Crawls
+) -> Site:
+    """One build per site, shared by the tests of this module; ``<builder>-subpath`` under ``/news/``."""
     name: str = request.param
-    builder = "hugo" if name == "hugo-subpath" else name
+    builder = name.removesuffix("-subpath")
+    prefix = "/" if builder == name else SUBPATH
     need(None if tool_path(builder) else f"{builder} is not installed (see install.sh)")
-    return build_site(builder, mirror_url, tmp_path_factory.mktemp(name), "/news/" if name == "hugo-subpath" else "/")
+    key = (builder, *crawl_settings(builder, prefix))
+    if key not in crawls:
+        crawls[key] = crawl_site(builder, mirror_url, tmp_path_factory.mktemp(f"{builder}-crawl"), prefix)
+    return build(crawls[key], tmp_path_factory.mktemp(name), prefix)
 
 
 def normal(text: str) -> str:
@@ -143,6 +167,18 @@ def check_images(site: Site, visit: Visit, seen: dict[str, Any], failed_remote: 
     assert not visit.failed, visit.failed
 
 
+def check_links(site: Site, visit: Visit, checked: set[str]) -> None:
+    """Every link to the site a reader can follow stays under its path and answers 200 (each asked once)."""
+    for href in visit.page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"):
+        if urlsplit(href).hostname != "127.0.0.1":
+            continue  # the link back to qq.com
+        assert urlsplit(href).path.startswith(site.prefix), href
+        target = urldefrag(href).url
+        if target not in checked:
+            checked.add(target)
+            assert visit.page.request.get(target).status == 200, href
+
+
 def failed_images(site: Site) -> set[str]:
     """The remote URLs the crawl could not download (the all-failed article's, and only those)."""
     article = site.articles[ALL_FAILED]
@@ -186,6 +222,8 @@ def test_every_article_reads_whole_with_each_picture_once(site: Site, browser: A
         open_page(home, served.url)
         links = home.page.eval_on_selector_all(".story h2 a", "els => els.map(a => a.href)")
         assert len(links) == len(site.articles)
+        checked: set[str] = set()
+        check_links(site, home, checked)
         for link in links:
             visit = new_page(browser)
             seen = open_page(visit, link)
@@ -200,6 +238,7 @@ def test_every_article_reads_whole_with_each_picture_once(site: Site, browser: A
             assert article["url"] in visit.page.eval_on_selector_all(".content a", "els => els.map(a => a.href)")
             assert_no_artefacts(seen["text"], own_text(article))
             check_images(site, visit, seen, failed_remote)
+            check_links(site, visit, checked)
             # Each picture once: no two images of the page show the same bytes (a thumbnail that is
             # the first body image is not shown above it again).
             loaded = [hashlib.sha256(file_of(site, i["current"]).read_bytes()).hexdigest() for i in seen["images"] if i["loaded"]]
@@ -218,16 +257,17 @@ def test_every_article_reads_whole_with_each_picture_once(site: Site, browser: A
         assert not served.failed(), served.failed()
 
 
-@pytest.mark.parametrize("site", ["hugo-subpath"], indirect=True)
-def test_a_link_under_the_sub_path_stays_under_it(site: Site, browser: Any) -> None:
-    """Served under /news/, anything outside it is a 404: every link a reader follows stays inside."""
-    assert site.prefix == "/news/"
-    with serve(site.public, site.prefix) as served:
-        visit = new_page(browser)
-        open_page(visit, served.url)
-        hrefs = visit.page.eval_on_selector_all("a", "els => els.map(a => a.href)")
-        local = [h for h in hrefs if urlsplit(h).hostname == "127.0.0.1"]
-        assert local and all(urlsplit(h).path.startswith("/news/") for h in local), local
-        for href in local:
-            assert visit.page.goto(urljoin(served.url, href)).status == 200, href
-        assert not served.failed(), served.failed()
+def test_the_server_answers_under_the_prefix_only(tmp_path: Path) -> None:
+    """What makes a link or image that leaves ``/news/`` fail the tests above: the server's 404."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "index.html").write_text("<p>ok</p>", encoding="utf-8")
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever the environment says
+    with serve(tmp_path, SUBPATH) as served:
+        root = served.url.removesuffix(SUBPATH)
+        with direct.open(f"{served.url}posts/") as answer:
+            assert answer.status == 200
+        for outside in ("/posts/", "/", "/news", "/newsposts/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                direct.open(root + outside)
+            refused.value.close()
+            assert refused.value.code == 404, outside

@@ -45,11 +45,14 @@ def serve(folder: Path, prefix: str = "/") -> Iterator[Served]:
     served = Served("")
 
     class Handler(SimpleHTTPRequestHandler):
+        def send_head(self) -> Any:
+            if not urlsplit(self.path).path.startswith(prefix):
+                self.send_error(404, "outside the site's path")
+                return None
+            return super().send_head()
+
         def translate_path(self, path: str) -> str:
-            route = urlsplit(path).path
-            if not route.startswith(prefix):
-                return str(folder / "\x00missing")  # outside the site: 404
-            return super().translate_path("/" + route[len(prefix) :])
+            return super().translate_path("/" + urlsplit(path).path[len(prefix) :])
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             served.answers.append((int(code) if str(code).isdigit() else 0, self.path))

@@ -2,12 +2,13 @@
 
 ``reader_mirror()`` is a mirror with, besides the saved pages, the pages a reader's site must
 survive: an article whose every image fails (``ALL_FAILED``), one whose image URLs carry hostile
-names (``HOSTILE_NAMES``), one with pictures and no text (``NO_TEXT``). ``build_site(builder, ...)``
+names (``HOSTILE_NAMES``), one with pictures and no text (``NO_TEXT``). ``crawl_site(builder, ...)``
 crawls ``READER_URLS`` into a copy of ``examples/<builder>`` (or, for Hugo, an output root the
-example site reads) with ``THUMBNAILS_FRONT_MATTER=local`` and ``THUMBNAILS_BODY_IMAGES=True``,
-builds it with the real builder and returns the published folder, the crawl's stats and the
-articles as the crawl's JSON Lines feed gave them. Used by ``tests/test_browser.py`` and by
-``tests/support/screenshots.py``.
+example site reads) with ``THUMBNAILS_FRONT_MATTER=local`` and ``THUMBNAILS_BODY_IMAGES=True``;
+``build(crawled, work, prefix)`` builds it with the real builder for the site path ``prefix``
+(``/`` or ``/news/``, by docs/profiles.md's recipe) and returns the published folder, the crawl's
+stats and the articles as the crawl's JSON Lines feed gave them; ``build_site`` does both. Used by
+``tests/test_browser.py`` and by ``tests/support/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ def reader_mirror() -> Mirror:
     return mirror
 
 
+SUBPATH = "/news/"  # the sub-path docs/profiles.md gives its recipes for
+
+
+@dataclass
+class Crawled:
+    """A crawl for a builder: the ``OUTPUT_ROOT`` it wrote (a copy of the example site, or Hugo's
+    output root), the crawl, the articles its feed gave, and the site path its settings were for."""
+
+    builder: str
+    root: Path
+    crawl: Crawl
+    articles: dict[str, dict[str, Any]]
+    prefix: str = "/"
+
+
 @dataclass
 class Site:
     """A built site: the folder its builder published, the crawl, and the articles it was built from."""
@@ -113,19 +129,39 @@ def _run(command: list[str], cwd: Path, **env: str) -> str:
     return log
 
 
-def _copy_example(example: str, site: Path) -> None:
-    source = ROOT / "examples" / example
-    shutil.copytree(source, site, ignore=shutil.ignore_patterns("node_modules", "_site", "public", ".jekyll-cache"))
-    if (source / "node_modules").exists():
-        (site / "node_modules").symlink_to(source / "node_modules")
+def _copy_site(builder: str, source: Path, site: Path) -> None:
+    """A copy of a site's sources (no build output, no build cache); the example's node_modules linked."""
+    built = shutil.ignore_patterns("node_modules", "_site", "public", ".jekyll-cache", "db.json")
+    shutil.copytree(source, site, ignore=built)
+    modules = ROOT / "examples" / builder / "node_modules"
+    if modules.exists():
+        (site / "node_modules").symlink_to(modules)
 
 
-def crawl_for(builder: str, mirror_url: str, root: Path, urls: list[str]) -> tuple[Crawl, dict[str, dict[str, Any]]]:
-    """Crawl ``urls`` for ``builder`` into ``root`` with local images; the crawl and its articles."""
+def _configure(config: Path, key: str, value: str) -> None:
+    """Set ``key: value`` in a site's YAML config, as a user does: the one line that sets ``key``."""
+    text, count = re.subn(rf"(?m)^{key}:.*$", f"{key}: {value}", config.read_text(encoding="utf-8"))
+    assert count == 1, f"{config} sets {key} {count} times"
+    config.write_text(text, encoding="utf-8")
+
+
+def crawl_settings(builder: str, prefix: str = "/") -> list[str]:
+    """The crawl's settings for ``builder``'s site under ``prefix``, as docs/profiles.md gives them.
+    Only Jekyll's recipe changes the crawl (its Markdown links do not get ``baseurl``); every other
+    builder adds the sub-path when it builds, so two sites with the same settings share a crawl."""
+    settings = ["-s", f"OUTPUT_PROFILE={builder}", *LOCAL_IMAGES]
+    if builder == "jekyll" and prefix != "/":
+        settings += ["-s", f"THUMBNAILS_URL_PREFIX={prefix}"]
+    return settings
+
+
+def crawl_for(
+    builder: str, mirror_url: str, root: Path, urls: list[str], prefix: str = "/"
+) -> tuple[Crawl, dict[str, dict[str, Any]]]:
+    """Crawl ``urls`` for ``builder``'s site under ``prefix`` into ``root``; the crawl and its articles."""
     feed = root.parent / f"{root.name}-articles.jsonl"
-    profile = {"hugo-bundle": "hugo-bundle"}.get(builder, builder)
     result = crawl(
-        mirror_url, root, "-s", f"OUTPUT_PROFILE={profile}", *LOCAL_IMAGES, "-a", f"urls={','.join(urls)}",
+        mirror_url, root, *crawl_settings(builder, prefix), "-a", f"urls={','.join(urls)}",
         "-s", f"FEEDS={json.dumps({str(feed): {'format': 'jsonlines'}})}",
     )  # fmt: skip
     assert result.returncode == 0, result.log[-3000:]
@@ -133,27 +169,51 @@ def crawl_for(builder: str, mirror_url: str, root: Path, urls: list[str]) -> tup
     return result, articles
 
 
-def build_site(builder: str, mirror_url: str, work: Path, prefix: str = "/", urls: list[str] = READER_URLS) -> Site:
-    """Crawl ``urls`` for ``builder`` under ``work`` and build its example site, for the site path ``prefix``."""
+def crawl_site(builder: str, mirror_url: str, work: Path, prefix: str = "/", urls: list[str] = READER_URLS) -> Crawled:
+    """Crawl ``urls`` for ``builder``'s site under ``prefix``: into Hugo's output root or a copy of its example."""
+    work.mkdir(parents=True, exist_ok=True)
+    if builder in ("hugo", "hugo-bundle"):
+        root = work / "output"
+    else:
+        root = work / "crawled"
+        _copy_site(builder, ROOT / "examples" / builder, root)
+    result, articles = crawl_for(builder, mirror_url, root, urls, prefix)
+    return Crawled(builder, root, result, articles, prefix)
+
+
+def build(crawled: Crawled, work: Path, prefix: str = "/") -> Site:
+    """Build the crawled site for the site path ``prefix`` in ``work``, following docs/profiles.md's
+    recipe for a site under a sub-path: Hugo's ``baseURL`` holds it, Jekyll's ``baseurl`` and
+    Hexo's ``root`` are set in the copied site's ``_config.yml``, Eleventy gets ``--pathprefix``."""
+    assert crawl_settings(crawled.builder, prefix) == crawl_settings(crawled.builder, crawled.prefix), (
+        f"a {crawled.builder} site under {prefix} needs its own crawl"
+    )
+    builder = crawled.builder
     tool = tool_path(builder)
     assert tool, f"{builder} is not installed"
     work.mkdir(parents=True, exist_ok=True)
     if builder in ("hugo", "hugo-bundle"):
-        output = work / "output"
-        result, articles = crawl_for(builder, mirror_url, output, urls)
         public = work / "public"
-        _run([tool, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(output / "content"),
+        _run([tool, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(crawled.root / "content"),
               "--destination", str(public), "--baseURL", f"https://example.org{prefix}", "--panicOnWarning",
-              "--logLevel", "warn"], work, HUGO_STATICDIR=str(output / "static"))  # fmt: skip
-        return Site(builder, public, result, articles, prefix)
+              "--logLevel", "warn"], work, HUGO_STATICDIR=str(crawled.root / "static"))  # fmt: skip
+        return Site(builder, public, crawled.crawl, crawled.articles, prefix)
     site = work / "site"
-    _copy_example(builder, site)
-    result, articles = crawl_for(builder, mirror_url, site, urls)
+    _copy_site(builder, crawled.root, site)
     if builder == "jekyll":
-        _run([tool, "build", "--source", str(site), "--destination", str(site / "_site"), "--baseurl", prefix.rstrip("/")], site)
-        return Site(builder, site / "_site", result, articles, prefix)
+        if prefix != "/":
+            _configure(site / "_config.yml", "baseurl", prefix.rstrip("/"))
+        _run([tool, "build", "--source", str(site), "--destination", str(site / "_site")], site)
+        return Site(builder, site / "_site", crawled.crawl, crawled.articles, prefix)
     if builder == "eleventy":
         _run([tool, f"--pathprefix={prefix}"], site)
-        return Site(builder, site / "_site", result, articles, prefix)
+        return Site(builder, site / "_site", crawled.crawl, crawled.articles, prefix)
+    if prefix != "/":
+        _configure(site / "_config.yml", "root", prefix)
     _run([tool, "generate"], site)
-    return Site(builder, site / "public", result, articles, prefix)
+    return Site(builder, site / "public", crawled.crawl, crawled.articles, prefix)
+
+
+def build_site(builder: str, mirror_url: str, work: Path, prefix: str = "/", urls: list[str] = READER_URLS) -> Site:
+    """Crawl ``urls`` for ``builder`` under ``work`` and build its example site, for the site path ``prefix``."""
+    return build(crawl_site(builder, mirror_url, work, prefix, urls), work, prefix)
