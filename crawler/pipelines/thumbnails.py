@@ -294,13 +294,39 @@ class ThumbnailsPipeline(FilesPipeline):
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
         stem = request.meta["qq_image_stem"]
-        for extension in EXTENSIONS.values():
-            path = f"{stem}.{extension}"
-            stat = await ensure_awaitable(self.store.stat_file(path, info))
-            modified = stat.get("last_modified") if stat else None
-            if modified and (time.time() - modified) / 86400 <= self.expires:
-                self.inc_stats("uptodate")
-                return {"url": request.url, "path": path, "checksum": stat.get("checksum"), "status": "uptodate"}
+        if isinstance(self.store, AtomicFSFilesStore):
+            # The local store's lookups (one a format, each waiting on a folder the writer threads
+            # are changing) in a thread: the reactor goes on meanwhile.
+            found = await run_in_thread(self._fresh_copy, stem, info)
+        else:
+            found = None
+            for path in self._formats(stem):
+                stat = await ensure_awaitable(self.store.stat_file(path, info))
+                if self._fresh(stat):
+                    found = path, stat
+                    break
+        if found is None:
+            return None
+        path, stat = found
+        self.inc_stats("uptodate")
+        return {"url": request.url, "path": path, "checksum": stat.get("checksum"), "status": "uptodate"}
+
+    @staticmethod
+    def _formats(stem: str) -> list[str]:
+        return [f"{stem}.{extension}" for extension in EXTENSIONS.values()]
+
+    def _fresh(self, stat: Any) -> bool:
+        """Whether a stored file's stat says it is younger than ``FILES_EXPIRES`` days."""
+        modified = stat.get("last_modified") if stat else None
+        return bool(modified) and (time.time() - modified) / 86400 <= self.expires
+
+    def _fresh_copy(self, stem: str, info: MediaPipeline.SpiderInfo) -> tuple[str, Any] | None:
+        """The first stored copy of ``stem`` (in ``EXTENSIONS`` order) younger than ``FILES_EXPIRES``
+        days, and its stat; the local store's (blocking) ``stat_file``: run in a thread."""
+        for path in self._formats(stem):
+            stat = self.store.stat_file(path, info)
+            if self._fresh(stat):
+                return path, stat
         return None
 
     async def media_downloaded(
@@ -329,12 +355,14 @@ class ThumbnailsPipeline(FilesPipeline):
         # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the checksum and the
         # atomic write (tempfile, write, rename) in a thread: the reactor goes on meanwhile.
         path = self.file_path(request, response=response, info=info, item=item)
-        return await run_in_thread(self._persist, path, response.body, info)
+        return await run_in_thread(self._persist, path, response.body, info, request.meta["qq_image_stem"])
 
-    def _persist(self, path: str, body: bytes, info: MediaPipeline.SpiderInfo) -> str:
-        """The file's MD5 checksum (hashlib releases the GIL), then the atomic write: in a thread."""
+    def _persist(self, path: str, body: bytes, info: MediaPipeline.SpiderInfo, stem: str) -> str:
+        """The file's MD5 checksum (hashlib releases the GIL), the atomic write, then the stem's
+        copies in other formats removed: in a thread."""
         checksum = hashlib.md5(body, usedforsecurity=False).hexdigest()
         self.store.persist_file(path, BytesIO(body), info)
+        self._drop_other_formats(path, stem)
         return checksum
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:
@@ -371,7 +399,9 @@ class ThumbnailsPipeline(FilesPipeline):
                     ok, value = False, Failure(ImageRejected("store", f"copy of {value['path']}: {exc}"))
             if ok:
                 assert isinstance(value, dict)
-                if value["status"] != "uptodate":
+                # A file downloaded for this article had its other formats removed when stored
+                # (_persist); a copy of one stored for another article has them removed here.
+                if value["status"] != "uptodate" and path != value["path"]:
                     self._drop_other_formats(path, image.file)
                 link = f"{image.link}.{path.rsplit('.', 1)[1]}"  # the planned link, the stored extension
                 item.image_files.append(path)
@@ -406,9 +436,9 @@ class ThumbnailsPipeline(FilesPipeline):
     def _drop_other_formats(self, path: str, stem: str) -> None:
         """Remove an older copy under another extension (the image changed format on the host),
         which would otherwise be found first on the next run."""
-        for extension in EXTENSIONS.values():
-            if f"{stem}.{extension}" != path:
-                (self.root / f"{stem}.{extension}").unlink(missing_ok=True)
+        for other in self._formats(stem):
+            if other != path:
+                (self.root / other).unlink(missing_ok=True)
 
     def _own_copy(self, path: str, stem: str, info: MediaPipeline.SpiderInfo) -> str:
         """``path``, or a copy named ``stem`` when the image was stored for another article.
