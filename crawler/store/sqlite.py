@@ -248,6 +248,12 @@ class SqliteStore:
             self._owner = os.open(self._owner_file(self.token), os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(self._owner, fcntl.LOCK_EX)
         try:
+            # The common case in one statement (each is a release of the GIL): nobody holds the id.
+            # Else the transaction below reads who does.
+            if self._db.execute(
+                "INSERT INTO claims (id, owner) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", (article_id, self.token)
+            ).rowcount:
+                return True
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute("SELECT owner FROM claims WHERE id = ?", (article_id,)).fetchone()
