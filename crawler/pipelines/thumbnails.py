@@ -336,16 +336,21 @@ class ThumbnailsPipeline(FilesPipeline):
             raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
         kind, size = identify_image(response.body)
-        # The full decode runs in a thread: the reactor goes on meanwhile.
-        await run_in_thread(decode_image, response.body)
+        # The full decode, and the look at the output root, run in a thread: the reactor goes on meanwhile.
+        writable = await run_in_thread(self._decode, response.body)
         request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
         # FilesPipeline logs a failed store with its traceback: an output root lost (read-only,
         # removed) is found here first, and ends the crawl in one line (crawler.extensions.output).
-        if not os.access(self.root, os.W_OK):
+        if not writable:
             error = OSError(errno.EROFS if self.root.is_dir() else errno.ENOENT, "the output root cannot be written", str(self.root))
             if output_lost(self.crawler, error):
                 raise ImageRejected("store", str(error))
         return await super().media_downloaded(response, request, info, item=item)
+
+    def _decode(self, body: bytes) -> bool:
+        """``decode_image(body)``, then whether the output root can still be written: in a thread."""
+        decode_image(body)
+        return os.access(self.root, os.W_OK)
 
     async def file_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
