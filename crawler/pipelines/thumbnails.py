@@ -294,40 +294,18 @@ class ThumbnailsPipeline(FilesPipeline):
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
         stem = request.meta["qq_image_stem"]
-        if isinstance(self.store, AtomicFSFilesStore):
-            # The local store's lookups (one a format, each waiting on a folder the writer threads
-            # are changing) in a thread: the reactor goes on meanwhile.
-            found = await run_in_thread(self._fresh_copy, stem, info)
-        else:
-            found = None
-            for path in self._formats(stem):
-                stat = await ensure_awaitable(self.store.stat_file(path, info))
-                if self._fresh(stat):
-                    found = path, stat
-                    break
-        if found is None:
-            return None
-        path, stat = found
-        self.inc_stats("uptodate")
-        return {"url": request.url, "path": path, "checksum": stat.get("checksum"), "status": "uptodate"}
+        for path in self._formats(stem):
+            stat = await ensure_awaitable(self.store.stat_file(path, info))
+            modified = stat.get("last_modified") if stat else None
+            if modified and (time.time() - modified) / 86400 <= self.expires:
+                self.inc_stats("uptodate")
+                return {"url": request.url, "path": path, "checksum": stat.get("checksum"), "status": "uptodate"}
+        return None
 
     @staticmethod
     def _formats(stem: str) -> list[str]:
+        """The paths of ``stem`` in every stored format, in ``EXTENSIONS`` order."""
         return [f"{stem}.{extension}" for extension in EXTENSIONS.values()]
-
-    def _fresh(self, stat: Any) -> bool:
-        """Whether a stored file's stat says it is younger than ``FILES_EXPIRES`` days."""
-        modified = stat.get("last_modified") if stat else None
-        return bool(modified) and (time.time() - modified) / 86400 <= self.expires
-
-    def _fresh_copy(self, stem: str, info: MediaPipeline.SpiderInfo) -> tuple[str, Any] | None:
-        """The first stored copy of ``stem`` (in ``EXTENSIONS`` order) younger than ``FILES_EXPIRES``
-        days, and its stat; the local store's (blocking) ``stat_file``: run in a thread."""
-        for path in self._formats(stem):
-            stat = self.store.stat_file(path, info)
-            if self._fresh(stat):
-                return path, stat
-        return None
 
     async def media_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
