@@ -51,7 +51,8 @@ def main() -> int:
                 if tree is None:
                     assert urls is not None
                     bare = run_bare(url, urls, work, number)
-                    if bare.returncode != 0 or bare.stat("log_count/ERROR") or not bare.stat("downloader/request_count"):
+                    failed = bare.returncode != 0 or bare.stat("log_count/ERROR")
+                    if failed or not bare.stat("downloader/request_count"):
                         print(f"REFUSED: bare spider {number + 1} failed", file=sys.stderr)
                         return 1
                     bare_rate = rate(bare)

@@ -314,7 +314,7 @@ class ThumbnailsPipeline(FilesPipeline):
             raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
         kind, size = identify_image(response.body)
-        # The full decode, and the look at the output root, run in a thread: the reactor goes on meanwhile.
+        # The full decode, and the output root's check, run in a thread: the reactor goes on meanwhile.
         writable = await run_in_thread(self._decode, response.body)
         request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
         # FilesPipeline logs a failed store with its traceback: an output root lost (read-only,

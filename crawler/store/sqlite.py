@@ -85,10 +85,11 @@ class SqliteStore:
     """``ArticleStore`` on a SQLite file (see the module docstring)."""
 
     # SQLite copies the WAL into the database file, and fsyncs both, inside the commit that takes the
-    # WAL past its autocheckpoint size (1,000 pages): in a crawl, a stall of the reactor's thread every
-    # few dozen articles (docs/BENCHMARKS.md, issue 26). Once this process writes, a thread of the store checkpoints instead, on its own
-    # connection, every CHECKPOINT_INTERVAL seconds (PASSIVE: it never waits for nor blocks a
-    # writer or a reader); SQLite's own stays as a backstop at CHECKPOINT_BACKSTOP pages.
+    # WAL past its autocheckpoint size (1,000 pages): in a crawl, a stall of the reactor's thread
+    # every few dozen articles (docs/BENCHMARKS.md, issue 26). Once this process writes, a thread of
+    # the store checkpoints instead, on its own connection, every CHECKPOINT_INTERVAL seconds
+    # (PASSIVE: it never waits for nor blocks a writer or a reader); SQLite's own stays as a
+    # backstop at CHECKPOINT_BACKSTOP pages.
     CHECKPOINT_INTERVAL = 1.0
     CHECKPOINT_BACKSTOP = 10_000
 
