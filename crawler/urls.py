@@ -5,6 +5,7 @@ Applied by ``crawler.middlewares.urlpolicy``. Docs: docs/limits.md ("Where the c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -89,6 +90,8 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
     return None
 
 
+# Pure, and asked twice of each image (its request, then its result: crawler.pipelines.thumbnails).
+@functools.lru_cache(maxsize=1024)
 def vet_url(raw: str, base: str = "") -> Verdict:
     """Whether a page-derived URL may be fetched, as far as the URL itself tells; a host name
     still has to pass ``vet_addresses`` once resolved."""

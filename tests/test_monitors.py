@@ -145,3 +145,50 @@ def test_reports_keep_the_newest(tmp_path: Path) -> None:
     (tmp_path / "index.json").write_text("[]", encoding="utf-8")
     keep_newest(tmp_path, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json", "job3.json", "job4.json"]
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_validation_pipeline_counts_as_spidermons_own(drop: bool) -> None:
+    """The validation pipeline skips Spidermon's deep copy of the view (``ItemAdapter.asdict``):
+    its stats, its verdict and the item it passes on are Spidermon's own pipeline's on the view."""
+    from dataclasses import replace
+
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+    from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
+
+    from crawler.monitors.validate import ValidationPipeline
+
+    settings = {
+        "SPIDERMON_ENABLED": True,
+        "SPIDERMON_VALIDATION_SCHEMAS": ["crawler.monitors.schema.ARTICLE_SCHEMA"],
+        "SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS": drop,
+    }
+    seed = parse_article(page_response("seed-20250207A090J800"))
+    articles = [
+        seed,
+        replace(seed, title="", media="", keywords=[], share_image="", blocks=[b for b in seed.blocks if b.kind != "image"]),
+        replace(seed, blocks=[], url="http://example.com/x"),
+    ]
+    ours, theirs = get_crawler(settings_dict=settings), get_crawler(settings_dict=settings)
+    pipeline = ValidationPipeline.from_crawler(ours)
+    reference = ItemValidationPipeline.from_crawler(theirs)
+    verdicts = []
+    for article in articles:
+        try:
+            passed = pipeline.process_item(article)
+            assert passed is article
+            ok = True
+        except DropItem:
+            ok = False
+        try:
+            reference.process_item(article_view(article))
+            expected = True
+        except DropItem:
+            expected = False
+        verdicts.append((ok, expected))
+    assert verdicts == [(True, True), (not drop, not drop), (not drop, not drop)]
+    stats = {k: v for k, v in ours.stats.get_stats().items() if k.startswith("spidermon/")}
+    assert stats == {k: v for k, v in theirs.stats.get_stats().items() if k.startswith("spidermon/")}
+    assert stats["spidermon/validation/items"] == 3 and stats["spidermon/validation/items/errors"] == 2
+    assert len([k for k in stats if k.startswith("spidermon/validation/fields/errors/")]) >= 7

@@ -197,3 +197,37 @@ def test_crawls_opening_a_new_store_at_the_same_moment_all_open_it(tmp_path: Pat
             process.join(60)
         answers += [queue.get(timeout=5) for _ in processes]
     assert answers == ["ok"] * len(answers), [a for a in answers if a != "ok"][:3]
+
+
+def test_the_wal_is_checkpointed_by_the_stores_thread(tmp_path: Path) -> None:
+    """A crawl's writes reach the database file within seconds, not when SQLite's own checkpoint
+    (CHECKPOINT_BACKSTOP pages) comes in the middle of a write; the thread ends with the store."""
+    import shutil
+    import sqlite3
+    import time
+
+    store = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
+    for n in range(50):
+        store.put(Record(f"A{n}", f"posts/{n}.md", f"f{n}"))
+    assert store.claim("A0")
+    copy = tmp_path / "copy.sqlite3"  # the database file alone, without its WAL
+    deadline = time.monotonic() + 20 * SqliteStore.CHECKPOINT_INTERVAL
+    rows = None
+    while rows != (50, 1) and time.monotonic() < deadline:
+        time.sleep(SqliteStore.CHECKPOINT_INTERVAL / 4)
+        shutil.copyfile(tmp_path / DEFAULT_NAME, copy)
+        try:
+            db = sqlite3.connect(copy)
+            try:
+                rows = db.execute("SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM claims)").fetchone()
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            continue  # copied before the first checkpoint, or in the middle of one
+    assert rows == (50, 1)
+    thread = store._checkpoints
+    store.close()
+    assert thread is not None and not thread.is_alive()
+    reopened = SqliteStore(tmp_path / DEFAULT_NAME, STORE_LOCK_TIMEOUT)
+    assert [r.id for r in reopened.records()] == sorted(f"A{n}" for n in range(50))
+    reopened.close()

@@ -50,5 +50,22 @@ class ValidationPipeline(ItemValidationPipeline):
 
     def process_item(self, item: Any) -> Any:  # type: ignore[override]
         if isinstance(item, Article):
-            super().process_item(article_view(item))
+            self.validate_view(article_view(item))
         return item
+
+    def validate_view(self, view: dict[str, Any]) -> None:
+        """Spidermon's ``process_item`` on the view, without its ``ItemAdapter(view).asdict()``: the
+        view is already a new dict of JSON values, and that deep copy called ``ItemAdapter.is_item``
+        on every block, keyword and image (~1.5% of a crawl's time). Errors would be added to the
+        view (``SPIDERMON_VALIDATION_ADD_ERRORS_TO_ITEMS``), which nothing reads: not done."""
+        validators = self.find_validators(view)
+        if not validators:
+            return
+        self.stats.add_item()
+        self.stats.add_fields(len(view))
+        for validator in validators:
+            ok, errors = validator.validate(view)
+            if not ok:
+                self._add_error_stats(errors)
+                if self.drop_items_with_errors:
+                    self._drop_item(view, errors)

@@ -291,14 +291,18 @@ class ThumbnailsPipeline(FilesPipeline):
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
         stem = request.meta["qq_image_stem"]
-        for extension in EXTENSIONS.values():
-            path = f"{stem}.{extension}"
+        for path in self._formats(stem):
             stat = await ensure_awaitable(self.store.stat_file(path, info))
             modified = stat.get("last_modified") if stat else None
             if modified and (time.time() - modified) / 86400 <= self.expires:
                 self.inc_stats("uptodate")
                 return {"url": request.url, "path": path, "checksum": stat.get("checksum"), "status": "uptodate"}
         return None
+
+    @staticmethod
+    def _formats(stem: str) -> list[str]:
+        """The paths of ``stem`` in every stored format, in ``EXTENSIONS`` order."""
+        return [f"{stem}.{extension}" for extension in EXTENSIONS.values()]
 
     async def media_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -307,16 +311,21 @@ class ThumbnailsPipeline(FilesPipeline):
             raise ImageRejected(f"http_{response.status}", f"HTTP {response.status}")
         small = request.meta["qq_image_role"] == "body"
         kind, size = identify_image(response.body)
-        # The full decode runs in a thread: the reactor goes on meanwhile.
-        await run_in_thread(decode_image, response.body)
+        # The full decode, and the output root's check, run in a thread: the reactor goes on meanwhile.
+        writable = await run_in_thread(self._decode, response.body)
         request.meta["qq_image_ext"] = kept_extension(kind, size, self.min_width if small else 0, self.min_height if small else 0)
         # FilesPipeline logs a failed store with its traceback: an output root lost (read-only,
         # removed) is found here first, and ends the crawl in one line (crawler.extensions.output).
-        if not os.access(self.root, os.W_OK):
+        if not writable:
             error = OSError(errno.EROFS if self.root.is_dir() else errno.ENOENT, "the output root cannot be written", str(self.root))
             if output_lost(self.crawler, error):
                 raise ImageRejected("store", str(error))
         return await super().media_downloaded(response, request, info, item=item)
+
+    def _decode(self, body: bytes) -> bool:
+        """``decode_image(body)``, then whether the output root can still be written: in a thread."""
+        decode_image(body)
+        return os.access(self.root, os.W_OK)
 
     async def file_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
@@ -326,12 +335,14 @@ class ThumbnailsPipeline(FilesPipeline):
         # FilesPipeline's own steps (path, MD5 checksum, persist_file), with the checksum and the
         # atomic write (tempfile, write, rename) in a thread: the reactor goes on meanwhile.
         path = self.file_path(request, response=response, info=info, item=item)
-        return await run_in_thread(self._persist, path, response.body, info)
+        return await run_in_thread(self._persist, path, response.body, info, request.meta["qq_image_stem"])
 
-    def _persist(self, path: str, body: bytes, info: MediaPipeline.SpiderInfo) -> str:
-        """The file's MD5 checksum (hashlib releases the GIL), then the atomic write: in a thread."""
+    def _persist(self, path: str, body: bytes, info: MediaPipeline.SpiderInfo, stem: str) -> str:
+        """The file's MD5 checksum (hashlib releases the GIL), the atomic write, then the stem's
+        copies in other formats removed: in a thread."""
         checksum = hashlib.md5(body, usedforsecurity=False).hexdigest()
         self.store.persist_file(path, BytesIO(body), info)
+        self._drop_other_formats(path, stem)
         return checksum
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> NoReturn:
@@ -368,7 +379,9 @@ class ThumbnailsPipeline(FilesPipeline):
                     ok, value = False, Failure(ImageRejected("store", f"copy of {value['path']}: {exc}"))
             if ok:
                 assert isinstance(value, dict)
-                if value["status"] != "uptodate":
+                # A file downloaded for this article had its other formats removed when stored
+                # (_persist); a copy of one stored for another article has them removed here.
+                if value["status"] != "uptodate" and path != value["path"]:
                     self._drop_other_formats(path, image.file)
                 link = f"{image.link}.{path.rsplit('.', 1)[1]}"  # the planned link, the stored extension
                 item.image_files.append(path)
@@ -403,9 +416,9 @@ class ThumbnailsPipeline(FilesPipeline):
     def _drop_other_formats(self, path: str, stem: str) -> None:
         """Remove an older copy under another extension (the image changed format on the host),
         which would otherwise be found first on the next run."""
-        for extension in EXTENSIONS.values():
-            if f"{stem}.{extension}" != path:
-                (self.root / f"{stem}.{extension}").unlink(missing_ok=True)
+        for other in self._formats(stem):
+            if other != path:
+                (self.root / other).unlink(missing_ok=True)
 
     def _own_copy(self, path: str, stem: str, info: MediaPipeline.SpiderInfo) -> str:
         """``path``, or a copy named ``stem`` when the image was stored for another article (Scrapy

@@ -11,6 +11,7 @@ import hashlib
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -62,6 +63,15 @@ def rebuild_hint(path: Path, root: Path | None = None) -> str:
 class SqliteStore:
     """``ArticleStore`` on a SQLite file."""
 
+    # SQLite copies the WAL into the database file, and fsyncs both, inside the commit that takes the
+    # WAL past its autocheckpoint size (1,000 pages): in a crawl, a stall of the reactor's thread
+    # every few dozen articles (docs/BENCHMARKS.md, issue 26). Once this process writes, a thread of
+    # the store checkpoints instead, on its own connection, every CHECKPOINT_INTERVAL seconds
+    # (PASSIVE: it never waits for nor blocks a writer or a reader); SQLite's own stays as a
+    # backstop at CHECKPOINT_BACKSTOP pages.
+    CHECKPOINT_INTERVAL = 1.0
+    CHECKPOINT_BACKSTOP = 10_000
+
     def __init__(self, path: Path, lock_timeout: float, root: Path | None = None) -> None:
         self.path = path
         self.root = root
@@ -69,6 +79,8 @@ class SqliteStore:
         self.locks = path.with_name(path.name + ".locks")
         self.token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._owner: int | None = None  # fd of our owner file, flocked while the store is open
+        self._checkpoints: threading.Thread | None = None
+        self._closing = threading.Event()
         if not path.parent.is_dir():
             raise StoreError(f"cannot open the article store {path}: {path.parent} is not a directory")
         try:
@@ -129,6 +141,27 @@ class SqliteStore:
             self._db.execute("ROLLBACK")
             raise
 
+    def _writing(self) -> None:
+        """Before each write: the checkpoint thread started on the first."""
+        if self._checkpoints is None:
+            self._db.execute(f"PRAGMA wal_autocheckpoint={self.CHECKPOINT_BACKSTOP}")
+            self._checkpoints = threading.Thread(target=self._checkpoint, name="store-checkpoint", daemon=True)
+            self._checkpoints.start()
+
+    def _checkpoint(self) -> None:
+        """The checkpoint thread, until the store closes; should it fail, the backstop checkpoints."""
+        try:
+            db = sqlite3.connect(self.path, timeout=self.lock_timeout, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            while not self._closing.wait(self.CHECKPOINT_INTERVAL):
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+        finally:
+            db.close()
+
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SqliteStore:
         root = output_root(settings)
@@ -160,6 +193,7 @@ class SqliteStore:
         values = [getattr(record, name) for name in COLUMNS]
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[1:])
         try:
+            self._writing()
             self._db.execute(
                 f"INSERT INTO articles ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
@@ -227,6 +261,13 @@ class SqliteStore:
             self._owner = os.open(self._owner_file(self.token), os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(self._owner, fcntl.LOCK_EX)
         try:
+            self._writing()
+            # The common case in one statement (each is a release of the GIL): nobody holds the id.
+            # Else the transaction below reads who does.
+            if self._db.execute(
+                "INSERT INTO claims (id, owner) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", (article_id, self.token)
+            ).rowcount:
+                return True
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute("SELECT owner FROM claims WHERE id = ?", (article_id,)).fetchone()
@@ -249,6 +290,10 @@ class SqliteStore:
         """Nothing to do: the owner file's lock lives as long as the process."""
 
     def close(self) -> None:
+        self._closing.set()
+        if self._checkpoints is not None:
+            self._checkpoints.join()
+            self._checkpoints = None
         if self._owner is not None:
             try:
                 self._db.execute("DELETE FROM claims WHERE owner = ?", (self.token,))
