@@ -27,6 +27,7 @@ from tests.support.components import project_crawler
 from tests.support.corpus import INPUTS, WRITTEN
 from tests.support.crawl import by_id, stat
 from tests.support.distributed import SHORT_LEASES, finish, push, start_crawler
+from tests.support.hooks import Receiver, hook, on_disk
 
 ROOT = Path(__file__).resolve().parents[1]
 FETCHED = 10  # requests made for INPUTS: 12 entries, one a second form of another, one not an article
@@ -61,8 +62,12 @@ def leftovers(output: Path) -> list[Path]:
 def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "shared-output"  # one directory both write to, as on a shared mount
     push(redis_server, INPUTS)
-    crawlers = [start_crawler(slow_mirror, output, redis_server.url) for _ in range(2)]
-    logs = [finish(crawler) for crawler in crawlers]  # each one's result
+    receiver = Receiver()  # the site's build hook: each crawler tells it what it changed
+    try:
+        crawlers = [start_crawler(slow_mirror, output, redis_server.url, *hook(receiver.url)) for _ in range(2)]
+        logs = [finish(crawler) for crawler in crawlers]  # each one's result
+    finally:
+        receiver.close()
 
     assert [stat(log, "finish_reason") for log in logs] == ["finished", "finished"]
     files = by_id(output)
@@ -81,6 +86,13 @@ def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, re
         stat(log, "scheduler/dequeued/redis") for log in logs
     ]
     assert not any("write/rewritten" in log.stats for log in logs)
+    # The site was told of every file written, once, by the crawler that wrote it.
+    documents = receiver.documents()
+    told = sorted((entry["id"], entry["path"]) for document in documents for entry in document["new"])
+    assert told == sorted(on_disk(output).items())
+    assert len(documents) == sum(1 for log in logs if log.stats.get("write/written"))
+    assert len({document["job"] for document in documents}) == len(documents)  # one call per crawler
+    assert all(document["finish_reason"] == "finished" for document in documents)
 
     # Nothing left in Redis but what was written: no request queued, no lease, no fingerprint.
     client = redis_server.client()

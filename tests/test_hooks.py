@@ -14,10 +14,8 @@ import re
 import shutil
 import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,62 +30,10 @@ from tests.mirror.updates import CHANGED, DELETED, ChangingFeed
 from tests.support.builders import IDS, tool
 from tests.support.components import project_settings_with
 from tests.support.crawl import ROOT, by_id, crawl, stat
+from tests.support.hooks import SECRET, Receiver, docs_verifier, hook, on_disk
 
-SECRET = "s3cret-for-tests"
 FEED = ("-a", "channels=news_news_upd", "-a", "pages=1")
 FAST_RETRIES = ("-s", "SITEHOOK_RETRIES=1", "-s", "SITEHOOK_RETRY_DELAY=0.1")
-
-
-def docs_verifier() -> Any:
-    """The ``verify`` function of docs/hooks.md's example, run as printed."""
-    page = (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
-    code = re.search(r"```python\n(.*?)```", page, re.S)
-    assert code, "docs/hooks.md has no python example"
-    assert len(code[1].strip().splitlines()) <= 10
-    namespace: dict[str, Any] = {}
-    exec(code[1], namespace)  # noqa: S102 (our own documentation)
-    return namespace["verify"]
-
-
-class Receiver:
-    """A site's build hook: records each call; answers ``status`` (or never, when ``hang``)."""
-
-    def __init__(self, status: int = 204, hang: bool = False) -> None:
-        self.status, self.hang = status, hang
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append((dict(self.headers.items()), body))
-                if receiver.hang:
-                    time.sleep(3)
-                    return
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/build"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def documents(self) -> list[dict[str, Any]]:
-        """Every call's body, each checked with the documented verifier first."""
-        verify = docs_verifier()
-        for headers, body in self.calls:
-            assert verify(SECRET.encode(), headers, body), headers
-            assert not verify(b"another secret", headers, body)
-            assert not verify(SECRET.encode(), headers, body + b" ")
-        return [json.loads(body) for _, body in self.calls]
 
 
 @pytest.fixture
@@ -95,10 +41,6 @@ def receiver() -> Iterator[Receiver]:
     own = Receiver()
     yield own
     own.close()
-
-
-def hook(url: str, *more: str) -> tuple[str, ...]:
-    return ("-s", f"SITEHOOK_URL={url}", "-s", f"SITEHOOK_SECRET={SECRET}", *more)
 
 
 def keeper(into: Path) -> str:
@@ -109,11 +51,6 @@ def keeper(into: Path) -> str:
 
 def kept(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
-
-
-def on_disk(output: Path) -> dict[str, str]:
-    """Markdown files under ``output`` by the article id their link back names, relative."""
-    return {ident: path.relative_to(output).as_posix() for ident, path in by_id(output).items()}
 
 
 def summary_block(log: str) -> str:
