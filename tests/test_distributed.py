@@ -26,7 +26,7 @@ from tests.redis_server import free_port
 from tests.support.components import project_crawler
 from tests.support.corpus import INPUTS, WRITTEN
 from tests.support.crawl import by_id, stat
-from tests.support.distributed import SHORT_LEASES, finish, push, start_crawler
+from tests.support.distributed import SHORT_LEASES, finish, push, registered, start_crawler, wait_for
 from tests.support.hooks import Receiver, hook, on_disk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,10 +61,15 @@ def leftovers(output: Path) -> list[Path]:
 
 def test_two_crawlers_share_the_work_and_write_each_article_once(slow_mirror, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     output = tmp_path / "shared-output"  # one directory both write to, as on a shared mount
-    push(redis_server, INPUTS)
     receiver = Receiver()  # the site's build hook: each crawler tells it what it changed
     try:
-        crawlers = [start_crawler(slow_mirror, output, redis_server.url, *hook(receiver.url)) for _ in range(2)]
+        # The work is pushed once both crawlers are up: one slow to start (a loaded machine) would
+        # otherwise find it all done by the other.
+        crawlers = [start_crawler(slow_mirror, output, redis_server.url, *hook(receiver.url), "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=5")
+                    for _ in range(2)]  # fmt: skip
+        wait_for(lambda: registered(redis_server, 2), 60, "both crawlers to start")
+        time.sleep(1)  # registered when their schedulers open: their engines start next
+        push(redis_server, INPUTS)
         logs = [finish(crawler) for crawler in crawlers]  # each one's result
     finally:
         receiver.close()

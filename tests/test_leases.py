@@ -24,7 +24,7 @@ from tests.mirror.synthetic import SyntheticSite
 from tests.redis_server import RedisServer
 from tests.support.components import project_crawler
 from tests.support.crawl import Running, by_id, start, stat
-from tests.support.distributed import SHORT_LEASES, finish, push
+from tests.support.distributed import SHORT_LEASES, finish, push, registered, wait_for
 from tests.support.freeze import POINTS, freeze_settings
 
 LEASE = 4.0  # REDIS_LEASE_SECONDS of SHORT_LEASES
@@ -54,21 +54,6 @@ def crawler(url: str, output: Path, redis: RedisServer, *args: str) -> Running:
         url, output, "-s", f"REDIS_URL={redis.url}", "-s", "REDIS_RETRIES=1", "-s", "MAX_IDLE_TIME_BEFORE_CLOSE=2",
         "-s", "DOWNLOAD_DELAY=0.3", "-s", "THUMBNAILS_ENABLED=False", *SHORT_LEASES, *args,
     )  # fmt: skip
-
-
-def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-def registered(redis: RedisServer, count: int) -> bool:
-    client = redis.client()
-    try:
-        return int(client.zcard("qq:crawlers")) >= count
-    finally:
-        client.close()
 
 
 def test_two_crawlers_share_thirty_articles(site, redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.redis_server import RedisServer
@@ -37,3 +38,19 @@ def push(server: RedisServer, entries: list[str]) -> None:
     client = server.client()
     client.rpush("qq:start_urls", *entries)
     client.close()
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def registered(redis: RedisServer, count: int) -> bool:
+    """Whether ``count`` crawlers have registered with the Redis at ``redis`` (their schedulers opened)."""
+    client = redis.client()
+    try:
+        return int(client.zcard("qq:crawlers")) >= count
+    finally:
+        client.close()
