@@ -37,6 +37,14 @@ def test_no_arguments_read_the_default_channels() -> None:
     )
 
 
+def test_refresh_is_the_argument_or_the_setting() -> None:
+    """One place says whether this crawl refreshes: the spider's ``refresh``, read by dedup and the listings."""
+    assert not parse()[0].refresh
+    assert parse(refresh="1")[0].refresh
+    assert parse_arguments({}, settings(DEDUP_REFRESH=True))[0].refresh
+    assert parse_arguments({"refresh": "0"}, settings(DEDUP_REFRESH=True))[0].refresh  # the setting still holds
+
+
 def test_every_argument_parsed() -> None:
     args, errors = parse(
         urls=f"https://new.qq.com/rain/a/{ID}, news.qq.com/rain/a/20260810A0TP0100",

@@ -49,7 +49,8 @@ class DedupMiddleware:
 
     def spider_opened(self) -> None:
         spider = self.crawler.spider
-        self.refresh = self.refresh or bool(getattr(spider, "refresh", False))
+        # The qq spider's resolves -a refresh=1 and DEDUP_REFRESH (crawler.qq.arguments).
+        self.refresh = bool(getattr(spider, "refresh", self.refresh))
         if self.refresh:
             logger.info("Refresh: articles already written are fetched and rewritten")
 

@@ -36,7 +36,7 @@ class Arguments:
     pages: int  # feed pages per channel
     since: datetime | None  # older entries are not fetched (Beijing time, tz-aware)
     sitemap: bool  # read the sitemap index QQ_SITEMAP_URL
-    refresh: bool  # fetch and rewrite articles already written
+    refresh: bool  # fetch and rewrite articles already written (-a refresh=1, or DEDUP_REFRESH)
     videos: str  # QQ_VIDEOS: "skip" or "write"
 
 
@@ -87,7 +87,7 @@ def parse_arguments(given: Mapping[str, str], config: Config) -> tuple[Arguments
         pages=pages,
         since=since,
         sitemap=_flag(given, "sitemap", errors),
-        refresh=_flag(given, "refresh", errors),
+        refresh=_flag(given, "refresh", errors) or config.dedup_refresh,
         videos=config.qq_videos,
     )
     return arguments, errors

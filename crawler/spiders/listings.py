@@ -35,7 +35,7 @@ class Listings:
         self.args = args
         self.articles = articles
         # Every listed article is fetched (and the store not asked) on a refresh or without dedup.
-        self.ask_store = config.dedup_enabled and not (args.refresh or config.dedup_refresh)
+        self.ask_store = config.dedup_enabled and not args.refresh
         self.refetches: Refetches[Entry] = Refetches(config.update_refetch_budget)
         self._verdicts: dict[tuple[str, datetime | None, str], Verdict | None] = {}
         crawler.signals.connect(self.refetch_due, signal=signals.spider_idle)

@@ -14,10 +14,8 @@ stats and the articles as the crawl's JSON Lines feed gave them; ``build_site`` 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 from tests.fixtures.build_hostile_pages import with_data
 from tests.mirror.images import SEED_BODY_HASH, SEED_ID, SEED_THUMB_HASH, image
 from tests.mirror.server import Mirror, Reply
+from tests.support.builders import build as run_builder
 from tests.support.crawl import ROOT, Crawl, crawl
 
 PAGES = ROOT / "tests" / "fixtures" / "pages"
@@ -120,15 +119,6 @@ def tool_path(builder: str) -> str | None:
     return shutil.which({"hugo-bundle": "hugo"}.get(builder, builder))
 
 
-def _run(command: list[str], cwd: Path, **env: str) -> str:
-    result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env}, stdin=subprocess.DEVNULL
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log
-    return log
-
-
 def _copy_site(builder: str, source: Path, site: Path) -> None:
     """A copy of a site's sources (no build output, no build cache); the example's node_modules linked."""
     built = shutil.ignore_patterns("node_modules", "_site", "public", ".jekyll-cache", "db.json")
@@ -194,7 +184,7 @@ def build(crawled: Crawled, work: Path, prefix: str = "/") -> Site:
     work.mkdir(parents=True, exist_ok=True)
     if builder in ("hugo", "hugo-bundle"):
         public = work / "public"
-        _run([tool, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(crawled.root / "content"),
+        run_builder([tool, "--source", str(ROOT / "examples" / "hugo"), "--contentDir", str(crawled.root / "content"),
               "--destination", str(public), "--baseURL", f"https://example.org{prefix}", "--panicOnWarning",
               "--logLevel", "warn"], work, HUGO_STATICDIR=str(crawled.root / "static"))  # fmt: skip
         return Site(builder, public, crawled.crawl, crawled.articles, prefix)
@@ -203,14 +193,14 @@ def build(crawled: Crawled, work: Path, prefix: str = "/") -> Site:
     if builder == "jekyll":
         if prefix != "/":
             _configure(site / "_config.yml", "baseurl", prefix.rstrip("/"))
-        _run([tool, "build", "--source", str(site), "--destination", str(site / "_site")], site)
+        run_builder([tool, "build", "--source", str(site), "--destination", str(site / "_site")], site)
         return Site(builder, site / "_site", crawled.crawl, crawled.articles, prefix)
     if builder == "eleventy":
-        _run([tool, f"--pathprefix={prefix}"], site)
+        run_builder([tool, f"--pathprefix={prefix}"], site)
         return Site(builder, site / "_site", crawled.crawl, crawled.articles, prefix)
     if prefix != "/":
         _configure(site / "_config.yml", "root", prefix)
-    _run([tool, "generate"], site)
+    run_builder([tool, "generate"], site)
     return Site(builder, site / "public", crawled.crawl, crawled.articles, prefix)
 
 
