@@ -60,6 +60,7 @@ KINDS = ("new", "changed", "drafted", "removed")
 TIMESTAMP_HEADER = "X-Sitehook-Timestamp"
 SIGNATURE_HEADER = "X-Sitehook-Signature"
 DELIVERY_HEADER = "X-Sitehook-Delivery"
+TARGETS = {"url": "webhook", "command": "command"}  # SITEHOOK_URL, SITEHOOK_COMMAND: the stats' name, in words
 PENDING_DIR = ".sitehook"  # under OUTPUT_ROOT: calls owed by earlier crawls, one folder per target
 PENDING_KEEP = 100  # at most this many owed calls per target, the newest
 OUTPUT_TAIL = 4000  # characters of a command's output logged
@@ -97,7 +98,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def failures(stats: Mapping[str, Any]) -> list[str]:
     """The targets that still failed after their retries, in words (the ``site hook`` monitor's)."""
     words = []
-    for target in ("url", "command"):
+    for target in TARGETS:
         if stats.get(name(SITEHOOK_GAVE_UP, target=target)):
             why = ", ".join(f"{kind} x{n}" for kind, n in sorted(under(stats, SITEHOOK_FAILED, target=target).items()))
             words.append(f"{target} failed {stats.get(name(SITEHOOK_ATTEMPTS, target=target), 0)} times ({why})")

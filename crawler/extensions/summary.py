@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from crawler.exitcode import REFUSED_AT_START
-from crawler.extensions.sitehook import settled
+from crawler.extensions.sitehook import TARGETS, settled
 from crawler.ledger import Ledger
 from crawler.stats import (
     CONDITIONAL_ARTICLE_PAGES,
@@ -87,13 +87,10 @@ def cost_line(stats: Mapping[str, Any]) -> str:
     )
 
 
-HOOKS = {"url": "webhook", "command": "command"}  # SITEHOOK_URL, SITEHOOK_COMMAND
-
-
 def hook_line(stats: Mapping[str, Any]) -> str | None:
     """What the site hooks did (docs/hooks.md); None when no hook is set."""
     said = []
-    for target, what in HOOKS.items():
+    for target, what in TARGETS.items():
         if _n(stats, name(SITEHOOK_DELIVERED, target=target)):
             earlier = _n(stats, name(SITEHOOK_EARLIER, target=target))
             said.append(f"{what} told the site" + (f" (with {earlier} owed by earlier crawls)" if earlier else ""))
